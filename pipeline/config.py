@@ -1,0 +1,327 @@
+"""Load and validate ``geopark.toml``.
+
+The configuration is the only place where zoning rules, tolerances and paths
+live. It is parsed with :mod:`tomllib` and validated with pydantic models that
+forbid unknown keys, so a typo is an error that names the key instead of a
+setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyproj
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from pipeline.errors import ConfigError
+
+DEFAULT_CONFIG = Path("geopark.toml")
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_crs(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError as exc:
+        raise ValueError(f"unknown CRS {value!r} (use an EPSG code such as 'EPSG:9215')") from exc
+    return value
+
+
+class InputFile(_Strict):
+    """One input file and how to read it."""
+
+    path: Path
+    schema_: Path | None = Field(default=None, alias="schema")
+    crs: str | None = None
+    layer: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    lon_column: str | None = None
+    lat_column: str | None = None
+    easting_column: str | None = None
+    northing_column: str | None = None
+
+    _check = field_validator("crs")(classmethod(lambda cls, v: _check_crs(v)))
+
+    @model_validator(mode="after")
+    def _coordinate_columns(self) -> InputFile:
+        geo = self.lon_column is not None or self.lat_column is not None
+        proj = self.easting_column is not None or self.northing_column is not None
+        if geo and proj:
+            raise ValueError(
+                "give either lon_column/lat_column (degrees) or "
+                "easting_column/northing_column (metres), not both"
+            )
+        if geo and (self.lon_column is None or self.lat_column is None):
+            raise ValueError("lon_column and lat_column go together")
+        if proj and (self.easting_column is None or self.northing_column is None):
+            raise ValueError("easting_column and northing_column go together")
+        if (geo or proj) and self.crs is None:
+            raise ValueError("a file with coordinate columns needs its crs (for example 'EPSG:4326')")
+        if self.crs is not None and (geo or proj):
+            is_geographic = pyproj.CRS.from_user_input(self.crs).is_geographic
+            if geo and not is_geographic:
+                raise ValueError(
+                    f"lon_column/lat_column need a geographic CRS, but {self.crs} is projected: "
+                    "use easting_column/northing_column (VN-2000: northing = X, easting = Y)"
+                )
+            if proj and is_geographic:
+                raise ValueError(
+                    f"easting_column/northing_column need a projected CRS, but {self.crs} is "
+                    "geographic: use lon_column/lat_column"
+                )
+        return self
+
+    @property
+    def coordinate_columns(self) -> tuple[str, str] | None:
+        """(x, y) column names in the CRS's easting/northing order, if any."""
+        if self.lon_column:
+            return self.lon_column, self.lat_column  # type: ignore[return-value]
+        if self.easting_column:
+            return self.easting_column, self.northing_column  # type: ignore[return-value]
+        return None
+
+
+class DistrictsInput(InputFile):
+    name_field: str = "NAME_3"
+    alt_name_field: str | None = None
+
+
+class Inputs(_Strict):
+    geosites: InputFile
+    survey_points: list[InputFile] = Field(min_length=1)
+    districts: DistrictsInput
+    admin_units: InputFile
+    park_extent: InputFile
+
+
+class Park(_Strict):
+    name_vi: str
+    name_en: str
+    legal_basis: str = ""
+    declared_area_km2: Positive
+    area_tolerance_pct: NonNegative = 0.5
+    sample_data: bool = False
+
+
+class Clusters(_Strict):
+    by_code: bool = True
+    touch_distance_m: NonNegative = 0.0
+    generated_prefix: str = "CL-"
+
+
+class Zoning(_Strict):
+    quad_segs: Annotated[int, Field(ge=1, le=64)] = 16
+    zone_i_distance_m: dict[str, NonNegative]
+    zone_ii_distance_m: dict[str, Positive]
+    clusters: Clusters = Clusters()
+
+
+class Checks(_Strict):
+    sliver_area_m2: NonNegative = 10_000.0
+    min_zone_area_m2: NonNegative = 1.0
+    overlap_tolerance_m2: NonNegative = 0.01
+
+
+class Outputs(_Strict):
+    directory: Path = Path("data/processed")
+    geopackage: str = "geopark.gpkg"
+    qa_json: str = "qa_report.json"
+    qa_markdown: str = "qa_report.md"
+    manifest: str = "run_manifest.json"
+    web_zones: str = "geopark_zones_wgs84.geojson"
+    web_geosites: str = "geopark_geosites_wgs84.geojson"
+    failed_directory: Path = Path("data/processed/failed_run")
+
+
+class Config(_Strict):
+    """The validated configuration. Paths are absolute once loaded."""
+
+    working_crs: str = "EPSG:9215"
+    park: Park
+    inputs: Inputs
+    zoning: Zoning
+    checks: Checks = Checks()
+    outputs: Outputs = Outputs()
+    source: Path | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    _crs = field_validator("working_crs")(classmethod(lambda cls, v: _check_crs(v)))
+
+    @field_validator("working_crs")
+    @classmethod
+    def _projected(cls, value: str) -> str:
+        if pyproj.CRS.from_user_input(value).is_geographic:
+            raise ValueError("the working CRS must be projected (metres), e.g. EPSG:9215")
+        return value
+
+    @property
+    def output_dir(self) -> Path:
+        return self.outputs.directory
+
+    def output_path(self, name: str) -> Path:
+        return self.outputs.directory / getattr(self.outputs, name)
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append(str(item).rstrip("_"))
+    return ".".join(parts)
+
+
+def _resolve_paths(cfg: Config, base: Path) -> Config:
+    def fix(obj: BaseModel) -> BaseModel:
+        updates: dict[str, Any] = {}
+        for name, value in obj:
+            if isinstance(value, Path):
+                updates[name] = value if value.is_absolute() else (base / value)
+            elif isinstance(value, BaseModel):
+                updates[name] = fix(value)
+            elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+                updates[name] = [fix(v) for v in value]
+        return obj.model_copy(update=updates)
+
+    return fix(cfg)  # type: ignore[return-value]
+
+
+def _input_files(cfg: Config) -> list[tuple[str, InputFile]]:
+    i = cfg.inputs
+    files = [("inputs.geosites", i.geosites)]
+    files += [(f"inputs.survey_points[{n}]", f) for n, f in enumerate(i.survey_points)]
+    files += [
+        ("inputs.districts", i.districts),
+        ("inputs.admin_units", i.admin_units),
+        ("inputs.park_extent", i.park_extent),
+    ]
+    return files
+
+
+def _check_files(cfg: Config, source: Path) -> None:
+    for key, spec in _input_files(cfg):
+        for attr, path in (("path", spec.path), ("schema", spec.schema_)):
+            if path is not None and not path.exists():
+                raise ConfigError(
+                    f"không tìm thấy tệp {path}",
+                    f"file not found: {path}",
+                    file=str(source),
+                    field=f"{key}.{attr}",
+                    fix="correct the path (relative to the configuration file) or copy the file there",
+                    fix_vi="sửa đường dẫn (tương đối so với tệp cấu hình) hoặc chép tệp vào đó",
+                )
+
+
+def _check_zoning_against_schema(cfg: Config, source: Path) -> None:
+    """Every category and significance the register allows needs a distance."""
+    schema_path = cfg.inputs.geosites.schema_
+    if schema_path is None:
+        return
+    fields = {f["name"]: f for f in json.loads(schema_path.read_text("utf-8"))["fields"]}
+    for column, key in (("category", "zone_i_distance_m"), ("significance", "zone_ii_distance_m")):
+        allowed = fields.get(column, {}).get("constraints", {}).get("enum", [])
+        table: dict[str, float] = getattr(cfg.zoning, key)
+        missing = [v for v in allowed if v not in table]
+        unknown = [v for v in table if allowed and v not in allowed]
+        if missing or unknown:
+            raise ConfigError(
+                f"bảng khoảng cách zoning.{key} không khớp với danh mục {column} của lược đồ",
+                f"zoning.{key} does not match the {column} values of {schema_path.name}",
+                file=str(source),
+                field=f"zoning.{key}",
+                details=[f"missing/thiếu: {missing}"] * bool(missing)
+                + [f"unknown/không có trong lược đồ: {unknown}"] * bool(unknown),
+                fix=f"give one distance per allowed {column}: {', '.join(allowed)}",
+                fix_vi=f"cho mỗi giá trị {column} một khoảng cách: {', '.join(allowed)}",
+            )
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read, validate and resolve a configuration file.
+
+    Parameters
+    ----------
+    path
+        The TOML file. Relative paths inside it are resolved against its folder.
+
+    Returns
+    -------
+    Config
+        The validated configuration, with absolute paths.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key at fault and how to fix it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(
+            f"không tìm thấy tệp cấu hình {path}",
+            f"configuration file not found: {path}",
+            file=str(path),
+            fix="run from the project folder or pass --config PATH",
+            fix_vi="chạy trong thư mục dự án hoặc dùng --config ĐƯỜNG_DẪN",
+        )
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            "tệp cấu hình không phải TOML hợp lệ",
+            f"the configuration is not valid TOML: {exc}",
+            file=str(path),
+            fix="correct the syntax at the position given",
+            fix_vi="sửa cú pháp tại vị trí đã nêu",
+        ) from None
+    try:
+        cfg = Config.model_validate({**raw, "source": path.resolve(), "raw": raw})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = _key_path(first["loc"])
+        if first["type"] == "extra_forbidden":
+            msg_en, msg_vi = f"unknown key '{key}'", f"khóa không hợp lệ '{key}'"
+            fix = "remove it or correct its spelling (see README, 'Configuration')"
+            fix_vi = "xóa hoặc sửa chính tả (xem README, mục 'Configuration')"
+        else:
+            msg_en = f"invalid value for '{key}': {first['msg']}"
+            msg_vi = f"giá trị không hợp lệ cho '{key}': {first['msg']}"
+            fix = "correct the value in the configuration file"
+            fix_vi = "sửa giá trị trong tệp cấu hình"
+        raise ConfigError(
+            msg_vi,
+            msg_en,
+            file=str(path),
+            field=key,
+            fix=fix,
+            fix_vi=fix_vi,
+            details=[f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()[1:]],
+        ) from None
+    cfg = _resolve_paths(cfg, path.resolve().parent)
+    _check_files(cfg, path)
+    _check_zoning_against_schema(cfg, path)
+    return cfg
+
+
+def input_files(cfg: Config) -> list[tuple[str, InputFile]]:
+    """All configured input files with their configuration key."""
+    return _input_files(cfg)

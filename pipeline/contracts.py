@@ -1,0 +1,228 @@
+"""Input contracts: Frictionless Table Schema files in ``schemas/``.
+
+A contract lists each field with its type and constraints (``required``,
+``unique``, ``enum``, ``pattern``, ``minimum``/``maximum``, ``maxLength``).
+:func:`validate_table` checks a table of raw strings against it, column by
+column (vectorised with pandas), and returns the typed rows that pass and a
+:class:`Rejection` for every value that does not: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import InputError
+from pipeline.vntext import to_nfc
+
+#: Offset from a 0-based data index to the spreadsheet row number (header = row 1).
+HEADER_ROWS = 2
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected row: where it is, what is wrong, and what was expected."""
+
+    file: str
+    row: int | None
+    field: str
+    value: str
+    expected: str
+    message_vi: str
+    message_en: str
+    record_id: str = ""
+    x: float | None = None
+    y: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "value": self.value,
+            "expected": self.expected,
+            "message_vi": self.message_vi,
+            "message_en": self.message_en,
+            "record_id": self.record_id,
+        }
+
+
+@cache
+def _load(path: str) -> dict[str, Any]:
+    return json.loads(Path(path).read_text("utf-8"))
+
+
+def load_schema(path: str | Path) -> dict[str, Any]:
+    """Read a Table Schema file (cached)."""
+    return _load(str(Path(path).resolve()))
+
+
+def field_names(schema: dict[str, Any]) -> list[str]:
+    return [f["name"] for f in schema.get("fields", [])]
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | (series.astype("string").str.strip() == "")
+
+
+def validate_table(
+    table: pd.DataFrame,
+    schema: dict[str, Any],
+    *,
+    file: str,
+    id_field: str | None = None,
+) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Check ``table`` (all strings) against ``schema``.
+
+    Parameters
+    ----------
+    table
+        Raw values as read (strings or missing), with a ``_row`` column holding
+        each row's number in the file.
+    schema
+        A Table Schema dict.
+    file
+        The file name to put in rejections.
+    id_field
+        Field whose value identifies a row in messages (e.g. ``point_id``).
+
+    Returns
+    -------
+    (valid, rejections)
+        ``valid`` holds the rows with no rejection, typed and NFC-normalised;
+        every other row yields at least one :class:`Rejection`.
+
+    Raises
+    ------
+    InputError
+        When a required column is missing altogether.
+    """
+    fields = schema.get("fields", [])
+    missing = [
+        f["name"]
+        for f in fields
+        if f.get("constraints", {}).get("required") and f["name"] not in table.columns
+    ]
+    if missing:
+        raise InputError(
+            f"thiếu cột bắt buộc {', '.join(missing)}",
+            f"missing required column(s) {', '.join(missing)}",
+            file=file,
+            row=1,
+            field=", ".join(missing),
+            fix=f"add the column(s) to the header row; expected columns: {', '.join(field_names(schema))}",
+            fix_vi=f"thêm cột vào dòng tiêu đề; các cột cần có: {', '.join(field_names(schema))}",
+        )
+    out = table.copy()
+    bad = pd.Series(False, index=out.index)
+    rejections: list[Rejection] = []
+    ids = out[id_field].astype("string") if id_field and id_field in out else None
+
+    def reject(mask: pd.Series, name: str, expected: str, vi: str, en: str) -> None:
+        nonlocal bad
+        mask = mask.fillna(False).astype(bool) & ~bad_field.get(name, pd.Series(False, index=out.index))
+        for idx in out.index[mask]:
+            value = out.at[idx, name] if name in out else ""
+            rejections.append(
+                Rejection(
+                    file=file,
+                    row=int(out.at[idx, "_row"]),
+                    field=name,
+                    value="" if pd.isna(value) else str(value),
+                    expected=expected,
+                    message_vi=vi,
+                    message_en=en,
+                    record_id="" if ids is None or pd.isna(ids[idx]) else str(ids[idx]),
+                )
+            )
+        bad_field[name] = bad_field.get(name, pd.Series(False, index=out.index)) | mask
+        bad = bad | mask
+
+    bad_field: dict[str, pd.Series] = {}
+    for spec in fields:
+        name = spec["name"]
+        cons = spec.get("constraints", {})
+        if name not in out:
+            out[name] = pd.NA
+            continue
+        text = out[name].astype("string").map(to_nfc, na_action="ignore").astype("string")
+        blank = _blank(text)
+        text = text.mask(blank, pd.NA)
+        if cons.get("required"):
+            reject(blank, name, "a value (required)", "thiếu giá trị bắt buộc", "required value is empty")
+        kind = spec.get("type", "string")
+        if kind in ("number", "integer"):
+            numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+            not_number = ~blank & numbers.isna()
+            if kind == "integer":
+                not_number |= ~blank & numbers.notna() & (numbers % 1 != 0)
+            reject(not_number, name, f"a {kind}", f"không phải số ({kind})", f"not a {kind}")
+            value: pd.Series = numbers
+        elif kind == "date":
+            fmt = spec.get("format", "%Y-%m-%d")
+            dates = pd.to_datetime(text, format=fmt, errors="coerce")
+            reject(
+                ~blank & dates.isna(),
+                name,
+                f"a date {fmt.replace('%Y', 'YYYY').replace('%m', 'MM').replace('%d', 'DD')}",
+                "ngày không hợp lệ",
+                "not a valid date",
+            )
+            value = dates.dt.date.astype(object).where(dates.notna(), None)
+        else:
+            value = text
+        if "enum" in cons:
+            allowed = cons["enum"]
+            reject(
+                ~blank & ~text.isin(allowed),
+                name,
+                "one of: " + ", ".join(map(str, allowed)),
+                "giá trị không thuộc danh mục cho phép",
+                "value not in the allowed list",
+            )
+        if "pattern" in cons:
+            ok = text.str.fullmatch(cons["pattern"]).fillna(False).astype(bool)
+            reject(
+                ~blank & ~ok,
+                name,
+                f"text matching {cons['pattern']}",
+                "sai định dạng",
+                "wrong format",
+            )
+        if "maxLength" in cons:
+            reject(
+                text.str.len() > cons["maxLength"],
+                name,
+                f"at most {cons['maxLength']} characters",
+                "quá dài",
+                "too long",
+            )
+        for bound, op, word_vi, word_en in (
+            ("minimum", np.less, "nhỏ hơn giá trị tối thiểu", "below the minimum"),
+            ("maximum", np.greater, "lớn hơn giá trị tối đa", "above the maximum"),
+        ):
+            if bound in cons and kind in ("number", "integer", "date"):
+                limit = cons[bound]
+                if kind == "date":
+                    limit = pd.Timestamp(limit).date()
+                    outside = value.map(lambda d, lim=limit, o=op: d is not None and o(d, lim))
+                else:
+                    outside = op(value, limit)
+                reject(outside, name, f"{bound} {cons[bound]}", word_vi, word_en)
+        if cons.get("unique"):
+            dup = text.duplicated(keep=False) & ~blank
+            reject(
+                dup,
+                name,
+                "a value used by no other row",
+                "giá trị bị trùng với dòng khác",
+                "duplicate value (used by another row)",
+            )
+        out[name] = value
+    return out.loc[~bad].copy(), rejections
