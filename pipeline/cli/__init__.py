@@ -1,0 +1,1 @@
+"""The ``geopark`` command line: one module per command, thin over the library."""

@@ -1,0 +1,88 @@
+"""What every command shares: the config option, bilingual output, failing well."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from pipeline.config import Config, load_config
+from pipeline.errors import GeoparkError
+
+#: Exit codes: 0 success, 1 the run finished but QA failed or rows were
+#: rejected, 2 bad configuration or unusable input, 3 internal error, 130 interrupted.
+EXIT_QA_FAILED = 1
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("geopark.toml"),
+    show_default=True,
+    help="Tệp cấu hình / configuration file.",
+)
+
+
+def say(vi: str, en: str) -> None:
+    """A progress line: Vietnamese, then English."""
+    console.print(f"[bold cyan]•[/] {vi} [dim]/ {en}[/]")
+
+
+class StageProgress:
+    """Prints each stage with the time it took."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self, vi: str, en: str) -> None:
+        elapsed = time.perf_counter() - self.start
+        console.print(f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {vi} [dim]/ {en}[/]")
+
+
+def load(config_path: Path) -> Config:
+    return load_config(config_path)
+
+
+def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's errors into a message and an exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except GeoparkError as exc:
+            click.echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo(
+                "Đã dừng theo yêu cầu; kết quả trước đó vẫn nguyên vẹn. / "
+                "Interrupted; the previous outputs are untouched.",
+                err=True,
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(
+                f"Lỗi nội bộ / Internal error: {type(exc).__name__}: {exc}\n"
+                "Kết quả trước đó vẫn nguyên vẹn. / The previous outputs are untouched.\n"
+                "Chạy lại với --debug để xem chi tiết và báo lỗi. / "
+                "Run again with --debug for details and report it.",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper

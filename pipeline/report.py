@@ -1,0 +1,154 @@
+"""The QA report: ``qa_report.json`` for machines, ``qa_report.md`` for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.checks import QAResult
+from pipeline.config import Config
+from pipeline.contracts import Rejection
+
+SAMPLE_NOTE = (
+    "Dữ liệu mẫu: vị trí chỉ gần đúng, không dùng cho hồ sơ pháp lý. / "
+    "Sample data: locations are approximate, not for legal use."
+)
+
+
+def qa_json(
+    qa: QAResult,
+    cfg: Config,
+    rejections: list[Rejection],
+    counts: dict[str, int],
+    notes: list[str],
+) -> dict[str, Any]:
+    """The machine-readable report."""
+    return {
+        "status": qa.status,
+        "park_area_km2": round(qa.park_area_km2, 4),
+        "park_area_ellipsoidal_km2": round(qa.park_area_ellipsoidal_km2, 4),
+        "declared_area_km2": qa.declared_area_km2,
+        "area_tolerance_pct": cfg.park.area_tolerance_pct,
+        "working_crs": cfg.working_crs,
+        "sample_data": cfg.park.sample_data,
+        "counts": counts,
+        "severity_counts": qa.counts(),
+        "totals": qa.totals,
+        "findings": [f.as_dict() for f in qa.findings],
+        "quarantine": [r.as_dict() for r in rejections],
+        "name_conversions": notes,
+    }
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
+    """The readable report, Vietnamese first with English alongside."""
+    status = report["status"]
+    badge = "ĐẠT / PASS" if status == "pass" else "KHÔNG ĐẠT / FAIL"
+    sev = report["severity_counts"]
+    out = [
+        f"# Báo cáo kiểm tra chất lượng / QA report — {cfg.park.name_vi}",
+        "",
+        f"**Kết quả / Status: {badge}** — "
+        f"{sev['error']} lỗi / errors, {sev['warning']} cảnh báo / warnings, "
+        f"{sev['info']} thông tin / info.",
+        "",
+    ]
+    if cfg.park.sample_data:
+        out += [f"> {SAMPLE_NOTE}", ""]
+    out += [
+        "## Diện tích công viên / Park area",
+        "",
+        _table(
+            ["", "km²"],
+            [
+                ["Công bố / declared", f"{report['declared_area_km2']:,.2f}"],
+                [f"Phẳng / planar ({report['working_crs']})", f"{report['park_area_km2']:,.2f}"],
+                ["Ellipsoid / ellipsoidal", f"{report['park_area_ellipsoidal_km2']:,.2f}"],
+                ["Dung sai / tolerance", f"± {report['area_tolerance_pct']} %"],
+            ],
+        ),
+        "",
+        "## Số lượng / Counts",
+        "",
+        _table(["lớp / layer", "số đối tượng / features"], [[k, v] for k, v in report["counts"].items()]),
+        "",
+    ]
+    problems = [f for f in report["findings"] if f["severity"] != "info"]
+    out += ["## Lỗi và cảnh báo / Errors and warnings", ""]
+    if problems:
+        out.append(
+            _table(
+                ["mức / severity", "kiểm tra / check", "đối tượng / subject", "nội dung / message"],
+                [
+                    [f["severity"], f["check"], f["subject"], f"{f['message_vi']} / {f['message']}"]
+                    for f in problems
+                ],
+            )
+        )
+    else:
+        out.append("Không có. / None.")
+    out += ["", "## Diện tích vùng bảo vệ theo huyện / Protected area per district", ""]
+    out.append(
+        _table(
+            ["mã / code", "huyện / district", "vùng I / Zone I (ha)", "vùng II / Zone II (ha)"],
+            [
+                [d["district_code"], d["district_name"], f"{d['zone_i_ha']:,.2f}", f"{d['zone_ii_ha']:,.2f}"]
+                for d in report["totals"]["per_district"]
+            ],
+        )
+    )
+    park = report["totals"]["park"]
+    out += [
+        "",
+        f"Toàn công viên / Park-wide: vùng I / Zone I **{park['zone_i_ha']:,.2f} ha**, "
+        f"vùng II / Zone II **{park['zone_ii_ha']:,.2f} ha**, "
+        f"tỷ lệ được bảo vệ / share under protection **{park['protected_share_pct']:.3f} %**.",
+        "",
+        "## Dòng bị cách ly / Quarantined rows",
+        "",
+    ]
+    if report["quarantine"]:
+        out.append(
+            _table(
+                ["tệp / file", "dòng / row", "trường / field", "giá trị / value", "cần / expected", "lỗi / problem"],
+                [
+                    [q["file"], q["row"], q["field"], q["value"], q["expected"], f"{q['message_vi']} / {q['message_en']}"]
+                    for q in report["quarantine"]
+                ],
+            )
+        )
+    else:
+        out.append("Không có. / None.")
+    if report["name_conversions"]:
+        out += ["", "## Chuẩn hóa tên / Name conversions", ""]
+        out += [f"- {n}" for n in report["name_conversions"]]
+    infos = [f for f in report["findings"] if f["severity"] == "info"]
+    out += ["", "## Thông tin / Measurements", ""]
+    out += [f"- {f['message_vi']} / {f['message']}" for f in infos]
+    return "\n".join(out) + "\n"
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """A few lines for the terminal."""
+    sev = report["severity_counts"]
+    park = report["totals"]["park"]
+    lines = [
+        f"QA: {report['status'].upper()} — {sev['error']} lỗi/errors, {sev['warning']} cảnh báo/warnings",
+        f"Diện tích / park area: {report['park_area_km2']:,.2f} km² (phẳng/planar), "
+        f"{report['park_area_ellipsoidal_km2']:,.2f} km² (ellipsoid); công bố/declared "
+        f"{report['declared_area_km2']:,.2f} km²",
+        f"Vùng I / Zone I {park['zone_i_ha']:,.2f} ha, vùng II / Zone II {park['zone_ii_ha']:,.2f} ha "
+        f"({park['protected_share_pct']:.3f} % công viên / of the park)",
+    ]
+    for f in report["findings"]:
+        if f["severity"] != "info":
+            lines.append(f"  [{f['severity']}] {f['check']}: {f['message_vi']} / {f['message']}")
+    return lines

@@ -1,0 +1,326 @@
+"""Zoning: Zone I (core) and Zone II (buffer) per geosite, clusters, and the
+non-overlapping combined protection zones.
+
+Rules (distances come from the configuration):
+
+* Zone I of a geosite is the convex hull of its register location and all its
+  survey points, grown by the distance set for its category.
+* Zone II surrounds Zone I by the distance set for its significance, and
+  excludes Zone I.
+* Geosites sharing a ``cluster_code``, and geosites whose zones touch (come
+  within ``touch_distance_m``), form a cluster whose zones are dissolved.
+* In ``protection_zones`` nothing overlaps: Zone I of any site wins over
+  Zone II of any other.
+* Every zone is clipped to the park extent; what was cut off is reported.
+
+The geometry work is vectorised over arrays of geometries (shapely 2/GEOS);
+grouping is done with pandas/geopandas, never a Python loop over features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from pipeline.config import Zoning
+
+
+@dataclass
+class ZoningResult:
+    """The zone layers, all in the working CRS."""
+
+    zone_i: gpd.GeoDataFrame
+    zone_ii: gpd.GeoDataFrame
+    protection_zones: gpd.GeoDataFrame
+    clusters: gpd.GeoDataFrame
+    zone_district_areas: gpd.GeoDataFrame
+    clipped: pd.DataFrame  # geosite_code, zone_class, clipped_area_m2, location
+    geosite_clusters: pd.DataFrame  # geosite_code -> cluster_code / unit_code
+
+
+def site_hulls(geosites: gpd.GeoDataFrame, survey_points: gpd.GeoDataFrame) -> np.ndarray:
+    """Convex hull of each geosite's register point and survey points.
+
+    Returns an array aligned with ``geosites`` rows.
+    """
+    codes = pd.concat(
+        [geosites["geosite_code"], survey_points["geosite_code"]], ignore_index=True
+    )
+    geoms = np.concatenate([geosites.geometry.values, survey_points.geometry.values])
+    index = pd.Categorical(codes, categories=geosites["geosite_code"]).codes
+    order = np.argsort(index, kind="stable")
+    multipoints = shapely.multipoints(geoms[order], indices=index[order])
+    return shapely.convex_hull(multipoints)
+
+
+def build_site_zones(
+    geosites: gpd.GeoDataFrame,
+    survey_points: gpd.GeoDataFrame,
+    zoning: Zoning,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unclipped Zone I and the Zone II outer footprint for every geosite.
+
+    Returns
+    -------
+    (zone_i, outer)
+        Arrays aligned with ``geosites``; Zone II is ``outer - zone_i``.
+    """
+    hulls = site_hulls(geosites, survey_points)
+    d_core = geosites["category"].map(zoning.zone_i_distance_m).to_numpy(float)
+    d_buffer = geosites["significance"].map(zoning.zone_ii_distance_m).to_numpy(float)
+    zone_i = shapely.buffer(hulls, d_core, quad_segs=zoning.quad_segs)
+    # Buffering the hull once by the summed distance keeps the ring's outer edge
+    # exactly parallel to the core instead of accumulating two approximations.
+    outer = shapely.buffer(hulls, d_core + d_buffer, quad_segs=zoning.quad_segs)
+    return zone_i, outer
+
+
+def assign_clusters(
+    geosites: gpd.GeoDataFrame, outer: np.ndarray, zoning: Zoning
+) -> pd.DataFrame:
+    """Group geosites into clusters: shared code, or zones that touch.
+
+    Returns
+    -------
+    DataFrame
+        ``geosite_code``, ``cluster_code`` (None for a lone geosite) and
+        ``unit_code`` (the cluster code, or the geosite code of a lone site).
+    """
+    n = len(geosites)
+    tree = shapely.STRtree(outer)
+    d = zoning.clusters.touch_distance_m
+    if d > 0:
+        left, right = tree.query(outer, predicate="dwithin", distance=d)
+    else:
+        left, right = tree.query(outer, predicate="intersects")
+    declared = geosites["cluster_code"].astype("string").fillna("").to_numpy()
+    if zoning.clusters.by_code:
+        group = pd.Series(np.arange(n)).groupby(declared).transform("first").to_numpy()
+        has_code = declared != ""
+        left = np.concatenate([left, np.arange(n)[has_code]])
+        right = np.concatenate([right, group[has_code]])
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    frame = pd.DataFrame(
+        {
+            "geosite_code": geosites["geosite_code"].to_numpy(),
+            "label": labels,
+            "declared": declared,
+        }
+    )
+    codes = frame.groupby("label")["declared"].agg(
+        lambda s: "+".join(sorted({c for c in s if c}))
+    )
+    sizes = frame.groupby("label").size()
+    first = frame.groupby("label")["geosite_code"].min()
+    generated = zoning.clusters.generated_prefix + first
+    cluster = codes.where(codes != "", generated.where(sizes > 1))
+    frame["cluster_code"] = frame["label"].map(cluster)
+    frame["cluster_code"] = frame["cluster_code"].where(frame["cluster_code"].notna(), None)
+    frame["unit_code"] = frame["cluster_code"].fillna(frame["geosite_code"])
+    return frame[["geosite_code", "cluster_code", "unit_code"]]
+
+
+def _areas_ha(geoms: np.ndarray) -> np.ndarray:
+    return np.round(shapely.area(geoms) / 1e4, 4)
+
+
+def _as_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Keep only polygonal parts, as MultiPolygons (one geometry type per GIS layer)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.array([shapely.from_wkt("MULTIPOLYGON EMPTY")] * len(geoms), dtype=object)
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    polygonal = shapely.get_type_id(parts) == 3
+    if polygonal.any():
+        merged = shapely.multipolygons(parts[polygonal], indices=index[polygonal])
+        present = np.unique(index[polygonal])
+        out[present] = merged[present]
+    return out
+
+
+def _district_pieces(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keys: list[str],
+                     min_area_m2: float) -> gpd.GeoDataFrame:
+    pieces = gpd.overlay(
+        zones[[*keys, "geometry"]],
+        districts[["district_code", "district_name", "geometry"]],
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces = pieces.loc[shapely.area(pieces.geometry.values) >= max(min_area_m2, 1e-6)].copy()
+    pieces["geometry"] = _as_multipolygons(pieces.geometry.values)
+    pieces["area_ha"] = _areas_ha(pieces.geometry.values)
+    return pieces
+
+
+def _attach_districts(zones: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
+    pieces = pieces.sort_values([*keys, "district_code"])
+    agg = pieces.groupby(keys, dropna=False).agg(
+        district_codes=("district_code", lambda s: ";".join(map(str, s))),
+        district_names=("district_name", lambda s: ";".join(s)),
+    )
+    out = zones.merge(agg.reset_index(), on=keys, how="left")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
+
+
+def zone(
+    geosites: gpd.GeoDataFrame,
+    survey_points: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    park_extent: gpd.GeoDataFrame,
+    zoning: Zoning,
+    *,
+    min_area_m2: float = 1.0,
+) -> ZoningResult:
+    """Run the zoning stage.
+
+    Parameters
+    ----------
+    geosites, survey_points, districts, park_extent
+        Ingested layers in the working (metric) CRS.
+    zoning
+        Distances and the cluster rule.
+    min_area_m2
+        Zone pieces smaller than this (clipping or overlay noise) are dropped.
+
+    Returns
+    -------
+    ZoningResult
+    """
+    crs = geosites.crs
+    sites = geosites.sort_values("geosite_code").reset_index(drop=True)
+    park = shapely.union_all(park_extent.geometry.values)
+    shapely.prepare(park)
+
+    core_raw, outer_raw = build_site_zones(sites, survey_points, zoning)
+    core = shapely.intersection(core_raw, park)
+    outer = shapely.intersection(outer_raw, park)
+    ring = shapely.difference(outer, core)
+    ring_raw = shapely.difference(outer_raw, core_raw)
+
+    clipped = pd.DataFrame(
+        {
+            "geosite_code": np.repeat(sites["geosite_code"].to_numpy(), 2),
+            "zone_class": np.tile(["I", "II"], len(sites)),
+            "clipped_area_m2": np.column_stack(
+                [
+                    shapely.area(core_raw) - shapely.area(core),
+                    shapely.area(ring_raw) - shapely.area(ring),
+                ]
+            ).ravel(),
+            "location": np.column_stack(
+                [
+                    shapely.point_on_surface(shapely.difference(core_raw, park)),
+                    shapely.point_on_surface(shapely.difference(ring_raw, park)),
+                ]
+            ).ravel(),
+        }
+    )
+    clipped = clipped.loc[clipped["clipped_area_m2"] > min_area_m2].reset_index(drop=True)
+
+    membership = assign_clusters(sites, outer, zoning)
+    base = sites[["geosite_code", "name_vi", "name_en", "category", "significance"]].merge(
+        membership, on="geosite_code"
+    )
+
+    def site_layer(geoms: np.ndarray, zone_class: str) -> gpd.GeoDataFrame:
+        g = _as_multipolygons(geoms)
+        frame = base.assign(zone_class=zone_class, area_ha=_areas_ha(g))
+        return gpd.GeoDataFrame(frame, geometry=g, crs=crs)
+
+    zone_i = site_layer(core, "I")
+    zone_ii = site_layer(ring, "II")
+
+    # Combined layer: dissolve per zoning unit (a cluster, or a lone geosite);
+    # Zone II is what remains of the footprint once every Zone I is removed.
+    all_core = shapely.union_all(core)
+    units = (
+        base.groupby("unit_code", sort=True)
+        .agg(
+            cluster_code=("cluster_code", "first"),
+            geosite_codes=("geosite_code", lambda s: ";".join(sorted(s))),
+            n_geosites=("geosite_code", "size"),
+        )
+        .reset_index()
+    )
+    unit_of_site = base["unit_code"].to_numpy()
+    core_units = gpd.GeoDataFrame({"unit_code": unit_of_site}, geometry=core, crs=crs).dissolve(
+        "unit_code", sort=True
+    )
+    outer_units = gpd.GeoDataFrame(
+        {"unit_code": unit_of_site}, geometry=outer, crs=crs
+    ).dissolve("unit_code", sort=True)
+    unit_core = core_units.geometry.reindex(units["unit_code"]).to_numpy()
+    unit_ring = shapely.difference(outer_units.geometry.reindex(units["unit_code"]).to_numpy(), all_core)
+    lone = units["n_geosites"].eq(1) & units["cluster_code"].isna()
+    units["geosite_code"] = units["geosite_codes"].where(lone, None)
+
+    def unit_layer(geoms: np.ndarray, zone_class: str) -> gpd.GeoDataFrame:
+        g = _as_multipolygons(geoms)
+        frame = units.assign(zone_class=zone_class, area_ha=_areas_ha(g))
+        return gpd.GeoDataFrame(frame, geometry=g, crs=crs)
+
+    protection = pd.concat(
+        [unit_layer(unit_core, "I"), unit_layer(unit_ring, "II")], ignore_index=True
+    )
+    protection = protection.loc[shapely.area(protection.geometry.values) >= min_area_m2]
+    protection = protection.sort_values(["unit_code", "zone_class"]).reset_index(drop=True)
+    protection = gpd.GeoDataFrame(protection, geometry="geometry", crs=crs)
+    cols = [
+        "unit_code",
+        "cluster_code",
+        "geosite_code",
+        "geosite_codes",
+        "n_geosites",
+        "zone_class",
+        "area_ha",
+    ]
+    protection = protection[[*cols, "geometry"]]
+
+    keys = ["unit_code", "zone_class"]
+    pieces = _district_pieces(protection, districts, keys, min_area_m2)
+    protection = _attach_districts(protection, pieces, keys)
+    zone_district_areas = pieces.merge(
+        protection[["unit_code", "zone_class", "cluster_code", "geosite_code"]], on=keys
+    )
+    zone_district_areas = gpd.GeoDataFrame(
+        zone_district_areas[
+            [
+                "unit_code",
+                "cluster_code",
+                "geosite_code",
+                "zone_class",
+                "district_code",
+                "district_name",
+                "area_ha",
+                "geometry",
+            ]
+        ].sort_values(["unit_code", "zone_class", "district_code"]).reset_index(drop=True),
+        geometry="geometry",
+        crs=crs,
+    )
+
+    site_keys = ["geosite_code", "zone_class"]
+    zone_i = _attach_districts(
+        zone_i, _district_pieces(zone_i, districts, site_keys, min_area_m2), site_keys
+    )
+    zone_ii = _attach_districts(
+        zone_ii, _district_pieces(zone_ii, districts, site_keys, min_area_m2), site_keys
+    )
+    clusters = protection.loc[protection["cluster_code"].notna()].drop(columns="geosite_code")
+    clusters = gpd.GeoDataFrame(clusters.reset_index(drop=True), geometry="geometry", crs=crs)
+
+    return ZoningResult(
+        zone_i=zone_i,
+        zone_ii=zone_ii,
+        protection_zones=protection,
+        clusters=clusters,
+        zone_district_areas=zone_district_areas,
+        clipped=clipped,
+        geosite_clusters=membership,
+    )
