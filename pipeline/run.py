@@ -23,6 +23,7 @@ import shapely
 
 import pipeline
 from pipeline import outputs
+from pipeline.assessment import assess
 from pipeline.checks import QAResult, check, findings_layer
 from pipeline.config import Config, input_files
 from pipeline.ingest import IngestResult, ingest
@@ -108,6 +109,9 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
         "qa_findings": findings_layer(qa, cfg.working_crs),
         "quarantine": quarantine_layer(ing, cfg.working_crs),
     }
+    if ing.assessment is not None:
+        # non-spatial tables beside the geosites (GeoPackage attributes tables)
+        layers["geosite_assessment"], layers["geosite_assessment_criteria"] = assess(ing.assessment)
     return layers
 
 
@@ -200,7 +204,8 @@ def write_outputs(result: RunResult, cfg: Config, started: datetime, progress: P
     published = result.status == "pass"
     target = out.directory if published else out.failed_directory
     names = [out.geopackage, out.web_zones, out.web_geosites, out.qa_json, out.qa_markdown, out.manifest]
-    with _timed(result.timings, "write"), outputs.staged_outputs(out.directory) as staging:
+    write_started = time.perf_counter()
+    with outputs.staged_outputs(out.directory) as staging:
         progress("Ghi GeoPackage", "Writing the GeoPackage")
         outputs.write_geopackage(result.layers, staging / out.geopackage)
         zones_web = result.layers["protection_zones"]
@@ -209,6 +214,7 @@ def write_outputs(result: RunResult, cfg: Config, started: datetime, progress: P
         outputs.dump_json(result.report, staging / out.qa_json)
         (staging / out.qa_markdown).write_text(qa_markdown(result.report, cfg), "utf-8")
         files = {n: staging / n for n in names[:-1]}
+        result.timings["write"] = round(time.perf_counter() - write_started, 3)
         data = manifest(result, cfg, started, files)
         data["outputs"] = {k: {**v, "path": str(Path(rel_dir(cfg, target)) / k)} for k, v in data["outputs"].items()}
         data["published"] = published

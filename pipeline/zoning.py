@@ -121,9 +121,9 @@ def assign_clusters(
     first = frame.groupby("label")["geosite_code"].min()
     generated = zoning.clusters.generated_prefix + first
     cluster = codes.where(codes != "", generated.where(sizes > 1))
-    frame["cluster_code"] = frame["label"].map(cluster)
-    frame["cluster_code"] = frame["cluster_code"].where(frame["cluster_code"].notna(), None)
-    frame["unit_code"] = frame["cluster_code"].fillna(frame["geosite_code"])
+    mapped = frame["label"].map(cluster)
+    frame["unit_code"] = mapped.fillna(frame["geosite_code"])
+    frame["cluster_code"] = mapped.astype(object).where(mapped.notna(), None)
     return frame[["geosite_code", "cluster_code", "unit_code"]]
 
 
