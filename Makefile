@@ -42,6 +42,13 @@ zone: setup ## ingest and zone, print the zones
 check: setup ## ingest, zone and run the QA checks, print the summary
 	$(BIN)/geopark check --config $(CONFIG)
 
+maps: zones ## map sheets and the interactive web map into maps/
+	$(BIN)/geopark maps --config $(CONFIG)
+	$(BIN)/geopark webmap --config $(CONFIG)
+
+dossiers: maps ## geosite dossiers and the heritage summary (HTML, PDF) into data/processed/dossiers/
+	$(BIN)/geopark dossiers --config $(CONFIG)
+
 bench: setup ## zoning time and peak memory on synthetic surveys of 10,000 and 100,000 points
 	$(BIN)/python -m pipeline.bench --points 10000 100000
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pyproj
 from pydantic import (
@@ -58,8 +58,18 @@ class InputFile(_Strict):
     lat_column: str | None = None
     easting_column: str | None = None
     northing_column: str | None = None
+    # field name in the contract -> column name in this file (GPX `name`, KML `Name`, ...)
+    columns: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
 
     _check = field_validator("crs")(classmethod(lambda cls, v: _check_crs(v)))
+
+    @field_validator("columns")
+    @classmethod
+    def _distinct_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        for target in value:
+            if not target.strip() or target.startswith("_"):
+                raise ValueError(f"columns: {target!r} is not a field name")
+        return value
 
     @model_validator(mode="after")
     def _coordinate_columns(self) -> InputFile:
@@ -111,6 +121,7 @@ class Inputs(_Strict):
     districts: DistrictsInput
     admin_units: InputFile
     park_extent: InputFile
+    assessment: InputFile | None = None  # Brilha (2016) criteria scores per geosite (optional)
 
 
 class Park(_Strict):
@@ -141,6 +152,28 @@ class Checks(_Strict):
     overlap_tolerance_m2: NonNegative = 0.01
 
 
+class IngestRules(_Strict):
+    """How ingest judges real-world field data (see README, "Field data")."""
+
+    # where coordinates are plausible (Lạng Sơn, degrees): detects swapped columns
+    plausible_lon: tuple[float, float] = (106.0, 107.5)
+    plausible_lat: tuple[float, float] = (21.3, 22.6)
+    province_tolerance_m: NonNegative = 1000.0  # points farther outside the province are rejected
+    duplicates: Literal["reject_all", "keep_first"] = "reject_all"  # duplicate point_id/geosite_code
+    same_place_distance_m: NonNegative = 5.0  # two geosites closer than this are reported
+    same_place: Literal["warn", "reject"] = "warn"
+    max_point_distance_m: Positive = 3000.0  # survey point farther from its geosite is reported
+    far_point: Literal["warn", "reject"] = "warn"
+    repair_max_area_change_pct: NonNegative = 0.1  # invalid boundary polygons: safe repair only
+
+    @field_validator("plausible_lon", "plausible_lat")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not value[0] < value[1]:
+            raise ValueError("give [min, max] with min < max")
+        return value
+
+
 class Outputs(_Strict):
     directory: Path = Path("data/processed")
     geopackage: str = "geopark.gpkg"
@@ -149,7 +182,77 @@ class Outputs(_Strict):
     manifest: str = "run_manifest.json"
     web_zones: str = "geopark_zones_wgs84.geojson"
     web_geosites: str = "geopark_geosites_wgs84.geojson"
+    project: str = "geopark.qgz"  # QGIS project for the GeoPackage (relative paths)
     failed_directory: Path = Path("data/processed/failed_run")
+
+
+class Webmap(_Strict):
+    """The interactive web map written by ``geopark webmap``."""
+
+    output: Path = Path("maps/geopark.html")
+    tiles: str = "OpenStreetMap.Mapnik"  # an xyzservices provider name; --no-tiles for none
+    boundary_simplify_m: NonNegative = 10.0  # park extent and districts
+    zone_simplify_m: NonNegative = 1.0  # protection zones (Zone I may be only 30 m wide)
+    coordinate_decimals: Annotated[int, Field(ge=5, le=9)] = 6  # 1e-6 degree is about 0.1 m
+
+
+class SheetPaper(_Strict):
+    """Paper of one kind of map sheet."""
+
+    paper: Literal["A4", "A3"] = "A3"
+    orientation: Literal["portrait", "landscape"] = "landscape"
+
+
+class Maps(_Strict):
+    """The printable map set written by ``geopark maps``."""
+
+    directory: Path = Path("maps")
+    overview: SheetPaper = SheetPaper(paper="A3", orientation="landscape")
+    district: SheetPaper = SheetPaper(paper="A3", orientation="landscape")
+    zoning: SheetPaper = SheetPaper(paper="A3", orientation="landscape")
+    # standard scale denominators; each sheet takes the largest scale that fits its content
+    scales: list[Annotated[int, Field(gt=0)]] = Field(
+        default=[10_000, 25_000, 50_000, 100_000, 200_000, 250_000, 500_000, 1_000_000],
+        min_length=1,
+    )
+    vertex_tolerance_m: Positive = 20.0  # boundary markers: simplification tolerance
+    dem: Path | None = None  # GeoTIFF; a hillshade is drawn under the layers when set
+    hillshade_azimuth: Annotated[float, Field(ge=0, le=360)] = 315.0
+    hillshade_altitude: Annotated[float, Field(gt=0, le=90)] = 45.0
+    png_dpi: Annotated[int, Field(ge=36, le=600)] = 150
+    sources_vi: str = "Dữ liệu điều tra thực địa; ranh giới hành chính GSO; ranh giới công viên theo QĐ 2424/QĐ-UBND"
+    sources_en: str = "Field survey data; GSO administrative boundaries; park extent per Decision 2424/QĐ-UBND"
+
+
+class Dossiers(_Strict):
+    """Geosite dossiers and the heritage summary written by ``geopark dossiers``."""
+
+    directory: Path = Path("data/processed/dossiers")
+    zoning_sheets: Path | None = None  # <unit_code>.png/.pdf from ``geopark maps``; default <maps.directory>/zoning
+    pdf: bool = True
+    chart_dpi: Annotated[int, Field(ge=72, le=600)] = 150
+    database_url_env: str = "DATABASE_URL"  # inspections are read when this (or PGSERVICE) is set
+
+
+_SQL_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
+
+
+class Database(_Strict):
+    """The PostGIS publication written by ``geopark publish``.
+
+    No credentials here: the connection comes from ``DATABASE_URL``, a
+    ``pg_service.conf`` service name, or the standard ``PG*`` variables.
+    """
+
+    service: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")  # pg_service.conf name
+    schema_: str = Field(default="geopark", alias="schema", pattern=_SQL_NAME)  # published layers
+    records_schema: str = Field(default="records", pattern=_SQL_NAME)  # field records, never dropped
+    owner_role: str = Field(default="geopark_owner", pattern=_SQL_NAME)  # owns the published schema
+    viewer_role: str = Field(default="geopark_viewer", pattern=_SQL_NAME)  # read-only (QGIS viewers)
+    editor_role: str = Field(default="geopark_editor", pattern=_SQL_NAME)  # adds field records
+    project_name: str = Field(default="geopark", pattern=r"^[A-Za-z0-9_.-]+$")  # stored QGIS project
+    lock_wait_s: NonNegative = 30.0  # wait this long for another publish, then refuse
+    swap_lock_timeout_s: Positive = 60.0  # wait this long for readers before the swap gives up
 
 
 class Config(_Strict):
@@ -161,6 +264,11 @@ class Config(_Strict):
     zoning: Zoning
     checks: Checks = Checks()
     outputs: Outputs = Outputs()
+    ingest: IngestRules = IngestRules()
+    webmap: Webmap = Webmap()
+    maps: Maps = Maps()
+    dossiers: Dossiers = Dossiers()
+    database: Database = Database()
     source: Path | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
@@ -215,6 +323,8 @@ def _input_files(cfg: Config) -> list[tuple[str, InputFile]]:
         ("inputs.admin_units", i.admin_units),
         ("inputs.park_extent", i.park_extent),
     ]
+    if i.assessment is not None:
+        files.append(("inputs.assessment", i.assessment))
     return files
 
 

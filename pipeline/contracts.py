@@ -77,6 +77,7 @@ def validate_table(
     *,
     file: str,
     id_field: str | None = None,
+    keep_first: bool = False,
 ) -> tuple[pd.DataFrame, list[Rejection]]:
     """Check ``table`` (all strings) against ``schema``.
 
@@ -91,6 +92,10 @@ def validate_table(
         The file name to put in rejections.
     id_field
         Field whose value identifies a row in messages (e.g. ``point_id``).
+    keep_first
+        For ``unique`` fields: keep the first row of each duplicated value and
+        reject the later ones (``ingest.duplicates = "keep_first"``); by
+        default every row sharing the value is rejected.
 
     Returns
     -------
@@ -116,8 +121,12 @@ def validate_table(
             file=file,
             row=1,
             field=", ".join(missing),
-            fix=f"add the column(s) to the header row; expected columns: {', '.join(field_names(schema))}",
-            fix_vi=f"thêm cột vào dòng tiêu đề; các cột cần có: {', '.join(field_names(schema))}",
+            fix=f"add the column(s) to the header row, or map an existing column to it with "
+            f"columns = {{ {missing[0]} = \"...\" }} for this file in geopark.toml; expected "
+            f"columns: {', '.join(field_names(schema))}; the file has: "
+            f"{', '.join(str(c) for c in table.columns if c not in ('_row', 'geometry'))}",
+            fix_vi=f"thêm cột vào dòng tiêu đề, hoặc ánh xạ một cột có sẵn bằng columns = {{ "
+            f"{missing[0]} = \"...\" }} trong geopark.toml; các cột cần có: {', '.join(field_names(schema))}",
         )
     out = table.copy()
     bad = pd.Series(False, index=out.index)
@@ -216,13 +225,24 @@ def validate_table(
                     outside = op(value, limit)
                 reject(outside, name, f"{bound} {cons[bound]}", word_vi, word_en)
         if cons.get("unique"):
-            dup = text.duplicated(keep=False) & ~blank
-            reject(
-                dup,
-                name,
-                "a value used by no other row",
-                "giá trị bị trùng với dòng khác",
-                "duplicate value (used by another row)",
-            )
+            dup = text.duplicated(keep="first" if keep_first else False) & ~blank
+            rows = out["_row"].groupby(text.fillna("")).transform("first")
+            if keep_first:
+                for idx in out.index[dup.fillna(False).astype(bool)]:
+                    reject(
+                        pd.Series(out.index == idx, index=out.index),
+                        name,
+                        "a value used by no other row",
+                        f"giá trị bị trùng; giữ dòng đầu tiên (dòng {rows[idx]})",
+                        f"duplicate value; the first row (row {rows[idx]}) is kept",
+                    )
+            else:
+                reject(
+                    dup,
+                    name,
+                    "a value used by no other row",
+                    "giá trị bị trùng với dòng khác",
+                    "duplicate value (used by another row)",
+                )
         out[name] = value
     return out.loc[~bad].copy(), rejections

@@ -5,6 +5,13 @@ the geosite register, the survey points, the official districts and the park
 extent, all in the working CRS (EPSG:9215), plus every rejected row. A row
 that breaks its contract goes to quarantine with its file, row, field and
 value; a file that cannot be used at all raises :class:`InputError`.
+
+Real-world field data is judged by the rules in ``[ingest]`` of
+geopark.toml: coordinates in any notation (:mod:`pipeline.coordinates`),
+swapped columns, points outside the province, duplicate identifiers, two
+geosites at the same place, survey points far from their geosite, and
+boundary polygons that need a repair. Every conversion, repair and warning
+is a note in :attr:`IngestResult.notes`, which the QA report lists.
 """
 
 from __future__ import annotations
@@ -17,15 +24,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipeline.assessment import ingest_assessment
 from pipeline.config import Config, DistrictsInput, InputFile
 from pipeline.contracts import Rejection, load_schema, validate_table
-from pipeline.crs import crs_key, transform_geometries, transform_xy
+from pipeline.coordinates import CoordinateError, parse_column
+from pipeline.crs import transform_geometries, transform_xy
 from pipeline.errors import InputError
-from pipeline.readers import read_table
+from pipeline.readers import read_input
 from pipeline.vntext import match_name, to_nfc
 
-VN2000_NORTHING_RANGE = (2.0e6, 2.7e6)  # northern Vietnam, metres
-VN2000_EASTING_RANGE = (1.0e5, 9.0e5)
+#: Local time of the field teams, for dates taken from GPS timestamps.
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
 
 @dataclass
@@ -39,6 +48,15 @@ class IngestResult:
     admin_units: pd.DataFrame
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    assessment: pd.DataFrame | None = None  # validated Brilha (2016) sheet, when configured
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What points are checked against: the province (all districts) and the park."""
+
+    province: shapely.Geometry
+    park: shapely.Geometry
 
 
 def _rel(path: Path, cfg: Config) -> str:
@@ -49,16 +67,101 @@ def _rel(path: Path, cfg: Config) -> str:
         return str(path)
 
 
+def _record_id(table: pd.DataFrame, idx: object, id_field: str) -> str:
+    if id_field not in table:
+        return ""
+    value = table.at[idx, id_field]
+    return "" if pd.isna(value) else str(value)
+
+
+# --- columns and text -------------------------------------------------------
+
+
+def _map_columns(table: pd.DataFrame, spec: InputFile, file: str, notes: list[str]) -> pd.DataFrame:
+    """Copy each configured source column to its contract name (``columns`` in geopark.toml)."""
+    if not spec.columns:
+        return table
+    available = [str(c) for c in table.columns if c != "_row" and c != getattr(table, "_geometry_column_name", None)]
+    missing = {t: s for t, s in spec.columns.items() if s not in table.columns}
+    if missing:
+        target, source = next(iter(missing.items()))
+        raise InputError(
+            f"không có cột '{source}' (ánh xạ cho trường {target})",
+            f"no column {source!r} (mapped to field {target!r}); the file has: {', '.join(available)}",
+            file=file,
+            row=1,
+            field=f"columns.{target}",
+            fix=f"correct 'columns' for this file in geopark.toml; available columns: {', '.join(available)}",
+            fix_vi=f"sửa 'columns' của tệp trong geopark.toml; các cột có: {', '.join(available)}",
+        )
+    out = table.copy()
+    for target, source in spec.columns.items():
+        out[target] = table[source]
+    notes.append(
+        f"{file}: ánh xạ cột / column mapping "
+        + ", ".join(f"{s} -> {t}" for t, s in spec.columns.items())
+    )
+    return out
+
+
+def _as_text(table: pd.DataFrame, schema: dict, file: str, notes: list[str]) -> pd.DataFrame:
+    """Attribute values as strings; GPS timestamps become local dates for date fields."""
+    date_fields = {f["name"] for f in schema.get("fields", []) if f.get("type") == "date"}
+    geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    out = table.copy()
+    for col in out.columns:
+        if col in ("_row", geom):
+            continue
+        series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            if col in date_fields:
+                if getattr(series.dt, "tz", None) is not None:
+                    series = series.dt.tz_convert(LOCAL_TZ)
+                    notes.append(f"{file}: {col}: thời điểm GPS đổi sang ngày giờ Việt Nam / GPS times taken as dates in {LOCAL_TZ}")
+                out[col] = series.dt.strftime("%Y-%m-%d").astype("string")
+            else:
+                out[col] = series.astype("string")
+        elif not pd.api.types.is_string_dtype(series):
+            out[col] = series.map(lambda v: None if pd.isna(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)), na_action="ignore").astype("string")
+        else:
+            out[col] = series.astype("string")
+    return out
+
+
+# --- coordinates ------------------------------------------------------------
+
+
+def _in_box(lon: np.ndarray, lat: np.ndarray, cfg: Config) -> np.ndarray:
+    (x0, x1), (y0, y1) = cfg.ingest.plausible_lon, cfg.ingest.plausible_lat
+    with np.errstate(invalid="ignore"):
+        return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+
+
+def _expected_ranges(spec: InputFile, cfg: Config) -> str:
+    """The plausible box in the file's own CRS, for messages."""
+    (x0, x1), (y0, y1) = cfg.ingest.plausible_lon, cfg.ingest.plausible_lat
+    if spec.lon_column:
+        return f"{spec.lat_column} = latitude {y0:g}..{y1:g}, {spec.lon_column} = longitude {x0:g}..{x1:g}"
+    lon = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2])
+    lat = np.array([y0, y0, y1, y1, y0, y1])
+    e, n = transform_xy(lon, lat, "EPSG:4326", spec.crs)
+    return (
+        f"{spec.northing_column} = northing {np.nanmin(n) / 1e6:.2f}-{np.nanmax(n) / 1e6:.2f} million m, "
+        f"{spec.easting_column} = easting {np.nanmin(e) / 1e6:.2f}-{np.nanmax(e) / 1e6:.2f} million m"
+    )
+
+
 def _points_from_columns(
-    table: pd.DataFrame, spec: InputFile, file: str, target: str, id_field: str
-) -> tuple[pd.DataFrame, np.ndarray, list[Rejection]]:
-    """Parse the coordinate columns and build points in ``target``."""
+    table: pd.DataFrame, spec: InputFile, file: str, cfg: Config, id_field: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[Rejection]]:
+    """Parse the coordinate columns, detect swapped ones, build points in the working CRS."""
     x_col, y_col = spec.coordinate_columns  # type: ignore[misc]
     missing = [c for c in (x_col, y_col) if c not in table.columns]
     if missing:
+        available = [str(c) for c in table.columns if c != "_row"]
         raise InputError(
             f"thiếu cột tọa độ {', '.join(missing)}",
-            f"missing coordinate column(s) {', '.join(missing)}",
+            f"missing coordinate column(s) {', '.join(missing)}; the file has: {', '.join(available)}",
             file=file,
             row=1,
             field=", ".join(missing),
@@ -67,98 +170,155 @@ def _points_from_columns(
             fix_vi="đổi tên cột hoặc khai báo lon_column/lat_column (hoặc easting_column/"
             "northing_column) cho tệp này trong geopark.toml",
         )
-    rejections: list[Rejection] = []
     geographic = spec.lon_column is not None
-    values = {}
-    bad = pd.Series(False, index=table.index)
-    for col, axis in ((x_col, "x"), (y_col, "y")):
-        raw = table[col].astype("string").str.strip().str.replace(",", ".", regex=False)
-        num = pd.to_numeric(raw, errors="coerce")
-        if geographic:
-            limit = 180 if axis == "x" else 90
-            expected = f"decimal degrees in [-{limit}, {limit}]"
-            invalid = num.isna() | (num.abs() > limit)
-        else:
-            expected = "metres (a number)"
-            invalid = num.isna()
-        for idx in table.index[invalid & ~bad]:
-            rejections.append(
-                Rejection(
-                    file=file,
-                    row=int(table.at[idx, "_row"]),
-                    field=col,
-                    value=str(table.at[idx, col]),
-                    expected=expected,
-                    message_vi="tọa độ không hợp lệ",
-                    message_en="invalid coordinate",
-                    record_id=str(table.at[idx, id_field]) if id_field in table else "",
-                )
-            )
-        bad |= invalid
-        values[axis] = num
-    if not geographic and crs_key(spec.crs).startswith("EPSG:"):
-        east, north = values["x"], values["y"]
-        swapped = (
-            ~bad
-            & east.between(*VN2000_NORTHING_RANGE)
-            & north.between(*VN2000_EASTING_RANGE)
-        )
-        for idx in table.index[swapped]:
-            rejections.append(
-                Rejection(
-                    file=file,
-                    row=int(table.at[idx, "_row"]),
-                    field=f"{spec.northing_column}/{spec.easting_column}",
-                    value=f"{north[idx]}/{east[idx]}",
-                    expected=f"{spec.northing_column} = northing (~2.4 million m), "
-                    f"{spec.easting_column} = easting (~0.4-0.5 million m)",
-                    message_vi="X và Y có vẻ bị đổi chỗ (X là tọa độ Bắc, Y là tọa độ Đông)",
-                    message_en="X and Y look swapped (Vietnamese X = northing, Y = easting)",
-                    record_id=str(table.at[idx, id_field]) if id_field in table else "",
-                )
-            )
-        bad |= swapped
-    x, y = transform_xy(values["x"].to_numpy(), values["y"].to_numpy(), spec.crs, target)
-    finite = np.isfinite(x) & np.isfinite(y)
-    for idx in table.index[~finite & ~bad.to_numpy()]:
+    rejections: list[Rejection] = []
+    n = len(table)
+    bad = np.zeros(n, dtype=bool)
+    index = list(table.index)
+
+    def reject(i: int, field: str, value: str, expected: str, vi: str, en: str) -> None:
+        bad[i] = True
         rejections.append(
             Rejection(
                 file=file,
-                row=int(table.at[idx, "_row"]),
-                field=f"{x_col}/{y_col}",
-                value=f"{table.at[idx, x_col]}/{table.at[idx, y_col]}",
-                expected=f"a position the transformation {spec.crs} -> {target} can handle",
-                message_vi="không chuyển được tọa độ",
-                message_en="the coordinate cannot be transformed",
+                row=int(table.at[index[i], "_row"]),
+                field=field,
+                value=value,
+                expected=expected,
+                message_vi=vi,
+                message_en=en,
+                record_id=_record_id(table, index[i], id_field),
             )
         )
-    bad |= ~finite
-    keep = ~bad.to_numpy()
-    lonlat = transform_xy(values["x"].to_numpy(), values["y"].to_numpy(), spec.crs, "EPSG:4326")
+
+    raw_x = table[x_col].tolist()
+    raw_y = table[y_col].tolist()
+    pending = np.zeros(n, dtype=bool)  # latitudes beyond ±90: a swap, or out of range
+    if geographic:
+        px, py = parse_column(raw_x, "lon"), parse_column(raw_y, "lat")
+        # a longitude typed in the latitude column is > 90: read it as a longitude
+        # so that the swap test below can recognise it
+        loose = parse_column(raw_y, "lon")
+        for i, reason in enumerate(py.reasons):
+            if reason is not None and reason.kind == "range" and loose.reasons[i] is None:
+                pending[i] = True
+                py.values[i] = loose.values[i]
+        expected = {x_col: "a longitude: decimal degrees (106.75) or DMS (106°45'E)",
+                    y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)"}
+    else:
+        px, py = parse_column(raw_x, "metres"), parse_column(raw_y, "metres")
+        expected = {x_col: "metres (a number)", y_col: "metres (a number)"}
+    x = np.asarray(px.values, float)
+    y = np.asarray(py.values, float)
+    swapped_letter = np.zeros(n, dtype=bool)
+    for i in range(n):
+        for col, parsed, raw in ((x_col, px, raw_x), (y_col, py, raw_y)):
+            reason = parsed.reasons[i]
+            if reason is None or bad[i] or (parsed is py and pending[i]):
+                continue
+            if reason.kind == "swapped":
+                swapped_letter[i] = True
+                continue
+            reject(i, col, "" if raw[i] is None or pd.isna(raw[i]) else str(raw[i]), expected[col],
+                   f"tọa độ không hợp lệ: {reason.message_vi}", f"invalid coordinate: {reason.message_en}")
+    # lon/lat as given and with the columns swapped
+    if geographic:
+        lon, lat = x, y
+        slon, slat = y, x
+    else:
+        lon, lat = transform_xy(x, y, spec.crs, "EPSG:4326")
+        slon, slat = transform_xy(y, x, spec.crs, "EPSG:4326")
+    plausible = _in_box(lon, lat, cfg)
+    swapped = (~plausible & _in_box(slon, slat, cfg)) | swapped_letter
+    for i in np.flatnonzero(swapped & ~bad):
+        if geographic:
+            reject(i, f"{y_col}/{x_col}", f"{raw_y[i]}/{raw_x[i]}", _expected_ranges(spec, cfg),
+                   f"vĩ độ và kinh độ có vẻ bị đổi chỗ (cột {y_col} chứa kinh độ); đổi lại lat_column/lon_column",
+                   f"latitude and longitude look swapped ({y_col} holds a longitude); "
+                   "swap the values or lat_column/lon_column in geopark.toml")
+        else:
+            reject(i, f"{spec.northing_column}/{spec.easting_column}", f"{y[i]}/{x[i]}", _expected_ranges(spec, cfg),
+                   "X và Y có vẻ bị đổi chỗ (X là tọa độ Bắc, Y là tọa độ Đông)",
+                   "X and Y look swapped (Vietnamese X = northing, Y = easting)")
+    if geographic:  # latitudes beyond ±90 that are not a swap
+        for i in np.flatnonzero(pending & ~bad):
+            reason = py.reasons[i]
+            if reason is not None:
+                reject(i, y_col, str(raw_y[i]), expected[y_col],
+                       f"tọa độ không hợp lệ: {reason.message_vi}", f"invalid coordinate: {reason.message_en}")
+    wx, wy = transform_xy(x, y, spec.crs, cfg.working_crs)
+    for i in np.flatnonzero(~bad & ~(np.isfinite(wx) & np.isfinite(wy))):
+        reject(i, f"{x_col}/{y_col}", f"{raw_x[i]}/{raw_y[i]}",
+               f"a position the transformation {spec.crs} -> {cfg.working_crs} can handle",
+               "không chuyển được tọa độ", "the coordinate cannot be transformed")
+    keep = ~bad
     out = table.loc[keep].copy()
-    out["lon"] = lonlat[0][keep]
-    out["lat"] = lonlat[1][keep]
-    out["x_vn2000"] = y[keep]  # Vietnamese X = northing
-    out["y_vn2000"] = x[keep]  # Vietnamese Y = easting
-    return out, shapely.points(x[keep], y[keep]), rejections
+    out["lon"] = np.asarray(lon)[keep]
+    out["lat"] = np.asarray(lat)[keep]
+    return out, wx[keep], wy[keep], rejections
+
+
+def _check_surroundings(
+    frame: gpd.GeoDataFrame, file: str, id_field: str, where: Surroundings, cfg: Config
+) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
+    """Reject points outside the province (beyond the tolerance), giving their distance to the park."""
+    geoms = frame.geometry.values
+    if not len(frame):
+        return frame, []
+    to_province = shapely.distance(geoms, where.province)
+    outside = to_province > cfg.ingest.province_tolerance_m
+    rejections = []
+    for i in np.flatnonzero(outside):
+        dist_park = float(shapely.distance(geoms[i], where.park))
+        row = frame.iloc[i]
+        rejections.append(
+            Rejection(
+                file=file,
+                row=int(row["_row"]),
+                field="geometry",
+                value=f"lon {row['lon']:.6f}, lat {row['lat']:.6f}",
+                expected=f"a point in Lạng Sơn province (within {cfg.ingest.province_tolerance_m:g} m)",
+                message_vi=f"điểm nằm ngoài tỉnh Lạng Sơn, cách công viên {dist_park / 1000:,.1f} km; "
+                "kiểm tra hệ tọa độ (crs) và các cột tọa độ",
+                message_en=f"point outside Lạng Sơn province, {dist_park / 1000:,.1f} km from the park; "
+                "check the file's crs and coordinate columns",
+                record_id=str(row[id_field]) if id_field in frame and pd.notna(row[id_field]) else "",
+                x=float(shapely.get_x(geoms[i])),
+                y=float(shapely.get_y(geoms[i])),
+            )
+        )
+    return frame.loc[~outside], rejections
 
 
 def _read_points(
-    spec: InputFile, cfg: Config, id_field: str
+    spec: InputFile, cfg: Config, id_field: str, where: Surroundings, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     file = _rel(spec.path, cfg)
-    table = read_table(spec.path, layer=spec.layer, encoding=spec.encoding)
+    read = read_input(spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file)
+    notes += read.notes
+    schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
+    table = _as_text(_map_columns(read.frame, spec, file, notes), schema, file, notes)
     target = cfg.working_crs
-    if isinstance(table, gpd.GeoDataFrame) and spec.coordinate_columns is None:
+    rejections: list[Rejection] = []
+    has_geometry = isinstance(table, gpd.GeoDataFrame) and table.geometry.notna().any()
+    if has_geometry and spec.coordinate_columns is None:
         geoms = table.geometry.values
-        kinds = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]))
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        kinds = set(shapely.get_type_id(geoms[present]))
         if kinds - {0}:
+            names = {1: "lines", 2: "lines", 3: "polygons", 4: "multipoints", 5: "lines", 6: "polygons"}
+            found = ", ".join(sorted({names.get(int(k), "geometries") for k in kinds - {0}}))
+            first = int(table.loc[present & (shapely.get_type_id(geoms) != 0), "_row"].iloc[0])
             raise InputError(
                 "tệp không chứa điểm",
-                "the file holds lines or polygons where points were expected",
+                f"the file holds {found} where points were expected (first at feature {first})",
                 file=file,
-                fix="give a point layer (set 'layer' for multi-layer files)",
-                fix_vi="cung cấp lớp điểm (khai báo 'layer' với tệp nhiều lớp)",
+                row=first,
+                field="geometry",
+                fix="give a point layer (set 'layer' for multi-layer files); polygons belong in "
+                "inputs.districts or inputs.park_extent",
+                fix_vi="cung cấp lớp điểm (khai báo 'layer' với tệp nhiều lớp); lớp vùng thuộc "
+                "inputs.districts hoặc inputs.park_extent",
             )
         source = spec.crs or table.crs
         if source is None:
@@ -167,53 +327,78 @@ def _read_points(
                 "the file has no CRS",
                 file=file,
                 field="crs",
-                fix="set 'crs' for this file in geopark.toml",
-                fix_vi="khai báo 'crs' cho tệp trong geopark.toml",
+                fix="set 'crs' for this file in geopark.toml (e.g. EPSG:4326, EPSG:9215, EPSG:32648)",
+                fix_vi="khai báo 'crs' cho tệp trong geopark.toml (vd. EPSG:4326, EPSG:9215, EPSG:32648)",
             )
-        rejections = [
-            Rejection(file, int(r), "geometry", "", "a point", "thiếu hình học", "missing geometry")
-            for r in table.loc[shapely.is_missing(geoms) | shapely.is_empty(geoms), "_row"]
+        rejections += [
+            Rejection(file, int(r), "geometry", "", "a point", "thiếu hình học", "missing geometry",
+                      record_id=_record_id(table, i, id_field))
+            for i, r in table.loc[~present, "_row"].items()
         ]
-        table = table.loc[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        table = table.loc[present]
+        geoms = table.geometry.values
+        ll = transform_geometries(geoms, source, "EPSG:4326")
+        lon, lat = shapely.get_x(ll), shapely.get_y(ll)
+        plausible = _in_box(lon, lat, cfg)
+        swapped = ~plausible & _in_box(lat, lon, cfg)
+        for i in np.flatnonzero(swapped):
+            rejections.append(
+                Rejection(file, int(table["_row"].iloc[i]), "geometry", f"x {lon[i]:.6f}, y {lat[i]:.6f}",
+                          "x = longitude, y = latitude",
+                          "kinh độ và vĩ độ của hình học bị đổi chỗ",
+                          "the geometry's longitude and latitude are swapped (x must be the longitude)",
+                          record_id=_record_id(table, table.index[i], id_field))
+            )
+        table = table.loc[~swapped]
         pts = transform_geometries(table.geometry.values, source, target)
-        ll = transform_geometries(table.geometry.values, source, "EPSG:4326")
         frame = pd.DataFrame(table.drop(columns=table.geometry.name))
-        frame = frame.astype({c: "string" for c in frame.columns if c != "_row"})
-        frame["lon"], frame["lat"] = shapely.get_x(ll), shapely.get_y(ll)
-        frame["x_vn2000"], frame["y_vn2000"] = shapely.get_y(pts), shapely.get_x(pts)
-        return gpd.GeoDataFrame(frame, geometry=pts, crs=target), rejections
-    if spec.coordinate_columns is None:
-        raise InputError(
-            "không biết cột tọa độ",
-            "the table has no geometry and no coordinate columns are configured",
-            file=file,
-            field="lon_column/lat_column",
-            fix="set lon_column and lat_column (or easting_column and northing_column) "
-            "and crs for this file in geopark.toml",
-            fix_vi="khai báo lon_column và lat_column (hoặc easting_column và northing_column) "
-            "cùng crs cho tệp này trong geopark.toml",
-        )
-    frame, pts, rejections = _points_from_columns(
-        pd.DataFrame(table), spec, file, target, id_field
-    )
-    return gpd.GeoDataFrame(frame, geometry=pts, crs=target), rejections
+        frame["lon"], frame["lat"] = lon[~swapped], lat[~swapped]
+    else:
+        if spec.coordinate_columns is None:
+            raise InputError(
+                "không biết cột tọa độ",
+                "the table has no geometry and no coordinate columns are configured",
+                file=file,
+                field="lon_column/lat_column",
+                fix="set lon_column and lat_column (or easting_column and northing_column) "
+                "and crs for this file in geopark.toml",
+                fix_vi="khai báo lon_column và lat_column (hoặc easting_column và northing_column) "
+                "cùng crs cho tệp này trong geopark.toml",
+            )
+        plain = pd.DataFrame(table.drop(columns=table.geometry.name) if isinstance(table, gpd.GeoDataFrame) else table)
+        frame, wx, wy, more = _points_from_columns(plain, spec, file, cfg, id_field)
+        rejections += more
+        pts = shapely.points(wx, wy)
+    frame["x_vn2000"] = shapely.get_y(pts)  # Vietnamese X = northing
+    frame["y_vn2000"] = shapely.get_x(pts)  # Vietnamese Y = easting
+    points = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(pts, index=frame.index), crs=target)
+    points, outside = _check_surroundings(points, file, id_field, where, cfg)
+    return points, rejections + outside
 
 
 def _validated(
-    spec: InputFile, cfg: Config, id_field: str
+    spec: InputFile, cfg: Config, id_field: str, where: Surroundings, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    points, rejections = _read_points(spec, cfg, id_field)
+    points, rejections = _read_points(spec, cfg, id_field, where, notes)
     schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
-    valid, more = validate_table(points, schema, file=_rel(spec.path, cfg), id_field=id_field)
+    valid, more = validate_table(
+        points,
+        schema,
+        file=_rel(spec.path, cfg),
+        id_field=id_field,
+        keep_first=cfg.ingest.duplicates == "keep_first",
+    )
     valid = gpd.GeoDataFrame(valid, geometry=points.geometry.name, crs=points.crs)
     return valid, rejections + more
 
 
 def ingest_admin_units(cfg: Config) -> pd.DataFrame:
     spec = cfg.inputs.admin_units
-    table = read_table(spec.path, encoding=spec.encoding)
+    file = _rel(spec.path, cfg)
+    table = read_input(spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file).frame
     schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
-    valid, rejections = validate_table(pd.DataFrame(table), schema, file=_rel(spec.path, cfg))
+    table = _as_text(pd.DataFrame(table).drop(columns="geometry", errors="ignore"), schema, file, [])
+    valid, rejections = validate_table(table, schema, file=file)
     if rejections:
         r = rejections[0]
         raise InputError(
@@ -230,23 +415,80 @@ def ingest_admin_units(cfg: Config) -> pd.DataFrame:
     return valid.drop(columns="_row").reset_index(drop=True)
 
 
-def _polygons(spec: InputFile, cfg: Config) -> gpd.GeoDataFrame:
+# --- polygons ---------------------------------------------------------------
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Only the polygon parts of a geometry (make_valid may add lines or points)."""
+    parts = [g for g in shapely.get_parts(geom) if shapely.get_type_id(g) in (3, 6)]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _repair(
+    table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """Repair invalid polygons only when the area changes less than the configured share."""
+    geoms = table.geometry.values
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return table
+    limit = cfg.ingest.repair_max_area_change_pct
+    fixed = geoms.copy()
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[i])
+        before = float(shapely.area(geoms[i]))
+        repaired = _polygonal(shapely.make_valid(geoms[i], method="structure", keep_collapsed=False))
+        after = float(shapely.area(repaired))
+        change = abs(after - before) / max(after, before, 1e-9) * 100
+        row = int(table["_row"].iloc[i])
+        if shapely.is_empty(repaired) or change > limit:
+            raise InputError(
+                f"đối tượng {row}: vùng không hợp lệ ({reason}); sửa tự động sẽ làm diện tích "
+                f"thay đổi {change:.3g} % (giới hạn {limit:g} %)",
+                f"feature {row}: invalid polygon ({reason}); an automatic repair would change its "
+                f"area by {change:.3g} % (limit {limit:g} %), so it is refused",
+                file=file,
+                row=row,
+                field="geometry",
+                fix="fix the polygon in QGIS (Vector > Geometry Tools > Check Validity, then redraw the "
+                "crossing edges) and export again; or raise ingest.repair_max_area_change_pct if the "
+                "repair is acceptable",
+                fix_vi="sửa vùng trong QGIS (Vector > Geometry Tools > Check Validity, vẽ lại các cạnh "
+                "cắt nhau) rồi xuất lại; hoặc tăng ingest.repair_max_area_change_pct nếu chấp nhận",
+            )
+        fixed[i] = repaired
+        notes.append(
+            f"{file} đối tượng/feature {row}: vùng không hợp lệ đã được sửa / invalid polygon repaired "
+            f"({reason}); diện tích thay đổi / area changed by {change:.4f} % "
+            f"({before / 1e4:,.2f} ha -> {after / 1e4:,.2f} ha)"
+        )
+    out = table.copy()
+    out[table.geometry.name] = gpd.GeoSeries(fixed, index=table.index, crs=table.crs)
+    return out
+
+
+def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+    notes = [] if notes is None else notes
     file = _rel(spec.path, cfg)
-    table = read_table(spec.path, layer=spec.layer, encoding=spec.encoding)
+    read = read_input(spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file)
+    notes += read.notes
+    table = read.frame
+    if spec.columns:
+        table = _map_columns(table, spec, file, notes)
     if not isinstance(table, gpd.GeoDataFrame) or table.geometry.isna().all():
         raise InputError(
             "tệp không có hình học",
-            "the file has no geometries",
+            "the file has no geometries (a table where polygons were expected)",
             file=file,
-            fix="give a polygon layer (GeoJSON, GeoPackage, Shapefile, ...)",
-            fix_vi="cung cấp lớp vùng (GeoJSON, GeoPackage, Shapefile, ...)",
+            fix="give a polygon layer (GeoPackage, GeoJSON, Shapefile, MapInfo TAB, KML, ...)",
+            fix_vi="cung cấp lớp vùng (GeoPackage, GeoJSON, Shapefile, MapInfo TAB, KML, ...)",
         )
     geoms = table.geometry.values
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     not_poly = ~bad & ~np.isin(shapely.get_type_id(geoms), [3, 6])
     for mask, what_en, what_vi in (
         (bad, "empty or missing geometry", "hình học rỗng"),
-        (not_poly, "not a polygon", "không phải vùng (polygon)"),
+        (not_poly, "not a polygon (points or lines where polygons were expected)", "không phải vùng (polygon)"),
     ):
         if mask.any():
             row = int(table.loc[mask, "_row"].iloc[0])
@@ -272,10 +514,7 @@ def _polygons(spec: InputFile, cfg: Config) -> gpd.GeoDataFrame:
     out = table.copy()
     geom = transform_geometries(table.geometry.values, source, cfg.working_crs)
     out = out.set_geometry(gpd.GeoSeries(geom, index=table.index), crs=cfg.working_crs)
-    invalid = ~shapely.is_valid(out.geometry.values)
-    if invalid.any():
-        out.loc[invalid, out.geometry.name] = shapely.make_valid(out.geometry.values[invalid])
-    return out
+    return _repair(out, file, cfg, notes)
 
 
 def ingest_districts(
@@ -283,7 +522,8 @@ def ingest_districts(
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read district polygons and give each its official GSO name and code."""
     file = _rel(spec.path, cfg)
-    table = _polygons(spec, cfg)
+    notes: list[str] = []
+    table = _polygons(spec, cfg, notes)
     if spec.name_field not in table:
         raise InputError(
             f"không có trường tên {spec.name_field}",
@@ -294,15 +534,16 @@ def ingest_districts(
             fix_vi="khai báo đúng inputs.districts.name_field",
         )
     official = dict(zip(admin["district_code"], admin["district_name"], strict=True))
+    names = [None if pd.isna(v) else str(v) for v in table[spec.name_field]]
+    alts = (
+        [None if pd.isna(v) else str(v) for v in table[spec.alt_name_field]]
+        if spec.alt_name_field in table
+        else [None] * len(table)
+    )
     matches = [
         match_name(name, official, alternates=[alt] if alt else [])
-        for name, alt in zip(
-            table[spec.name_field],
-            table[spec.alt_name_field] if spec.alt_name_field in table else [None] * len(table),
-            strict=True,
-        )
+        for name, alt in zip(names, alts, strict=True)
     ]
-    notes = []
     for row, m in zip(table["_row"], matches, strict=True):
         if m.code is None:
             cands = f" (candidates: {', '.join(m.candidates)})" if m.candidates else ""
@@ -358,9 +599,9 @@ def ingest_districts(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=cfg.working_crs), notes
 
 
-def ingest_park_extent(cfg: Config) -> gpd.GeoDataFrame:
+def ingest_park_extent(cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     """The park extent as one (multi)polygon in the working CRS."""
-    table = _polygons(cfg.inputs.park_extent, cfg)
+    table = _polygons(cfg.inputs.park_extent, cfg, notes)
     union = shapely.union_all(table.geometry.values)
     attrs = {}
     for col in ("name", "name_en", "legal_basis"):
@@ -373,13 +614,79 @@ def ingest_park_extent(cfg: Config) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(attrs, geometry=[union], crs=cfg.working_crs)
 
 
+# --- contradictions -----------------------------------------------------------
+
+
+def _same_place(
+    sites: gpd.GeoDataFrame, cfg: Config, file: str, notes: list[str]
+) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
+    """Geosites closer together than ``same_place_distance_m``: warn or reject both."""
+    limit = cfg.ingest.same_place_distance_m
+    if len(sites) < 2:
+        return sites, []
+    geoms = sites.geometry.values
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=limit)
+    pairs = [(a, b) for a, b in zip(left, right, strict=True) if a < b]
+    rejections: list[Rejection] = []
+    drop = np.zeros(len(sites), dtype=bool)
+    for a, b in pairs:
+        ca, cb = sites["geosite_code"].iloc[a], sites["geosite_code"].iloc[b]
+        dist = float(shapely.distance(geoms[a], geoms[b]))
+        text_en = f"geosites {ca} and {cb} are {dist:.1f} m apart (same place: under {limit:g} m)"
+        text_vi = f"điểm di sản {ca} và {cb} cách nhau {dist:.1f} m (trùng vị trí: dưới {limit:g} m)"
+        if cfg.ingest.same_place == "warn":
+            notes.append(f"CẢNH BÁO / WARNING: {text_vi} / {text_en}")
+            continue
+        for i, other in ((a, cb), (b, ca)):
+            drop[i] = True
+            rejections.append(
+                Rejection(file, int(sites["_row"].iloc[i]), "lat/lon", f"{dist:.1f} m from {other}",
+                          f"geosites at least {limit:g} m apart (ingest.same_place_distance_m)",
+                          text_vi, text_en, record_id=str(sites["geosite_code"].iloc[i]),
+                          x=float(shapely.get_x(geoms[i])), y=float(shapely.get_y(geoms[i])))
+            )
+    return sites.loc[~drop], rejections
+
+
+def _far_points(
+    points: gpd.GeoDataFrame, geosites: gpd.GeoDataFrame, cfg: Config, notes: list[str]
+) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
+    """Survey points farther from their geosite than ``max_point_distance_m``."""
+    if not len(points):
+        return points, []
+    site_geom = dict(zip(geosites["geosite_code"], geosites.geometry.values, strict=True))
+    limit = cfg.ingest.max_point_distance_m
+    dist = np.array([
+        shapely.distance(g, site_geom[c]) for g, c in zip(points.geometry.values, points["geosite_code"], strict=True)
+    ])
+    far = dist > limit
+    rejections = []
+    for i in np.flatnonzero(far):
+        row = points.iloc[i]
+        en = f"survey point {row['point_id']} is {dist[i]:,.0f} m from its geosite {row['geosite_code']} (limit {limit:g} m)"
+        vi = f"điểm khảo sát {row['point_id']} cách điểm di sản {row['geosite_code']} {dist[i]:,.0f} m (giới hạn {limit:g} m)"
+        if cfg.ingest.far_point == "warn":
+            notes.append(f"CẢNH BÁO / WARNING: {row['source_file']} row {row['source_row']}: {vi} / {en}")
+        else:
+            rejections.append(
+                Rejection(row["source_file"], int(row["source_row"]), "geosite_code", str(row["geosite_code"]),
+                          f"a survey point within {limit:g} m of its geosite (ingest.max_point_distance_m)",
+                          vi, en, record_id=str(row["point_id"]), x=row.geometry.x, y=row.geometry.y)
+            )
+    if cfg.ingest.far_point == "warn":
+        return points, []
+    return points.loc[~far], rejections
+
+
 def ingest_geosites(
-    cfg: Config, admin: pd.DataFrame
+    cfg: Config, admin: pd.DataFrame, where: Surroundings | None = None, notes: list[str] | None = None
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     spec = cfg.inputs.geosites
-    sites, rejections = _validated(spec, cfg, "geosite_code")
+    notes = [] if notes is None else notes
+    where = where or _surroundings_from_config(cfg, admin)
+    sites, rejections = _validated(spec, cfg, "geosite_code", where, notes)
     official = dict(zip(admin["district_code"], admin["district_name"], strict=True))
-    matches = [match_name(d, official) for d in sites["district"]]
+    matches = [match_name(None if pd.isna(d) else str(d), official) for d in sites["district"]]
     ok = np.array([m.code is not None for m in matches], dtype=bool)
     file = _rel(spec.path, cfg)
     for (_, row), m in zip(sites.iterrows(), matches, strict=True):
@@ -399,6 +706,8 @@ def ingest_geosites(
     sites = sites.loc[ok].copy()
     sites["declared_district_code"] = [m.code for m in matches if m.code is not None]
     sites["declared_district"] = [m.official for m in matches if m.code is not None]
+    sites, near = _same_place(sites, cfg, file, notes)
+    rejections += near
     sites["source_file"] = file
     sites = sites.rename(columns={"_row": "source_row"})
     keep = [
@@ -424,12 +733,18 @@ def ingest_geosites(
 
 
 def ingest_survey_points(
-    cfg: Config, geosites: gpd.GeoDataFrame, rejected_codes: set[str]
+    cfg: Config,
+    geosites: gpd.GeoDataFrame,
+    rejected_codes: set[str],
+    where: Surroundings | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     frames, rejections = [], []
+    notes = [] if notes is None else notes
+    where = where or _surroundings_from_config(cfg, None)
     known = set(geosites["geosite_code"])
     for spec in cfg.inputs.survey_points:
-        points, rej = _validated(spec, cfg, "point_id")
+        points, rej = _validated(spec, cfg, "point_id", where, notes)
         rejections += rej
         file = _rel(spec.path, cfg)
         unknown = ~points["geosite_code"].isin(known)
@@ -458,8 +773,11 @@ def ingest_survey_points(
         points["source_file"] = file
         frames.append(points.rename(columns={"_row": "source_row"}))
     points = pd.concat(frames, ignore_index=True)
-    dup = points["point_id"].duplicated(keep=False)
+    keep_first = cfg.ingest.duplicates == "keep_first"
+    dup = points["point_id"].duplicated(keep="first" if keep_first else False)
+    first_of = points.drop_duplicates("point_id").set_index("point_id")
     for _, row in points.loc[dup].iterrows():
+        first = first_of.loc[row["point_id"]]
         rejections.append(
             Rejection(
                 file=row["source_file"],
@@ -467,8 +785,10 @@ def ingest_survey_points(
                 field="point_id",
                 value=str(row["point_id"]),
                 expected="a point_id used in no other survey file",
-                message_vi="mã điểm khảo sát bị trùng giữa các tệp",
-                message_en="point_id duplicated across survey files",
+                message_vi="mã điểm khảo sát bị trùng giữa các tệp"
+                + (f"; giữ bản đầu tiên ({first['source_file']} dòng {first['source_row']})" if keep_first else ""),
+                message_en="point_id duplicated across survey files"
+                + (f"; the first one is kept ({first['source_file']} row {first['source_row']})" if keep_first else ""),
                 record_id=str(row["point_id"]),
             )
         )
@@ -486,8 +806,20 @@ def ingest_survey_points(
         "source_file",
         "source_row",
     ]
-    points = points[[*keep, "geometry"]].sort_values("point_id").reset_index(drop=True)
+    points = gpd.GeoDataFrame(points[[*keep, "geometry"]], geometry="geometry", crs=cfg.working_crs)
+    points, far = _far_points(points, geosites, cfg, notes)
+    rejections += far
+    points = points.sort_values("point_id").reset_index(drop=True)
     return gpd.GeoDataFrame(points, geometry="geometry", crs=cfg.working_crs), rejections
+
+
+def _surroundings_from_config(cfg: Config, admin: pd.DataFrame | None) -> Surroundings:
+    admin = admin if admin is not None else ingest_admin_units(cfg)
+    districts, _ = ingest_districts(cfg.inputs.districts, cfg, admin)
+    park = ingest_park_extent(cfg)
+    return Surroundings(
+        shapely.union_all(districts.geometry.values), shapely.union_all(park.geometry.values)
+    )
 
 
 def ingest(cfg: Config) -> IngestResult:
@@ -501,14 +833,29 @@ def ingest(cfg: Config) -> IngestResult:
     Returns
     -------
     IngestResult
-        Valid features in the working CRS and the rejected rows.
+        Valid features in the working CRS, the rejected rows, and notes on
+        every conversion, repair and warning.
     """
     admin = ingest_admin_units(cfg)
     districts, notes = ingest_districts(cfg.inputs.districts, cfg, admin)
-    extent = ingest_park_extent(cfg)
-    geosites, rejections = ingest_geosites(cfg, admin)
+    extent = ingest_park_extent(cfg, notes)
+    where = Surroundings(
+        shapely.union_all(districts.geometry.values), shapely.union_all(extent.geometry.values)
+    )
+    geosites, rejections = ingest_geosites(cfg, admin, where, notes)
     rejected_codes = {r.record_id for r in rejections if r.record_id}
-    points, more = ingest_survey_points(cfg, geosites, rejected_codes)
+    points, more = ingest_survey_points(cfg, geosites, rejected_codes, where, notes)
+    assessment = None
+    if cfg.inputs.assessment is not None:
+        spec = cfg.inputs.assessment
+        assessment, held = ingest_assessment(
+            spec,
+            _rel(spec.path, cfg),
+            set(geosites["geosite_code"]),
+            rejected_codes,
+            _rel(cfg.inputs.geosites.path, cfg),
+        )
+        more += held
     return IngestResult(
         geosites=geosites,
         survey_points=points,
@@ -517,4 +864,5 @@ def ingest(cfg: Config) -> IngestResult:
         admin_units=admin,
         rejections=rejections + more,
         notes=notes,
+        assessment=assessment,
     )

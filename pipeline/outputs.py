@@ -38,14 +38,18 @@ GPKG_LAYERS: dict[str, str] = {
     "zone_district_areas": "MultiPolygon",
     "qa_findings": "Point",
     "quarantine": "Point",
+    # non-spatial (GeoPackage attributes tables): the Brilha (2016) assessment
+    "geosite_assessment": "None",
+    "geosite_assessment_criteria": "None",
 }
 
 
 def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Column types GDAL writes cleanly (dates as dates, no Python objects)."""
     out = frame.copy()
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:
-        if col == out.geometry.name:
+        if col == geometry:
             continue
         series = out[col]
         if series.dtype == object:
@@ -64,6 +68,12 @@ def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> None
     for name, frame in layers.items():
         geometry_type = GPKG_LAYERS.get(name, "Unknown")
         frame = _for_gdal(frame)
+        if not isinstance(frame, gpd.GeoDataFrame):
+            # a table without geometry: GDAL writes it as a GeoPackage attributes table
+            pyogrio.write_dataframe(
+                frame, path, layer=name, driver="GPKG", layer_options={"FID": "fid"}
+            )
+            continue
         pyogrio.write_dataframe(
             frame,
             path,

@@ -128,7 +128,7 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
     else:
         out.append("Không có. / None.")
     if report["name_conversions"]:
-        out += ["", "## Chuẩn hóa tên / Name conversions", ""]
+        out += ["", "## Chuyển đổi tên, bảng mã, sửa hình học và cảnh báo khi đọc / Name and encoding conversions, repairs and ingest warnings", ""]
         out += [f"- {n}" for n in report["name_conversions"]]
     infos = [f for f in report["findings"] if f["severity"] == "info"]
     out += ["", "## Thông tin / Measurements", ""]

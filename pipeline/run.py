@@ -27,6 +27,8 @@ from pipeline.assessment import assess
 from pipeline.checks import QAResult, check, findings_layer
 from pipeline.config import Config, input_files
 from pipeline.ingest import IngestResult, ingest
+from pipeline.qgis.project import write_geopackage_project
+from pipeline.qgis.styles import write_geopackage_styles
 from pipeline.report import qa_json, qa_markdown
 from pipeline.zoning import ZoningResult, zone
 
@@ -203,11 +205,15 @@ def write_outputs(result: RunResult, cfg: Config, started: datetime, progress: P
     out = cfg.outputs
     published = result.status == "pass"
     target = out.directory if published else out.failed_directory
-    names = [out.geopackage, out.web_zones, out.web_geosites, out.qa_json, out.qa_markdown, out.manifest]
+    names = [out.geopackage, out.project, out.web_zones, out.web_geosites, out.qa_json,
+             out.qa_markdown, out.manifest]
     write_started = time.perf_counter()
     with outputs.staged_outputs(out.directory) as staging:
         progress("Ghi GeoPackage", "Writing the GeoPackage")
         outputs.write_geopackage(result.layers, staging / out.geopackage)
+        # QGIS: default styles inside the GeoPackage and a project beside it
+        write_geopackage_styles(staging / out.geopackage, list(result.layers))
+        write_geopackage_project(staging / out.geopackage, staging / out.project, cfg=cfg)
         zones_web = result.layers["protection_zones"]
         outputs.write_geojson_wgs84(zones_web, staging / out.web_zones)
         outputs.write_geojson_wgs84(result.layers["geosites"], staging / out.web_geosites)

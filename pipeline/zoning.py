@@ -138,34 +138,107 @@ def _as_multipolygons(geoms: np.ndarray) -> np.ndarray:
     parts, index = shapely.get_parts(geoms, return_index=True)
     polygonal = shapely.get_type_id(parts) == 3
     if polygonal.any():
-        merged = shapely.multipolygons(parts[polygonal], indices=index[polygonal])
-        present = np.unique(index[polygonal])
-        out[present] = merged[present]
+        present, dense = np.unique(index[polygonal], return_inverse=True)
+        out[present] = shapely.multipolygons(parts[polygonal], indices=dense)
     return out
 
 
-def _district_pieces(zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keys: list[str],
-                     min_area_m2: float) -> gpd.GeoDataFrame:
-    pieces = gpd.overlay(
-        zones[[*keys, "geometry"]],
-        districts[["district_code", "district_name", "geometry"]],
-        how="intersection",
-        keep_geom_type=True,
-    )
-    pieces = pieces.loc[shapely.area(pieces.geometry.values) >= max(min_area_m2, 1e-6)].copy()
-    pieces["geometry"] = _as_multipolygons(pieces.geometry.values)
-    pieces["area_ha"] = _areas_ha(pieces.geometry.values)
-    return pieces
+def _clip(geoms: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
+    """Intersect with ``mask``, running the overlay only where a geometry crosses it.
+
+    ``mask`` must be prepared. Most zones lie well inside the park or a
+    district; a prepared ``contains`` settles those without an overlay
+    against a boundary of thousands of vertices.
+    """
+    inside = shapely.contains(mask, geoms)
+    out = np.array(geoms, dtype=object, copy=True)
+    crossing = ~inside
+    if crossing.any():
+        out[crossing] = shapely.intersection(geoms[crossing], mask)
+    return out
 
 
-def _attach_districts(zones: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
-    pieces = pieces.sort_values([*keys, "district_code"])
-    agg = pieces.groupby(keys, dropna=False).agg(
-        district_codes=("district_code", lambda s: ";".join(map(str, s))),
-        district_names=("district_name", lambda s: ";".join(s)),
+def _district_pieces(
+    zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keys: list[str], min_area_m2: float
+) -> gpd.GeoDataFrame:
+    """Each zone cut by the districts it lies in (one row per zone and district)."""
+    zone_geoms = zones.geometry.values
+    district_geoms = np.asarray(districts.geometry.values, dtype=object)
+    shapely.prepare(district_geoms)
+    z, d = shapely.STRtree(district_geoms).query(zone_geoms, predicate="intersects")
+    pieces = np.array(zone_geoms[z], dtype=object)
+    inside = shapely.contains(district_geoms[d], pieces)
+    if (~inside).any():
+        pieces[~inside] = shapely.intersection(pieces[~inside], district_geoms[d[~inside]])
+    frame = zones.iloc[z][keys].reset_index(drop=True)
+    frame["district_code"] = districts["district_code"].to_numpy()[d]
+    frame["district_name"] = districts["district_name"].to_numpy()[d]
+    pieces = _as_multipolygons(pieces)
+    keep = shapely.area(pieces) >= max(min_area_m2, 1e-6)
+    frame = frame.loc[keep].reset_index(drop=True)
+    out = gpd.GeoDataFrame(frame, geometry=pieces[keep], crs=zones.crs)
+    out["area_ha"] = _areas_ha(out.geometry.values)
+    return out
+
+
+def _joined(values: pd.Series, groups: pd.Series) -> pd.Series:
+    """``';'.join`` of ``values`` within each run of equal ``groups`` (sorted input)."""
+    if values.empty:
+        return pd.Series(dtype=object)
+    starts = np.flatnonzero(np.r_[True, groups.to_numpy()[1:] != groups.to_numpy()[:-1]])
+    text = np.char.add(";", values.astype(str).to_numpy().astype(object)).astype(object)
+    joined = np.add.reduceat(text, starts)
+    return pd.Series([j[1:] for j in joined], index=groups.to_numpy()[starts])
+
+
+def _attach_districts(
+    zones: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame, keys: list[str]
+) -> gpd.GeoDataFrame:
+    pieces = pieces.sort_values([*keys, "district_code"]).reset_index(drop=True)
+    group = pieces[keys].astype(str).agg("\x1f".join, axis=1)
+    agg = pd.DataFrame(
+        {
+            "district_codes": _joined(pieces["district_code"], group),
+            "district_names": _joined(pieces["district_name"], group),
+        }
     )
-    out = zones.merge(agg.reset_index(), on=keys, how="left")
+    zone_key = zones[keys].astype(str).agg("\x1f".join, axis=1)
+    out = zones.copy()
+    out["district_codes"] = zone_key.map(agg["district_codes"]).to_numpy() if len(agg) else None
+    out["district_names"] = zone_key.map(agg["district_names"]).to_numpy() if len(agg) else None
     return gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
+
+
+def _clipped_report(
+    sites: gpd.GeoDataFrame,
+    core_raw: np.ndarray,
+    core: np.ndarray,
+    outer_raw: np.ndarray,
+    outer: np.ndarray,
+    park: shapely.Geometry,
+    min_area_m2: float,
+) -> pd.DataFrame:
+    """What clipping to the park removed, per geosite and zone class."""
+    ring_raw = shapely.difference(outer_raw, core_raw)
+    removed = np.column_stack(
+        [
+            shapely.area(core_raw) - shapely.area(core),
+            shapely.area(outer_raw) - shapely.area(outer) - (shapely.area(core_raw) - shapely.area(core)),
+        ]
+    )
+    frame = pd.DataFrame(
+        {
+            "geosite_code": np.repeat(sites["geosite_code"].to_numpy(), 2),
+            "zone_class": np.tile(["I", "II"], len(sites)),
+            "clipped_area_m2": removed.ravel(),
+            "source": np.column_stack([core_raw, ring_raw]).ravel(),
+        }
+    )
+    frame = frame.loc[frame["clipped_area_m2"] > min_area_m2].reset_index(drop=True)
+    frame["location"] = shapely.point_on_surface(
+        shapely.difference(frame["source"].to_numpy(), park)
+    ) if len(frame) else []
+    return frame.drop(columns="source")
 
 
 def zone(
@@ -198,30 +271,10 @@ def zone(
     shapely.prepare(park)
 
     core_raw, outer_raw = build_site_zones(sites, survey_points, zoning)
-    core = shapely.intersection(core_raw, park)
-    outer = shapely.intersection(outer_raw, park)
+    core = _clip(core_raw, park)
+    outer = _clip(outer_raw, park)
     ring = shapely.difference(outer, core)
-    ring_raw = shapely.difference(outer_raw, core_raw)
-
-    clipped = pd.DataFrame(
-        {
-            "geosite_code": np.repeat(sites["geosite_code"].to_numpy(), 2),
-            "zone_class": np.tile(["I", "II"], len(sites)),
-            "clipped_area_m2": np.column_stack(
-                [
-                    shapely.area(core_raw) - shapely.area(core),
-                    shapely.area(ring_raw) - shapely.area(ring),
-                ]
-            ).ravel(),
-            "location": np.column_stack(
-                [
-                    shapely.point_on_surface(shapely.difference(core_raw, park)),
-                    shapely.point_on_surface(shapely.difference(ring_raw, park)),
-                ]
-            ).ravel(),
-        }
-    )
-    clipped = clipped.loc[clipped["clipped_area_m2"] > min_area_m2].reset_index(drop=True)
+    clipped = _clipped_report(sites, core_raw, core, outer_raw, outer, park, min_area_m2)
 
     membership = assign_clusters(sites, outer, zoning)
     base = sites[["geosite_code", "name_vi", "name_en", "category", "significance"]].merge(
@@ -237,8 +290,9 @@ def zone(
     zone_ii = site_layer(ring, "II")
 
     # Combined layer: dissolve per zoning unit (a cluster, or a lone geosite);
-    # Zone II is what remains of the footprint once every Zone I is removed.
-    all_core = shapely.union_all(core)
+    # Zone II is what remains of the unit's footprint once its Zone I is removed.
+    # Other units' cores cannot reach it: units whose footprints meet are one
+    # cluster by construction.
     units = (
         base.groupby("unit_code", sort=True)
         .agg(
@@ -256,7 +310,9 @@ def zone(
         {"unit_code": unit_of_site}, geometry=outer, crs=crs
     ).dissolve("unit_code", sort=True)
     unit_core = core_units.geometry.reindex(units["unit_code"]).to_numpy()
-    unit_ring = shapely.difference(outer_units.geometry.reindex(units["unit_code"]).to_numpy(), all_core)
+    unit_ring = shapely.difference(
+        outer_units.geometry.reindex(units["unit_code"]).to_numpy(), unit_core
+    )
     lone = units["n_geosites"].eq(1) & units["cluster_code"].isna()
     units["geosite_code"] = units["geosite_codes"].where(lone, None)
 

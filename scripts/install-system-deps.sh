@@ -12,6 +12,7 @@ PACKAGES=(
     chromium chromium-driver
     poppler-utils
     fonts-noto-core fonts-dejavu-core
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
     xvfb
 )
 

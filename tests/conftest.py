@@ -40,6 +40,8 @@ def _dump_toml(data: dict[str, Any]) -> str:
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
         if isinstance(v, list):
             return "[" + ", ".join(scalar(x) for x in v) + "]"
+        if isinstance(v, dict):  # inline table, e.g. columns = { point_id = "name" }
+            return "{ " + ", ".join(f"{k} = {scalar(x)}" for k, x in v.items()) + " }"
         raise TypeError(type(v))
 
     lines: list[str] = []

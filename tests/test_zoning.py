@@ -208,3 +208,14 @@ def test_same_inputs_give_the_same_zones() -> None:
     again = zone(sites(rows[::-1]), points([]), districts, park, zoning()).protection_zones
     assert first.drop(columns="geometry").equals(again.drop(columns="geometry"))
     assert all(shapely.equals_exact(a, b, 1e-9) for a, b in zip(first.geometry, again.geometry, strict=True))
+
+
+def test_zone_without_polygonal_part_becomes_empty_not_an_error() -> None:
+    from pipeline.zoning import _as_multipolygons
+
+    geoms = np.array(
+        [box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)]), box(2, 2, 3, 3)], dtype=object
+    )
+    out = _as_multipolygons(geoms)
+    assert [g.geom_type for g in out] == ["MultiPolygon"] * 3
+    assert out[1].is_empty and out[2].area == 1

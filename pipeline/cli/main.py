@@ -6,7 +6,11 @@ import click
 
 import pipeline
 from pipeline.cli.check import check_command
+from pipeline.cli.dossiers import dossiers_command
 from pipeline.cli.ingest import ingest_command
+from pipeline.cli.maps import maps_command
+from pipeline.cli.publish import publish_command
+from pipeline.cli.webmap import webmap_command
 from pipeline.cli.zone import zone_command
 from pipeline.cli.zones import zones_command
 
@@ -25,3 +29,7 @@ cli.add_command(ingest_command)
 cli.add_command(zone_command)
 cli.add_command(check_command)
 cli.add_command(zones_command)
+cli.add_command(maps_command)
+cli.add_command(publish_command)
+cli.add_command(webmap_command)
+cli.add_command(dossiers_command)

@@ -1,0 +1,150 @@
+"""Read what the documents are made from: the GeoPackage and, optionally, PostGIS.
+
+The GeoPackage is the contract between ``geopark zones`` and the documents;
+the database only adds field inspections (``records.inspections``, built by
+``geopark publish``). Without a database every document is still complete.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from pipeline.config import Config
+from pipeline.errors import GeoparkError, InputError
+
+#: Layers the documents need (the assessment tables are optional).
+REQUIRED_LAYERS = (
+    "park_extent",
+    "districts",
+    "geosites",
+    "survey_points",
+    "zone_i",
+    "zone_ii",
+    "protection_zones",
+    "zone_district_areas",
+)
+OPTIONAL_TABLES = ("geosite_assessment", "geosite_assessment_criteria")
+
+INSPECTION_COLUMNS = [
+    "inspection_id",
+    "geosite_code",
+    "inspected_on",
+    "inspector",
+    "condition",
+    "threats",
+    "notes",
+]
+
+
+@dataclass
+class Heritage:
+    """The GeoPackage layers the documents use, in EPSG:9215."""
+
+    park_extent: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    geosites: gpd.GeoDataFrame
+    survey_points: gpd.GeoDataFrame
+    zone_i: gpd.GeoDataFrame
+    zone_ii: gpd.GeoDataFrame
+    protection_zones: gpd.GeoDataFrame
+    zone_district_areas: gpd.GeoDataFrame
+    assessment: pd.DataFrame | None = None
+    criteria: pd.DataFrame | None = None
+    source: Path | None = None
+
+
+def load_heritage(path: Path) -> Heritage:
+    """Read the GeoPackage written by ``geopark zones``.
+
+    Raises
+    ------
+    InputError
+        When the file or one of the needed layers is missing.
+    """
+    if not path.exists():
+        raise InputError(
+            f"chưa có GeoPackage {path}",
+            f"the GeoPackage {path} does not exist yet",
+            file=str(path),
+            fix="run `geopark zones` (make zones) first",
+            fix_vi="chạy `geopark zones` (make zones) trước",
+        )
+    present = {name for name, _ in pyogrio.list_layers(path)}
+    missing = [name for name in REQUIRED_LAYERS if name not in present]
+    if missing:
+        raise InputError(
+            f"GeoPackage thiếu lớp {', '.join(missing)}",
+            f"the GeoPackage lacks layer(s) {', '.join(missing)}",
+            file=str(path),
+            field=", ".join(missing),
+            fix="run `geopark zones` again with this version of the pipeline",
+            fix_vi="chạy lại `geopark zones` với phiên bản này của quy trình",
+        )
+    layers = {name: pyogrio.read_dataframe(path, layer=name) for name in REQUIRED_LAYERS}
+    tables = {
+        name: pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))
+        if name in present
+        else None
+        for name in OPTIONAL_TABLES
+    }
+    return Heritage(
+        **layers,
+        assessment=tables["geosite_assessment"],
+        criteria=tables["geosite_assessment_criteria"],
+        source=path,
+    )
+
+
+def database_url(cfg: Config) -> str | None:
+    """The SQLAlchemy URL of the heritage database, if one is configured.
+
+    ``$DATABASE_URL`` (the variable named by ``dossiers.database_url_env``) wins;
+    otherwise ``$PGSERVICE`` makes libpq read the connection from its service file.
+    """
+    url = os.environ.get(cfg.dossiers.database_url_env, "").strip()
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    if os.environ.get("PGSERVICE", "").strip():
+        return "postgresql+psycopg://"
+    return None
+
+
+def read_inspections(url: str) -> pd.DataFrame:
+    """Field inspection records from ``records.inspections``.
+
+    Raises
+    ------
+    GeoparkError
+        When the database cannot be reached or has no inspection table.
+    """
+    import sqlalchemy as sa
+
+    query = sa.text(
+        f"SELECT {', '.join(INSPECTION_COLUMNS)} FROM records.inspections "
+        "ORDER BY geosite_code, inspected_on, inspection_id"
+    )
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        engine.dispose()
+    except Exception as exc:  # any driver or SQL error means "cannot read inspections"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GeoparkError(
+            "không đọc được biên bản kiểm tra thực địa từ cơ sở dữ liệu",
+            f"cannot read field inspections from the database: {first}",
+            field="records.inspections",
+            fix="check DATABASE_URL/PGSERVICE and run `geopark publish`, or unset them "
+            "to write the dossiers without inspections",
+            fix_vi="kiểm tra DATABASE_URL/PGSERVICE và chạy `geopark publish`, hoặc bỏ "
+            "các biến đó để lập hồ sơ không kèm kiểm tra thực địa",
+        ) from None
+    return frame

@@ -1,0 +1,261 @@
+"""Render the dossiers and the summary to HTML (Jinja2) and PDF (WeasyPrint).
+
+Everything is first written to a staging folder and swapped into place only
+when complete, so a failure leaves the previous documents intact. PDFs use
+the fonts vendored in ``pipeline/fonts`` (Noto Sans, DejaVu Sans), which
+cover Vietnamese.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+import pipeline
+from pipeline import outputs
+from pipeline.assessment import CLASS_LABELS, VALUES
+from pipeline.config import Config
+from pipeline.dossiers import charts
+from pipeline.dossiers.content import dossier_context, summary_data
+from pipeline.dossiers.data import Heritage, database_url, load_heritage, read_inspections
+from pipeline.errors import GeoparkError
+from pipeline.report import SAMPLE_NOTE
+
+FONTS = Path(pipeline.__file__).parent / "fonts"
+SUMMARY_NAME = "tong_hop_di_san"  # the heritage summary: tong_hop_di_san.html/.pdf/.json
+
+ILLUSTRATIVE_NOTE = (
+    "Điểm đánh giá MINH HỌA cho dữ liệu mẫu, không phải đánh giá thực của chuyên gia. / "
+    "ILLUSTRATIVE assessment scores for the sample data, not a real expert assessment."
+)
+
+
+@dataclass
+class DossierRun:
+    """What ``write_dossiers`` did."""
+
+    directory: Path
+    dossiers: list[Path] = field(default_factory=list)
+    summary: list[Path] = field(default_factory=list)
+    missing_sheets: list[str] = field(default_factory=list)
+    inspections: int | None = None  # None: no database configured
+
+
+def _number(value: float, digits: int = 2) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("pipeline.dossiers", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _number
+    env.globals["class_vi"] = lambda k: CLASS_LABELS.get(k, (k, k))[0]
+    return env
+
+
+def font_faces() -> list[dict[str, str]]:
+    """@font-face entries for the vendored fonts that are present."""
+    faces = []
+    for name, weight, style in (
+        ("NotoSans-Regular.ttf", "normal", "normal"),
+        ("NotoSans-Bold.ttf", "bold", "normal"),
+        ("NotoSans-Italic.ttf", "normal", "italic"),
+        ("NotoSans-BoldItalic.ttf", "bold", "italic"),
+    ):
+        path = FONTS / name
+        if path.exists():
+            faces.append(
+                {"family": "Geopark Sans", "url": path.as_uri(), "weight": weight, "style": style}
+            )
+    return faces
+
+
+def find_sheet(cfg: Config, unit_code: str) -> dict[str, Any]:
+    """The zoning map sheet of a zoning unit (``maps/zoning/<unit_code>.png/.pdf``)."""
+    folder = zoning_sheet_folder(cfg)
+    png, pdf = folder / f"{unit_code}.png", folder / f"{unit_code}.pdf"
+    return {
+        "unit_code": unit_code,
+        "png": png if png.exists() else None,
+        "pdf": pdf if pdf.exists() else None,
+    }
+
+
+def write_pdf(html: str, base: Path, target: Path) -> None:
+    from weasyprint import HTML
+
+    HTML(string=html, base_url=str(base)).write_pdf(target)
+
+
+def _common(cfg: Config, generated: str) -> dict[str, Any]:
+    return {
+        "park": cfg.park,
+        "sample_note": SAMPLE_NOTE if cfg.park.sample_data else "",
+        "illustrative_note": ILLUSTRATIVE_NOTE,
+        "fonts": font_faces(),
+        "generated": generated,
+        "version": pipeline.__version__,
+        "values": VALUES,
+    }
+
+
+def write_dossiers(
+    cfg: Config,
+    *,
+    only: list[str] | None = None,
+    pdf: bool | None = None,
+    progress=lambda vi, en: None,
+) -> DossierRun:
+    """Write one dossier per geosite and the heritage summary.
+
+    Parameters
+    ----------
+    cfg
+        The configuration (GeoPackage path, ``[dossiers]`` settings).
+    only
+        Geosite codes to write (default: every geosite); the summary is always written.
+    pdf
+        Write PDFs too (default: ``dossiers.pdf``).
+
+    Returns
+    -------
+    DossierRun
+        The files written, the zoning sheets that were missing, and the number of
+        inspection records read (None without a database).
+    """
+    heritage = load_heritage(cfg.output_path("geopackage"))
+    pdf = cfg.dossiers.pdf if pdf is None else pdf
+    url = database_url(cfg)
+    inspections: pd.DataFrame | None = read_inspections(url) if url else None
+    target = cfg.dossiers.directory
+    run = DossierRun(
+        directory=target, inspections=None if inspections is None else len(inspections)
+    )
+    codes = list(heritage.geosites.sort_values("geosite_code")["geosite_code"])
+    if only:
+        unknown = sorted(set(only) - set(codes))
+        if unknown:
+            raise GeoparkError(
+                f"không có điểm di sản {', '.join(unknown)} trong GeoPackage",
+                f"no geosite {', '.join(unknown)} in the GeoPackage",
+                field="--geosite",
+                fix=f"use one of: {', '.join(codes)}",
+                fix_vi="dùng một mã có trong danh mục",
+            )
+        codes = [c for c in codes if c in only]
+    env = environment()
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    common = _common(cfg, generated)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with outputs.staged_outputs(target.parent) as staging:
+        out = staging / target.name
+        if only and target.exists():
+            # a partial run keeps the other geosites' dossiers
+            shutil.copytree(target, out)
+        (out / "sheets").mkdir(parents=True, exist_ok=True)
+        (out / "charts").mkdir(exist_ok=True)
+        for code in codes:
+            progress(f"Hồ sơ {code}", f"Dossier {code}")
+            unit = str(
+                heritage.geosites.loc[heritage.geosites["geosite_code"] == code, "unit_code"].iloc[
+                    0
+                ]
+            )
+            sheet = find_sheet(cfg, unit)
+            if sheet["png"] is None:
+                if unit not in run.missing_sheets:
+                    run.missing_sheets.append(unit)
+                sheet_ctx = {
+                    "unit_code": unit,
+                    "image": None,
+                    "pdf": None,
+                    "expected": str(sheet_path_hint(cfg, unit)),
+                }
+            else:
+                copied = out / "sheets" / f"{unit}.png"
+                if not copied.exists():
+                    shutil.copyfile(sheet["png"], copied)
+                sheet_ctx = {
+                    "unit_code": unit,
+                    "image": f"sheets/{unit}.png",
+                    "pdf": sheet["pdf"].as_uri() if sheet["pdf"] else None,
+                    "expected": str(sheet["png"]),
+                }
+            ctx = dossier_context(
+                heritage, code, sheet=sheet_ctx, inspections=inspections, database=url is not None
+            )
+            html = env.get_template("dossier.html.j2").render(site=ctx, **common)
+            html_path = out / f"{code}.html"
+            html_path.write_text(html, "utf-8")
+            written = [html_path]
+            if pdf:
+                write_pdf(html, out, out / f"{code}.pdf")
+                written.append(out / f"{code}.pdf")
+            run.dossiers += [target / p.name for p in written]
+        progress("Báo cáo tổng hợp di sản", "Heritage summary")
+        summary = summary_data(heritage)
+        dpi = cfg.dossiers.chart_dpi
+        figures = {
+            "counts": charts.counts_chart(summary, out / "charts" / "geosites.png", dpi),
+            "areas": charts.district_areas_chart(
+                summary, out / "charts" / "protected_areas.png", dpi
+            ),
+        }
+        if summary["ranking"]:
+            figures["ranking"] = charts.ranking_chart(
+                summary, out / "charts" / "assessment_ranking.png", dpi
+            )
+        html = env.get_template("summary.html.j2").render(
+            summary=summary,
+            figures={k: f"charts/{p.name}" for k, p in figures.items()},
+            missing_sheets=run.missing_sheets,
+            **common,
+        )
+        (out / f"{SUMMARY_NAME}.html").write_text(html, "utf-8")
+        outputs.dump_json(summary, out / f"{SUMMARY_NAME}.json")
+        run.summary = [target / f"{SUMMARY_NAME}.html", target / f"{SUMMARY_NAME}.json"]
+        if pdf:
+            write_pdf(html, out, out / f"{SUMMARY_NAME}.pdf")
+            run.summary.append(target / f"{SUMMARY_NAME}.pdf")
+        (out / "manifest.json").write_text(
+            json.dumps(
+                {
+                    "generated_utc": generated,
+                    "geopackage": str(heritage.source),
+                    "geosites": codes,
+                    "missing_zoning_sheets": run.missing_sheets,
+                    "inspections_read": run.inspections,
+                    "sample_data": cfg.park.sample_data,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n",
+            "utf-8",
+        )
+        outputs.replace_directory(out, target)
+    return run
+
+
+def zoning_sheet_folder(cfg: Config) -> Path:
+    """Where ``geopark maps`` writes the zoning sheets (``dossiers.zoning_sheets``)."""
+    return cfg.dossiers.zoning_sheets or cfg.maps.directory / "zoning"
+
+
+def sheet_path_hint(cfg: Config, unit: str) -> Path:
+    return zoning_sheet_folder(cfg) / f"{unit}.png"
+
+
+__all__ = ["DossierRun", "Heritage", "write_dossiers"]

@@ -1,0 +1,279 @@
+"""Regenerate the QGIS styles in ``pipeline/styles/`` (maintainer tool, needs PyQGIS).
+
+The ``.qml``/``.sld`` files are committed, so neither ``make zones`` nor a
+publish needs QGIS: they only copy these files into ``layer_styles`` tables and
+the project. This script is how the files were made, by QGIS itself, so they
+are exactly what QGIS writes. Run it with Debian's Python, which has PyQGIS::
+
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 pipeline/qgis/build_styles.py
+
+It does not import the ``pipeline`` package (whose dependencies live in the
+project's virtual environment); the category lists come from the input
+contracts in ``schemas/`` and the QA severities are listed below.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from qgis.core import (
+    QgsApplication,
+    QgsCategorizedSymbolRenderer,
+    QgsFillSymbol,
+    QgsLinePatternFillSymbolLayer,
+    QgsLineSymbol,
+    QgsMapLayer,
+    QgsMarkerSymbol,
+    QgsPalLayerSettings,
+    QgsReadWriteContext,
+    QgsRendererCategory,
+    QgsSimpleLineSymbolLayer,
+    QgsSingleSymbolRenderer,
+    QgsTextBufferSettings,
+    QgsTextFormat,
+    QgsUnitTypes,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
+)
+from qgis.PyQt.QtGui import QColor, QFont
+from qgis.PyQt.QtXml import QDomDocument
+
+ROOT = Path(__file__).resolve().parents[2]
+STYLES = ROOT / "pipeline" / "styles"
+
+#: QA severities, as in pipeline.checks.SEVERITIES: (value, label, colour, marker, size mm)
+SEVERITIES = [
+    ("error", "Lỗi / Error", "#d7191c", "cross2", 4.2),
+    ("warning", "Cảnh báo / Warning", "#fdae61", "triangle", 3.6),
+    ("info", "Thông tin / Info", "#2b83ba", "circle", 2.6),
+]
+
+#: Geosite categories: label, colour, marker shape. Values come from the contract.
+CATEGORY_LOOK = {
+    "geomorphological": ("Địa mạo / Geomorphological", "#8c510a", "triangle"),
+    "cave": ("Hang động / Cave", "#252525", "semi_circle"),
+    "paleontological": ("Cổ sinh / Paleontological", "#1b7837", "star"),
+    "stratigraphic": ("Địa tầng / Stratigraphic", "#e08214", "diamond"),
+    "hydrogeological": ("Địa chất thủy văn / Hydrogeological", "#2166ac", "circle"),
+    "archaeological": ("Khảo cổ / Archaeological", "#762a83", "pentagon"),
+    "cultural": ("Văn hóa / Cultural", "#c51b7d", "hexagon"),
+}
+
+ZONE_LABELS = {
+    "I": "Vùng I (bảo vệ nghiêm ngặt) / Zone I (core)",
+    "II": "Vùng II (đệm) / Zone II (buffer)",
+}
+
+
+def contract_enum(schema: str, field: str) -> list[str]:
+    fields = json.loads((ROOT / "schemas" / schema).read_text("utf-8"))["fields"]
+    return next(f for f in fields if f["name"] == field)["constraints"]["enum"]
+
+
+def zone_i_symbol(alpha: int = 190) -> QgsFillSymbol:
+    """Zone I: a strong red-ochre fill with a dark outline."""
+    symbol = QgsFillSymbol.createSimple(
+        {
+            "color": f"192,57,43,{alpha}",
+            "outline_color": "123,36,28,255",
+            "outline_width": "0.4",
+            "outline_width_unit": "MM",
+            "style": "solid",
+        }
+    )
+    return symbol
+
+
+def zone_ii_symbol(color: str = "230,126,34", outline_style: str = "solid") -> QgsFillSymbol:
+    """Zone II: a transparent hatch (diagonal lines) with an orange outline."""
+    hatch = QgsLinePatternFillSymbolLayer()
+    hatch.setLineAngle(45)
+    hatch.setDistance(1.6)
+    hatch.setDistanceUnit(QgsUnitTypes.RenderMillimeters)
+    hatch.setSubSymbol(QgsLineSymbol.createSimple({"color": f"{color},255", "width": "0.3"}))
+    outline = QgsSimpleLineSymbolLayer(QColor(*[int(c) for c in color.split(",")]), 0.5)
+    outline.setPenStyle({"solid": 1, "dash": 2}[outline_style])
+    symbol = QgsFillSymbol()
+    symbol.changeSymbolLayer(0, hatch)
+    symbol.appendSymbolLayer(outline)
+    return symbol
+
+
+def by_zone_class(zone_i: QgsFillSymbol, zone_ii: QgsFillSymbol) -> QgsCategorizedSymbolRenderer:
+    categories = [
+        QgsRendererCategory("I", zone_i, ZONE_LABELS["I"]),
+        QgsRendererCategory("II", zone_ii, ZONE_LABELS["II"]),
+    ]
+    return QgsCategorizedSymbolRenderer("zone_class", categories)
+
+
+def outline(color: str, width: float, style: str = "solid") -> QgsSingleSymbolRenderer:
+    return QgsSingleSymbolRenderer(
+        QgsFillSymbol.createSimple(
+            {
+                "color": "0,0,0,0",
+                "style": "no",
+                "outline_color": color,
+                "outline_width": str(width),
+                "outline_style": style,
+            }
+        )
+    )
+
+
+def marker(name: str, color: str, size: float, stroke: str = "35,35,35,255") -> QgsMarkerSymbol:
+    return QgsMarkerSymbol.createSimple(
+        {
+            "name": name,
+            "color": color,
+            "size": str(size),
+            "outline_color": stroke,
+            "outline_width": "0.2",
+        }
+    )
+
+
+def labels(
+    expression: str, *, is_expression: bool, size: float, color: str, bold: bool, polygon: bool
+) -> QgsVectorLayerSimpleLabeling:
+    settings = QgsPalLayerSettings()
+    settings.fieldName = expression
+    settings.isExpression = is_expression
+    if polygon:
+        settings.placement = QgsPalLayerSettings.OverPoint
+    fmt = QgsTextFormat()
+    font = QFont("DejaVu Sans")
+    font.setBold(bold)
+    fmt.setFont(font)
+    fmt.setSize(size)
+    fmt.setColor(QColor(color))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(0.8)
+    buffer.setColor(QColor("white"))
+    fmt.setBuffer(buffer)
+    settings.setFormat(fmt)
+    return QgsVectorLayerSimpleLabeling(settings)
+
+
+def renderers() -> dict[str, tuple[str, object, object]]:
+    """layer -> (geometry type, renderer, labeling or None)."""
+    zone_labels = labels(
+        'CASE WHEN "zone_class" = \'I\' THEN "unit_code" END',
+        is_expression=True,
+        size=8,
+        color="#5b1a12",
+        bold=True,
+        polygon=True,
+    )
+    geosite_categories = [
+        QgsRendererCategory(
+            value,
+            marker(CATEGORY_LOOK[value][2], CATEGORY_LOOK[value][1], 4.0),
+            CATEGORY_LOOK[value][0],
+        )
+        for value in contract_enum("geosites.schema.json", "category")
+    ]
+    severity_categories = [
+        QgsRendererCategory(value, marker(shape, color, size, stroke="0,0,0,255"), label)
+        for value, label, color, shape, size in SEVERITIES
+    ]
+    quarantine = marker("x", "255,0,255,255", 4.0, stroke="255,0,255,255")
+    zda_i = QgsFillSymbol.createSimple(
+        {
+            "color": "192,57,43,60",
+            "outline_color": "123,36,28,255",
+            "outline_width": "0.2",
+            "outline_style": "dot",
+        }
+    )
+    zda_ii = QgsFillSymbol.createSimple(
+        {
+            "color": "230,126,34,40",
+            "outline_color": "211,84,0,255",
+            "outline_width": "0.2",
+            "outline_style": "dot",
+        }
+    )
+    return {
+        "park_extent": ("MultiPolygon", outline("0,104,55,255", 0.9), None),
+        "districts": (
+            "MultiPolygon",
+            outline("99,99,99,255", 0.45, "dash"),
+            labels(
+                "district_name",
+                is_expression=False,
+                size=9,
+                color="#404040",
+                bold=False,
+                polygon=True,
+            ),
+        ),
+        "geosites": ("Point", QgsCategorizedSymbolRenderer("category", geosite_categories), None),
+        "survey_points": (
+            "Point",
+            QgsSingleSymbolRenderer(marker("cross", "0,0,0,255", 2.0, stroke="0,0,0,255")),
+            None,
+        ),
+        "zone_i": ("MultiPolygon", QgsSingleSymbolRenderer(zone_i_symbol()), None),
+        "zone_ii": ("MultiPolygon", QgsSingleSymbolRenderer(zone_ii_symbol()), None),
+        "protection_zones": (
+            "MultiPolygon",
+            by_zone_class(zone_i_symbol(), zone_ii_symbol()),
+            zone_labels,
+        ),
+        "clusters": (
+            "MultiPolygon",
+            by_zone_class(zone_i_symbol(150), zone_ii_symbol("166,86,40", "dash")),
+            labels(
+                'CASE WHEN "zone_class" = \'I\' THEN "unit_code" END',
+                is_expression=True,
+                size=8,
+                color="#5b1a12",
+                bold=True,
+                polygon=True,
+            ),
+        ),
+        "zone_district_areas": ("MultiPolygon", by_zone_class(zda_i, zda_ii), None),
+        "qa_findings": (
+            "Point",
+            QgsCategorizedSymbolRenderer("severity", severity_categories),
+            None,
+        ),
+        "quarantine": ("Point", QgsSingleSymbolRenderer(quarantine), None),
+    }
+
+
+CATEGORIES = QgsMapLayer.StyleCategories(
+    QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.Rendering
+)
+
+
+def main() -> int:
+    app = QgsApplication([], False)
+    app.initQgis()
+    STYLES.mkdir(parents=True, exist_ok=True)
+    for name, (geometry, renderer, labeling) in renderers().items():
+        layer = QgsVectorLayer(f"{geometry}?crs=EPSG:9215", name, "memory")
+        layer.setRenderer(renderer)
+        if labeling is not None:
+            layer.setLabeling(labeling)
+            layer.setLabelsEnabled(True)
+        doc = QDomDocument()
+        error = layer.exportNamedStyle(doc, QgsReadWriteContext(), CATEGORIES)
+        if error:
+            print(f"{name}: {error}", file=sys.stderr)
+            return 1
+        (STYLES / f"{name}.qml").write_text(doc.toString(1), "utf-8")
+        sld = QDomDocument()
+        layer.exportSldStyle(sld, "")
+        (STYLES / f"{name}.sld").write_text(sld.toString(1), "utf-8")
+        print(f"wrote {name}.qml, {name}.sld")
+    app.exitQgis()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

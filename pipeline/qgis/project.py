@@ -1,0 +1,492 @@
+"""The QGIS project: every layer grouped and styled, for the GeoPackage and for PostGIS.
+
+The project is QGIS's own XML (``.qgs``) zipped into a ``.qgz``, written here
+without QGIS: a small document whose map layers carry the same style
+elements as the ``.qml`` files in ``pipeline/styles`` (a layer in a project
+holds exactly what its QML holds). QGIS fills in the rest (fields, extents)
+from the data when it opens the project; the tests prove it opens.
+
+* :func:`write_geopackage_project` writes ``geopark.qgz`` beside the
+  GeoPackage, with paths relative to it, so the pair can be copied anywhere.
+* :func:`store_project_in_postgres` stores the project in QGIS's project
+  storage in PostgreSQL (``<schema>.qgis_projects``: the ``.qgz`` bytes and
+  QGIS's metadata JSON), its layers reading the PostGIS tables through a
+  ``pg_service.conf`` service or the database name, so that no credentials are
+  stored in it. QGIS users open it with *Project ▸ Open From ▸ PostgreSQL*.
+
+The output is deterministic: the same layers give the same bytes, so a
+republish of the same outputs leaves the stored project untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pyproj
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from pipeline.config import Config
+from pipeline.outputs import GPKG_LAYERS
+from pipeline.qgis.styles import POSTGIS_GEOMETRY_COLUMN, gpkg_geometry_columns, layer_style
+from pipeline.report import SAMPLE_NOTE
+
+PROJECT_CRS = "EPSG:9215"
+QGIS_VERSION = "3.22.16-Białowieża"  # the version the templates are checked against
+
+TITLE_VI = "Công viên địa chất Lạng Sơn — vùng bảo vệ di sản địa chất"
+TITLE_EN = "Lạng Sơn Geopark — geoheritage protection zones"
+
+#: Layer tree: (group name, [(layer, visible)]), top of the legend first.
+GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
+    ("Kiểm tra / QA", [("qa_findings", True), ("quarantine", False)]),
+    ("Di sản / Geosites", [("geosites", True), ("survey_points", False)]),
+    (
+        "Vùng bảo vệ / Protection zones",
+        [
+            ("protection_zones", True),
+            ("clusters", False),
+            ("zone_i", False),
+            ("zone_ii", False),
+            ("zone_district_areas", False),
+        ],
+    ),
+    ("Ranh giới / Boundaries", [("districts", True), ("park_extent", True)]),
+]
+
+#: Legend names of the layers, Vietnamese / English.
+LAYER_TITLES = {
+    "qa_findings": "Kết quả kiểm tra / QA findings",
+    "quarantine": "Dòng bị loại / Quarantined rows",
+    "geosites": "Điểm di sản / Geosites",
+    "survey_points": "Điểm khảo sát / Survey points",
+    "protection_zones": "Vùng bảo vệ / Protection zones",
+    "clusters": "Cụm di sản / Geosite clusters",
+    "zone_i": "Vùng I theo điểm / Zone I per geosite",
+    "zone_ii": "Vùng II theo điểm / Zone II per geosite",
+    "zone_district_areas": "Vùng bảo vệ theo huyện / Zones by district",
+    "districts": "Huyện, thành phố / Districts",
+    "park_extent": "Ranh giới công viên / Park extent",
+}
+
+_ZIP_DATE = (2021, 12, 16, 0, 0, 0)  # fixed, so the same project gives the same bytes
+
+
+@dataclass(frozen=True)
+class ProjectLayer:
+    """One layer of the project and where QGIS reads it from."""
+
+    name: str
+    provider: str  # "ogr" or "postgres"
+    source: str
+    geometry_type: str  # e.g. "MultiPolygon"
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    title: str
+    abstract: str
+
+
+def project_info(cfg: Config | None = None) -> ProjectInfo:
+    """Bilingual title and abstract, saying so when the data are approximate samples."""
+    title_vi, title_en = TITLE_VI, TITLE_EN
+    abstract = f"{TITLE_VI}. / {TITLE_EN}."
+    if cfg is not None:
+        title_vi = f"{cfg.park.name_vi} — vùng bảo vệ di sản địa chất"
+        title_en = f"{cfg.park.name_en} — geoheritage protection zones"
+        abstract = f"{title_vi} ({cfg.park.legal_basis}). / {title_en}."
+    title = f"{title_vi} / {title_en}"
+    if cfg is not None and cfg.park.sample_data:
+        title += " — DỮ LIỆU MẪU, GẦN ĐÚNG / SAMPLE DATA, APPROXIMATE"
+        abstract += " " + SAMPLE_NOTE
+    return ProjectInfo(title=title, abstract=abstract)
+
+
+# --------------------------------------------------------------------------- XML
+
+
+@cache
+def _crs_element_xml(authid: str) -> str:
+    crs = pyproj.CRS.from_user_input(authid)
+    ellipsoid_id = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
+    with warnings.catch_warnings():  # PROJ strings are lossy; QGIS reads the WKT first
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4()
+    srs = ET.Element("spatialrefsys", {"nativeFormat": "Wkt"})
+    values = {
+        "wkt": crs.to_wkt(pyproj.enums.WktVersion.WKT2_2019),
+        "proj4": proj4,
+        "srid": str(crs.to_epsg() or ""),
+        "authid": authid,
+        "description": crs.name,
+        "projectionacronym": "tmerc"
+        if "Transverse Mercator"
+        in (crs.coordinate_operation.method_name if crs.coordinate_operation else "")
+        else "",
+        "ellipsoidacronym": f"EPSG:{ellipsoid_id['code']}" if "code" in ellipsoid_id else "",
+        "geographicflag": "true" if crs.is_geographic else "false",
+    }
+    for tag, value in values.items():
+        ET.SubElement(srs, tag).text = value
+    return ET.tostring(srs, encoding="unicode")
+
+
+def _crs_element(authid: str = PROJECT_CRS) -> ET.Element:
+    return ET.fromstring(_crs_element_xml(authid))
+
+
+def _style_root(layer: str) -> ET.Element:
+    style = layer_style(layer)
+    assert style is not None, f"no style for {layer}"
+    return ET.fromstring(
+        style.qml.split("\n", 1)[1] if style.qml.startswith("<!DOCTYPE") else style.qml
+    )
+
+
+def _map_layer(layer: ProjectLayer, layer_id: str) -> ET.Element:
+    """A ``<maplayer>``: the data source plus the QML's style elements."""
+    style = _style_root(layer.name)
+    attrs = {k: v for k, v in style.attrib.items() if k not in ("version", "styleCategories")}
+    kind = "Point" if "Point" in layer.geometry_type else "Polygon"
+    element = ET.Element(
+        "maplayer",
+        {
+            **attrs,
+            "type": "vector",
+            "geometry": kind,
+            "wkbType": layer.geometry_type,
+            "autoRefreshEnabled": "0",
+            "autoRefreshTime": "0",
+            "refreshOnNotifyEnabled": "0",
+            "refreshOnNotifyMessage": "",
+            "styleCategories": "AllStyleCategories",
+        },
+    )
+    ET.SubElement(element, "id").text = layer_id
+    ET.SubElement(element, "datasource").text = layer.source
+    ET.SubElement(element, "layername").text = LAYER_TITLES.get(layer.name, layer.name)
+    srs = ET.SubElement(element, "srs")
+    srs.append(_crs_element())
+    ET.SubElement(element, "provider", {"encoding": "UTF-8"}).text = layer.provider
+    element.extend(list(style))
+    return element
+
+
+def project_xml(
+    layers: Sequence[ProjectLayer],
+    info: ProjectInfo,
+    extent: tuple[float, float, float, float] | None,
+) -> bytes:
+    """The ``.qgs`` document for ``layers`` (those not in :data:`GROUPS` are left out)."""
+    by_name = {layer.name: layer for layer in layers}
+    root = ET.Element("qgis", {"projectname": info.title, "version": QGIS_VERSION})
+    ET.SubElement(root, "homePath", {"path": ""})
+    ET.SubElement(root, "title").text = info.title
+    ET.SubElement(root, "autotransaction", {"active": "0"})
+    ET.SubElement(root, "evaluateDefaultValues", {"active": "0"})
+    ET.SubElement(root, "trust", {"active": "0"})
+    ET.SubElement(root, "projectFlags", {"set": ""})
+    ET.SubElement(root, "projectCrs").append(_crs_element())
+
+    tree = ET.SubElement(root, "layer-tree-group")
+    ET.SubElement(tree, "customproperties")
+    project_layers = ET.Element("projectlayers")
+    order = ET.Element("layerorder")
+    for group_name, members in GROUPS:
+        present = [(by_name[name], visible) for name, visible in members if name in by_name]
+        if not present:
+            continue
+        group = ET.SubElement(
+            tree,
+            "layer-tree-group",
+            {"name": group_name, "checked": "Qt::Checked", "expanded": "1"},
+        )
+        ET.SubElement(group, "customproperties")
+        for layer, visible in present:
+            layer_id = f"geopark_{layer.name}"
+            node = ET.SubElement(
+                group,
+                "layer-tree-layer",
+                {
+                    "id": layer_id,
+                    "name": LAYER_TITLES.get(layer.name, layer.name),
+                    "source": layer.source,
+                    "providerKey": layer.provider,
+                    "checked": "Qt::Checked" if visible else "Qt::Unchecked",
+                    "expanded": "0",
+                    "legend_exp": "",
+                },
+            )
+            ET.SubElement(node, "customproperties")
+            project_layers.append(_map_layer(layer, layer_id))
+            ET.SubElement(order, "layer", {"id": layer_id})
+    ET.SubElement(tree, "custom-order", {"enabled": "0"})
+
+    if extent is not None:
+        canvas = ET.SubElement(
+            root, "mapcanvas", {"name": "theMapCanvas", "annotationsVisible": "1"}
+        )
+        ET.SubElement(canvas, "units").text = "meters"
+        box = ET.SubElement(canvas, "extent")
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), extent, strict=True):
+            ET.SubElement(box, tag).text = repr(float(value))
+        ET.SubElement(canvas, "rotation").text = "0"
+        ET.SubElement(canvas, "destinationsrs").append(_crs_element())
+        ET.SubElement(canvas, "rendermaptile").text = "0"
+    root.append(project_layers)
+    root.append(order)
+
+    properties = ET.SubElement(root, "properties")
+    # QGIS reads <projectCrs> only when the project says it is projected.
+    srs = ET.SubElement(properties, "SpatialRefSys")
+    ET.SubElement(srs, "ProjectionsEnabled", {"type": "int"}).text = "1"
+    ET.SubElement(srs, "ProjectCrs", {"type": "QString"}).text = PROJECT_CRS
+    paths = ET.SubElement(properties, "Paths")
+    ET.SubElement(paths, "Absolute", {"type": "bool"}).text = "false"
+    measure = ET.SubElement(properties, "Measurement")
+    ET.SubElement(measure, "DistanceUnits", {"type": "QString"}).text = "meters"
+    ET.SubElement(measure, "AreaUnits", {"type": "QString"}).text = "ha"
+    metadata = ET.SubElement(root, "projectMetadata")
+    ET.SubElement(metadata, "identifier").text = "langson-geopark"
+    ET.SubElement(metadata, "parentidentifier")
+    ET.SubElement(metadata, "language").text = "vi"
+    ET.SubElement(metadata, "type").text = "dataset"
+    ET.SubElement(metadata, "title").text = info.title
+    ET.SubElement(metadata, "abstract").text = info.abstract
+    ET.SubElement(metadata, "author").text = "Lạng Sơn Geopark pipeline"
+    ET.indent(root, space=" ")
+    body = ET.tostring(root, encoding="unicode")
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n").encode(
+        "utf-8"
+    )
+
+
+def qgz_bytes(qgs: bytes, name: str) -> bytes:
+    """A ``.qgz``: the zip QGIS writes, with the project as ``<name>.qgs``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(f"{name}.qgs", date_time=_ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, qgs)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- GeoPackage
+
+
+def _gpkg_extent(db: sqlite3.Connection, table: str) -> tuple[float, float, float, float] | None:
+    row = db.execute(
+        "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (table,)
+    ).fetchone()
+    return tuple(row) if row and None not in row else None  # type: ignore[return-value]
+
+
+def write_geopackage_project(gpkg_path: Path, qgz_path: Path, *, cfg: Config | None = None) -> None:
+    """Write a ``.qgz`` showing every styled layer of ``gpkg_path``, with relative paths.
+
+    Parameters
+    ----------
+    gpkg_path
+        The GeoPackage; the project refers to it relative to ``qgz_path``'s folder,
+        so the two must stay side by side (as in ``data/processed``).
+    qgz_path
+        Where to write the project.
+    cfg
+        The run's configuration: the park's names and whether the data are samples.
+    """
+    relative = Path(_relative_path(gpkg_path, qgz_path.parent))
+    with sqlite3.connect(gpkg_path) as db:
+        geometry_columns = gpkg_geometry_columns(db)
+        extent = _gpkg_extent(db, "park_extent")
+    db.close()
+    layers = [
+        ProjectLayer(name, "ogr", f"./{relative.as_posix()}|layername={name}", GPKG_LAYERS[name])
+        for name in geometry_columns
+        if name in GPKG_LAYERS and layer_style(name) is not None
+    ]
+    qgs = project_xml(layers, project_info(cfg), extent)
+    qgz_path.write_bytes(qgz_bytes(qgs, qgz_path.stem))
+
+
+def _relative_path(target: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(target.resolve(), start.resolve())
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _uri_value(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def postgres_source(
+    *,
+    service: str | None,
+    database: str,
+    schema: str,
+    table: str,
+    geometry_column: str,
+    geometry_type: str,
+    key: str | None,
+) -> str:
+    """A QGIS PostgreSQL data source: by service when given, else by database name.
+
+    No host, user or password: those come from the user's ``pg_service.conf``
+    or ``PG*`` variables, never from the project.
+    """
+    parts = [f"service={_uri_value(service)}"] if service else [f"dbname={_uri_value(database)}"]
+    if key:
+        parts.append(f"key={_uri_value(key)}")
+    parts += [
+        "srid=9215",
+        f"type={geometry_type}",
+        "checkPrimaryKeyUnicity='0'",
+        f"table={_quote_ident(schema)}.{_quote_ident(table)} ({geometry_column})",
+    ]
+    return " ".join(parts)
+
+
+def _postgres_layers(
+    connection: Connection, schema: str, source_schema: str, *, service: str | None, database: str
+) -> list[ProjectLayer]:
+    rows = connection.execute(
+        text(
+            "SELECT f_table_name, f_geometry_column FROM geometry_columns "
+            "WHERE f_table_schema = :schema"
+        ),
+        {"schema": schema},
+    ).all()
+    present = {row.f_table_name: row.f_geometry_column for row in rows}
+    keys = dict(
+        connection.execute(
+            text(
+                "SELECT c.relname, min(a.attname) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                "WHERE i.indisprimary AND n.nspname = :schema "
+                "GROUP BY c.relname HAVING count(*) = 1"
+            ),
+            {"schema": schema},
+        ).all()
+    )
+    layers = []
+    for name, geometry_type in GPKG_LAYERS.items():
+        if name not in present or layer_style(name) is None:
+            continue
+        source = postgres_source(
+            service=service,
+            database=database,
+            schema=source_schema,
+            table=name,
+            geometry_column=present[name] or POSTGIS_GEOMETRY_COLUMN,
+            geometry_type=geometry_type,
+            key=keys.get(name),
+        )
+        layers.append(ProjectLayer(name, "postgres", source, geometry_type))
+    return layers
+
+
+def _postgres_extent(connection: Connection, schema: str, table: str = "park_extent"):
+    exists = connection.execute(
+        text("SELECT 1 FROM geometry_columns WHERE f_table_schema = :s AND f_table_name = :t"),
+        {"s": schema, "t": table},
+    ).first()
+    if not exists:
+        return None
+    row = connection.execute(
+        text(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT ST_Extent({POSTGIS_GEOMETRY_COLUMN})::geometry AS e "
+            f"FROM {_quote_ident(schema)}.{_quote_ident(table)}) AS x"
+        )
+    ).first()
+    return tuple(row) if row and None not in row else None
+
+
+def store_project_in_postgres(
+    connection: Connection,
+    schema: str,
+    *,
+    database: str,
+    service: str | None,
+    project_name: str = "geopark",
+    cfg: Config | None = None,
+    layers_schema: str | None = None,
+) -> None:
+    """Store the QGIS project in QGIS's PostgreSQL project storage.
+
+    Creates ``<schema>.qgis_projects`` (QGIS's table) if missing and upserts
+    the project ``project_name``: ``content`` the ``.qgz`` bytes, ``metadata``
+    QGIS's JSON (last modified time and user). Left untouched when the stored
+    project is already the same, so a republish of the same outputs changes
+    nothing. Runs in the caller's transaction.
+
+    Parameters
+    ----------
+    connection
+        An SQLAlchemy connection to the database; the caller commits.
+    schema
+        Where the layers' tables are now, and where ``qgis_projects`` goes.
+    database
+        The database name, used in the layers' data sources when no service is given.
+    service
+        A ``pg_service.conf`` service name for the data sources (preferred:
+        the project then holds no connection details at all).
+    project_name
+        The project's name in QGIS's *Open From ▸ PostgreSQL* list.
+    cfg
+        The run's configuration: the park's names and whether the data are samples.
+    layers_schema
+        The schema the data sources name, when the tables will be read from
+        another schema than where they are now (e.g. a staging schema renamed
+        into place); default ``schema``.
+    """
+    source_schema = layers_schema or schema
+    layers = _postgres_layers(connection, schema, source_schema, service=service, database=database)
+    qgs = project_xml(layers, project_info(cfg), _postgres_extent(connection, schema))
+    content = qgz_bytes(qgs, project_name)
+    table = f"{_quote_ident(schema)}.qgis_projects"
+    connection.execute(
+        text(
+            f"CREATE TABLE IF NOT EXISTS {table} "
+            "(name TEXT PRIMARY KEY, metadata JSONB, content BYTEA)"
+        )
+    )
+    stored = connection.execute(
+        text(f"SELECT content FROM {table} WHERE name = :name"), {"name": project_name}
+    ).first()
+    if stored is not None and bytes(stored.content) == content:
+        return
+    user = connection.execute(text("SELECT current_user")).scalar_one()
+    metadata = {
+        "last_modified_time": datetime.now().replace(microsecond=0).isoformat(),
+        "last_modified_user": user,
+    }
+    connection.execute(
+        text(
+            f"INSERT INTO {table} (name, metadata, content) "
+            "VALUES (:name, CAST(:metadata AS jsonb), :content) "
+            "ON CONFLICT (name) DO UPDATE "
+            "SET content = EXCLUDED.content, metadata = EXCLUDED.metadata"
+        ),
+        {"name": project_name, "metadata": json.dumps(metadata), "content": content},
+    )

@@ -1,0 +1,369 @@
+"""Every supported format and CRS gives the same survey points; the rules for real-world data."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import pytest
+import shapely
+
+from pipeline.config import load_config
+from pipeline.coordinates import format_dms
+from pipeline.errors import InputError
+from pipeline.ingest import ingest
+
+from .conftest import RAW
+
+SURVEY = RAW / "survey_points_wgs84.csv"
+
+
+def survey_table() -> pd.DataFrame:
+    return pd.read_csv(SURVEY, dtype=str, keep_default_na=False)
+
+
+def survey_gdf() -> gpd.GeoDataFrame:
+    t = survey_table()
+    return gpd.GeoDataFrame(
+        t.drop(columns=["lat", "lon"]),
+        geometry=shapely.points(t["lon"].astype(float), t["lat"].astype(float)),
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture(scope="module")
+def baseline() -> pd.DataFrame:
+    """The sample's survey points as the project configuration reads them."""
+    from .conftest import ROOT
+
+    result = ingest(load_config(ROOT / "geopark.toml"))
+    return result.survey_points.set_index("point_id")
+
+
+def _ingest_with(write_config, spec: dict) -> object:
+    def edit(raw):
+        spec.setdefault("schema", raw["inputs"]["survey_points"][0]["schema"])
+        raw["inputs"]["survey_points"][0] = spec
+
+    return ingest(load_config(write_config(edit)))
+
+
+# --- writers: each returns the input spec for geopark.toml --------------------
+
+
+def write_xlsx(tmp: Path) -> dict:
+    t = survey_table()
+    t["lat"], t["lon"] = t["lat"].astype(float), t["lon"].astype(float)  # numeric cells
+    t["survey_date"] = pd.to_datetime(t["survey_date"])  # date cells
+    path = tmp / "points.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame({"ghi chú": ["trang bìa / cover sheet"]}).to_excel(xl, sheet_name="Bìa", index=False)
+        t.to_excel(xl, sheet_name="Khảo sát", index=False)
+    return {"path": str(path), "sheet": "Khảo sát", "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+
+
+def write_gpx(tmp: Path) -> dict:
+    g = survey_gdf()
+    gpx = g.rename(columns={"point_id": "name", "geosite_code": "cmt", "observation": "desc"})
+    # a handheld stores UTC: 09:00 local is 02:00Z the same day
+    gpx["time"] = pd.to_datetime(g["survey_date"]).dt.tz_localize("Asia/Ho_Chi_Minh").dt.tz_convert("UTC") + pd.Timedelta(hours=9)
+    path = tmp / "points.gpx"
+    pyogrio.write_dataframe(gpx[["name", "cmt", "desc", "time", "geometry"]], path, driver="GPX")
+    return {
+        "path": str(path),
+        "columns": {"point_id": "name", "geosite_code": "cmt", "observation": "desc", "survey_date": "time"},
+    }
+
+
+def _kml(tmp: Path) -> Path:
+    g = survey_gdf().rename(columns={"point_id": "Name", "observation": "Description"})
+    path = tmp / "points.kml"
+    pyogrio.write_dataframe(g, path, driver="KML")
+    return path
+
+
+def write_kml(tmp: Path) -> dict:
+    return {"path": str(_kml(tmp)), "columns": {"point_id": "Name", "observation": "description"}}
+
+
+def write_kmz(tmp: Path) -> dict:
+    kml = _kml(tmp)
+    path = tmp / "points.kmz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(kml, "doc.kml")
+    kml.unlink()
+    return {"path": str(path), "columns": {"point_id": "Name", "observation": "description"}}
+
+
+def write_shp(tmp: Path) -> dict:
+    path = tmp / "points.shp"
+    pyogrio.write_dataframe(survey_gdf(), path, encoding="UTF-8")
+    assert path.with_suffix(".cpg").exists()
+    return {
+        "path": str(path),
+        "columns": {"geosite_code": "geosite_co", "survey_date": "survey_dat", "observation": "observatio"},
+    }
+
+
+def write_gpkg(tmp: Path) -> dict:
+    path = tmp / "points.gpkg"
+    survey_gdf().to_crs("EPSG:9215").pipe(pyogrio.write_dataframe, path, layer="diem_khao_sat")
+    return {"path": str(path), "layer": "diem_khao_sat"}
+
+
+def write_geojson(tmp: Path) -> dict:
+    path = tmp / "points.geojson"
+    pyogrio.write_dataframe(survey_gdf(), path, driver="GeoJSON")
+    return {"path": str(path)}
+
+
+def write_dms_csv(tmp: Path) -> dict:
+    t = survey_table()
+    t["lat"] = [format_dms(float(v), "lat", decimals=4) for v in t["lat"]]
+    t["lon"] = [format_dms(float(v), "lon", style="spaces", decimals=4) for v in t["lon"]]
+    path = tmp / "points_dms.csv"
+    t.to_csv(path, index=False, sep=";")
+    return {"path": str(path), "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+
+
+def _projected_csv(tmp: Path, epsg: int, name: str, decimal_comma: bool = False) -> dict:
+    t = survey_table()
+    tr = pyproj.Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    e, n = tr.transform(t["lon"].astype(float).to_numpy(), t["lat"].astype(float).to_numpy())
+    t = t.drop(columns=["lat", "lon"])
+    t["X"] = [f"{v:.4f}".replace(".", ",") if decimal_comma else f"{v:.4f}" for v in n]
+    t["Y"] = [f"{v:.4f}".replace(".", ",") if decimal_comma else f"{v:.4f}" for v in e]
+    path = tmp / name
+    t.to_csv(path, index=False, sep=";" if decimal_comma else ",")
+    return {"path": str(path), "crs": f"EPSG:{epsg}", "northing_column": "X", "easting_column": "Y"}
+
+
+def write_utm_csv(tmp: Path) -> dict:
+    return _projected_csv(tmp, 32648, "points_utm48n.csv")
+
+
+def write_vn2000_other_zone_csv(tmp: Path) -> dict:
+    # EPSG:9211 (VN-2000 / TM-3 106°00') from WGS 84 through the EPSG Helmert operation
+    return _projected_csv(tmp, 9211, "points_vn2000_106.csv", decimal_comma=True)
+
+
+WRITERS: dict[str, tuple[Callable[[Path], dict], float]] = {
+    # writer, tolerance in metres against the sample
+    "xlsx": (write_xlsx, 1e-3),
+    "gpx": (write_gpx, 0.01),
+    "kml": (write_kml, 0.01),
+    "kmz": (write_kmz, 0.01),
+    "shp": (write_shp, 1e-3),
+    "gpkg": (write_gpkg, 1e-3),
+    "geojson": (write_geojson, 1e-3),
+    "csv-dms": (write_dms_csv, 0.01),  # 0.0001" is 3 mm
+    "csv-utm48n": (write_utm_csv, 1e-3),
+    "csv-vn2000-9211": (write_vn2000_other_zone_csv, 1e-3),
+}
+
+
+@pytest.mark.parametrize("kind", list(WRITERS))
+def test_every_format_gives_the_sample_points(kind, baseline, write_config, tmp_path) -> None:
+    writer, tolerance = WRITERS[kind]
+    spec = writer(tmp_path)
+    result = _ingest_with(write_config, spec)
+    assert result.rejections == []
+    name = Path(spec["path"]).name
+    got = result.survey_points[result.survey_points["source_file"].str.endswith(name)].set_index("point_id")
+    expected = baseline.loc[survey_table()["point_id"]]
+    assert sorted(got.index) == sorted(expected.index)
+    got = got.loc[expected.index]
+    assert np.abs(got["x_vn2000"] - expected["x_vn2000"]).max() < tolerance
+    assert np.abs(got["y_vn2000"] - expected["y_vn2000"]).max() < tolerance
+    assert (got["geosite_code"] == expected["geosite_code"]).all()
+    if kind in ("xlsx", "gpx", "shp", "gpkg", "geojson", "csv-dms"):
+        assert (got["survey_date"] == expected["survey_date"]).all()
+    if kind in ("xlsx", "kml", "shp", "gpkg"):
+        assert (got["observation"] == expected["observation"]).all()
+
+
+def test_boundaries_from_mapinfo_tab_and_kml(write_config, tmp_path) -> None:
+    tab = tmp_path / "districts.tab"
+    subprocess.run(
+        ["ogr2ogr", "-f", "MapInfo File", str(tab), str(RAW / "lang_son_districts.geojson")],
+        check=True,
+        capture_output=True,
+    )
+    extent = tmp_path / "park.kml"
+    pyogrio.write_dataframe(gpd.read_file(RAW / "park_extent.geojson"), extent, driver="KML")
+
+    def edit(raw):
+        raw["inputs"]["districts"]["path"] = str(tab)
+        raw["inputs"]["park_extent"]["path"] = str(extent)
+
+    result = ingest(load_config(write_config(edit)))
+    from .conftest import ROOT
+
+    base = ingest(load_config(ROOT / "geopark.toml"))
+    assert list(result.districts["district_name"]) == list(base.districts["district_name"])
+    np.testing.assert_allclose(result.districts["area_ha"], base.districts["area_ha"], rtol=1e-5)
+    np.testing.assert_allclose(result.park_extent.area, base.park_extent.area, rtol=1e-6)
+
+
+# --- coordinates that contradict themselves -----------------------------------
+
+
+def _csv(tmp: Path, rows: pd.DataFrame, name: str = "points.csv") -> dict:
+    path = tmp / name
+    rows.to_csv(path, index=False)
+    return {"path": str(path), "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+
+
+def test_swapped_lat_lon_rows_are_rejected_as_swapped(write_config, tmp_path) -> None:
+    t = survey_table()
+    t.loc[[2, 5], ["lat", "lon"]] = t.loc[[2, 5], ["lon", "lat"]].to_numpy()
+    t.loc[7, "lat"] = "106°44'E"  # a longitude, by its letter, in the latitude column
+    result = _ingest_with(write_config, _csv(tmp_path, t))
+    swapped = {r.row for r in result.rejections if "swapped" in r.message_en}
+    assert swapped == {4, 7, 9}
+    assert len(result.rejections) == 3
+
+
+def test_swapped_x_y_in_another_vn2000_zone_names_the_expected_ranges(write_config, tmp_path) -> None:
+    spec = write_vn2000_other_zone_csv(tmp_path)
+    spec["northing_column"], spec["easting_column"] = "Y", "X"
+    result = _ingest_with(write_config, spec)
+    swapped = [r for r in result.rejections if "X and Y look swapped" in r.message_en]
+    assert len(swapped) == len(survey_table())
+    assert "northing" in swapped[0].expected and "million m" in swapped[0].expected
+
+
+def test_point_outside_the_province_gives_its_distance_to_the_park(write_config, tmp_path) -> None:
+    t = survey_table()
+    t.loc[0, ["lat", "lon"]] = ["21.0285", "105.8542"]  # Hà Nội
+    result = _ingest_with(write_config, _csv(tmp_path, t))
+    (r,) = result.rejections
+    assert r.row == 2 and r.field == "geometry"
+    km = float(r.message_en.split("province, ")[1].split(" km")[0])
+    park = shapely.union_all(result.park_extent.geometry.values)
+    hanoi = shapely.points(*pyproj.Transformer.from_crs(4326, 9215, always_xy=True).transform(105.8542, 21.0285))
+    assert km == pytest.approx(shapely.distance(hanoi, park) / 1000, abs=0.06)
+    assert 60 < km < 200
+
+
+# --- duplicates and contradictions --------------------------------------------
+
+
+@pytest.mark.parametrize("policy", ["reject_all", "keep_first"])
+def test_duplicate_point_ids_follow_the_configured_choice(policy, write_config, tmp_path) -> None:
+    t = survey_table()
+    t = pd.concat([t, t.iloc[[3]]], ignore_index=True)
+    spec = _csv(tmp_path, t)
+
+    def edit(raw):
+        raw.setdefault("ingest", {})["duplicates"] = policy
+        raw["inputs"]["survey_points"][0] = {**spec, "schema": raw["inputs"]["survey_points"][0]["schema"]}
+
+    result = ingest(load_config(write_config(edit)))
+    dup = t.iloc[3]["point_id"]
+    rows = sorted(r.row for r in result.rejections if r.value == dup)
+    last = len(t) + 1
+    assert rows == ([5, last] if policy == "reject_all" else [last])
+    assert (dup in set(result.survey_points["point_id"])) == (policy == "keep_first")
+
+
+@pytest.mark.parametrize("policy", ["warn", "reject"])
+def test_two_geosites_at_the_same_place(policy, write_config, tmp_path) -> None:
+    sites = pd.read_csv(RAW / "geosites.csv", dtype=str, keep_default_na=False)
+    twin = sites.iloc[[0]].copy()
+    twin["geosite_code"] = "LS-TP-99"
+    twin["lat"] = str(float(twin["lat"].iloc[0]) + 0.00001)  # about 1 m north
+    path = tmp_path / "geosites.csv"
+    pd.concat([sites, twin]).to_csv(path, index=False)
+
+    def edit(raw):
+        raw["inputs"]["geosites"]["path"] = str(path)
+        raw.setdefault("ingest", {})["same_place"] = policy
+
+    result = ingest(load_config(write_config(edit)))
+    pair = f"{sites['geosite_code'].iloc[0]} and LS-TP-99"
+    if policy == "warn":
+        assert any(pair in n and "WARNING" in n for n in result.notes)
+        assert "LS-TP-99" in set(result.geosites["geosite_code"])
+    else:
+        codes = {r.record_id for r in result.rejections if pair in r.message_en}
+        assert codes == {sites["geosite_code"].iloc[0], "LS-TP-99"}
+        assert "LS-TP-99" not in set(result.geosites["geosite_code"])
+
+
+@pytest.mark.parametrize("policy", ["warn", "reject"])
+def test_survey_point_far_from_its_geosite(policy, write_config, tmp_path) -> None:
+    t = survey_table()
+    t.loc[0, "lat"] = str(float(t.loc[0, "lat"]) + 0.05)  # about 5.5 km north
+    spec = _csv(tmp_path, t)
+
+    def edit(raw):
+        raw.setdefault("ingest", {})["far_point"] = policy
+        raw["inputs"]["survey_points"][0] = {**spec, "schema": raw["inputs"]["survey_points"][0]["schema"]}
+
+    result = ingest(load_config(write_config(edit)))
+    pid = t.loc[0, "point_id"]
+    if policy == "warn":
+        (note,) = [n for n in result.notes if pid in n]
+        assert "from its geosite" in note and "row 2" in note
+        assert pid in set(result.survey_points["point_id"])
+    else:
+        (r,) = [r for r in result.rejections if r.record_id == pid]
+        assert r.row == 2 and "from its geosite" in r.message_en
+        assert pid not in set(result.survey_points["point_id"])
+
+
+def test_sample_has_no_ingest_warnings() -> None:
+    from .conftest import ROOT
+
+    result = ingest(load_config(ROOT / "geopark.toml"))
+    assert not [n for n in result.notes if "WARNING" in n]
+
+
+# --- boundary repair ---------------------------------------------------------
+
+
+def _extent_with(tmp: Path, geom: shapely.Geometry) -> Path:
+    path = tmp / "extent.geojson"
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[geom], crs="EPSG:9215").to_file(path)
+    return path
+
+
+def test_invalid_extent_is_repaired_when_the_area_barely_changes(write_config, tmp_path) -> None:
+    park = gpd.read_file(RAW / "park_extent.geojson").to_crs(9215)
+    shell = shapely.get_exterior_ring(park.geometry.iloc[0].geoms[0] if park.geometry.iloc[0].geom_type == "MultiPolygon" else park.geometry.iloc[0])
+    coords = list(shell.coords)
+    x, y = coords[0]
+    # a 2 m self-crossing loop at the first vertex (a digitising slip)
+    loop = [(x + 2, y + 2), (x + 2, y), (x, y + 2)]
+    bad = shapely.Polygon([coords[0], *loop, *coords[1:]])
+    assert not bad.is_valid
+    path = _extent_with(tmp_path, bad)
+
+    def edit(raw):
+        raw["inputs"]["park_extent"]["path"] = str(path)
+
+    result = ingest(load_config(write_config(edit)))
+    assert result.park_extent.geometry.iloc[0].is_valid
+    assert result.park_extent.area.iloc[0] == pytest.approx(shapely.Polygon(coords).area, rel=1e-6)
+    assert any("invalid polygon repaired" in n and "Self-intersection" in n for n in result.notes)
+
+
+def test_invalid_extent_whose_repair_changes_the_area_is_refused(write_config, tmp_path) -> None:
+    bowtie = shapely.Polygon([(400000, 2400000), (420000, 2420000), (420000, 2400000), (400000, 2420000)])
+    path = _extent_with(tmp_path, bowtie)
+
+    def edit(raw):
+        raw["inputs"]["park_extent"]["path"] = str(path)
+
+    with pytest.raises(InputError) as info:
+        ingest(load_config(write_config(edit)))
+    assert info.value.row == 1 and info.value.field == "geometry"
+    assert "refused" in info.value.message_en and "extent.geojson" in info.value.file
