@@ -42,6 +42,9 @@ zone: setup ## ingest and zone, print the zones
 check: setup ## ingest, zone and run the QA checks, print the summary
 	$(BIN)/geopark check --config $(CONFIG)
 
+publish: setup ## publish data/processed to PostGIS (DATABASE_URL, PGSERVICE or PG* variables)
+	$(BIN)/geopark publish --config $(CONFIG)
+
 maps: zones ## map sheets and the interactive web map into maps/
 	$(BIN)/geopark maps --config $(CONFIG)
 	$(BIN)/geopark webmap --config $(CONFIG)

@@ -122,11 +122,11 @@ def validate_table(
             row=1,
             field=", ".join(missing),
             fix=f"add the column(s) to the header row, or map an existing column to it with "
-            f"columns = {{ {missing[0]} = \"...\" }} for this file in geopark.toml; expected "
+            f'columns = {{ {missing[0]} = "..." }} for this file in geopark.toml; expected '
             f"columns: {', '.join(field_names(schema))}; the file has: "
             f"{', '.join(str(c) for c in table.columns if c not in ('_row', 'geometry'))}",
             fix_vi=f"thêm cột vào dòng tiêu đề, hoặc ánh xạ một cột có sẵn bằng columns = {{ "
-            f"{missing[0]} = \"...\" }} trong geopark.toml; các cột cần có: {', '.join(field_names(schema))}",
+            f'{missing[0]} = "..." }} trong geopark.toml; các cột cần có: {", ".join(field_names(schema))}',
         )
     out = table.copy()
     bad = pd.Series(False, index=out.index)
@@ -135,7 +135,9 @@ def validate_table(
 
     def reject(mask: pd.Series, name: str, expected: str, vi: str, en: str) -> None:
         nonlocal bad
-        mask = mask.fillna(False).astype(bool) & ~bad_field.get(name, pd.Series(False, index=out.index))
+        mask = mask.fillna(False).astype(bool) & ~bad_field.get(
+            name, pd.Series(False, index=out.index)
+        )
         for idx in out.index[mask]:
             value = out.at[idx, name] if name in out else ""
             rejections.append(
@@ -164,7 +166,13 @@ def validate_table(
         blank = _blank(text)
         text = text.mask(blank, pd.NA)
         if cons.get("required"):
-            reject(blank, name, "a value (required)", "thiếu giá trị bắt buộc", "required value is empty")
+            reject(
+                blank,
+                name,
+                "a value (required)",
+                "thiếu giá trị bắt buộc",
+                "required value is empty",
+            )
         kind = spec.get("type", "string")
         if kind in ("number", "integer"):
             numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")

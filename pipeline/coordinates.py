@@ -116,7 +116,9 @@ def parse_angle(text: object, axis: Axis) -> float:
         s = s.strip()
     if s[:1] in "+-":
         if letter is not None:
-            raise _error(text, "both a sign and a hemisphere letter", "vừa có dấu vừa có chữ bán cầu")
+            raise _error(
+                text, "both a sign and a hemisphere letter", "vừa có dấu vừa có chữ bán cầu"
+            )
         sign = -1.0 if s[0] == "-" else 1.0
         s = s[1:].strip()
     if letter is not None:
@@ -129,7 +131,7 @@ def parse_angle(text: object, axis: Axis) -> float:
                 kind="swapped",
             )
         sign = float(HEMISPHERES[axis][letter])
-    for count, pattern in _PATTERNS:
+    for _count, pattern in _PATTERNS:
         match = pattern.fullmatch(s)
         if match:
             parts = match.groups()
@@ -145,7 +147,9 @@ def parse_angle(text: object, axis: Axis) -> float:
     values = [float(p) for p in parts]
     for value, unit in zip(values[1:], ("minutes", "seconds"), strict=False):
         if value >= 60:
-            raise _error(text, f"{unit} must be below 60", "phút/giây phải nhỏ hơn 60", kind="range")
+            raise _error(
+                text, f"{unit} must be below 60", "phút/giây phải nhỏ hơn 60", kind="range"
+            )
     degrees = values[0] + sum(v / 60**i for i, v in enumerate(values[1:], start=1))
     if degrees > LIMITS[axis]:
         raise _error(

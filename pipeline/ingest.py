@@ -27,7 +27,7 @@ import shapely
 from pipeline.assessment import ingest_assessment
 from pipeline.config import Config, DistrictsInput, InputFile
 from pipeline.contracts import Rejection, load_schema, validate_table
-from pipeline.coordinates import CoordinateError, parse_column
+from pipeline.coordinates import parse_column
 from pipeline.crs import transform_geometries, transform_xy
 from pipeline.errors import InputError
 from pipeline.readers import read_input
@@ -81,7 +81,11 @@ def _map_columns(table: pd.DataFrame, spec: InputFile, file: str, notes: list[st
     """Copy each configured source column to its contract name (``columns`` in geopark.toml)."""
     if not spec.columns:
         return table
-    available = [str(c) for c in table.columns if c != "_row" and c != getattr(table, "_geometry_column_name", None)]
+    available = [
+        str(c)
+        for c in table.columns
+        if c != "_row" and c != getattr(table, "_geometry_column_name", None)
+    ]
     missing = {t: s for t, s in spec.columns.items() if s not in table.columns}
     if missing:
         target, source = next(iter(missing.items()))
@@ -117,12 +121,21 @@ def _as_text(table: pd.DataFrame, schema: dict, file: str, notes: list[str]) -> 
             if col in date_fields:
                 if getattr(series.dt, "tz", None) is not None:
                     series = series.dt.tz_convert(LOCAL_TZ)
-                    notes.append(f"{file}: {col}: thời điểm GPS đổi sang ngày giờ Việt Nam / GPS times taken as dates in {LOCAL_TZ}")
+                    notes.append(
+                        f"{file}: {col}: thời điểm GPS đổi sang ngày giờ Việt Nam / GPS times taken as dates in {LOCAL_TZ}"
+                    )
                 out[col] = series.dt.strftime("%Y-%m-%d").astype("string")
             else:
                 out[col] = series.astype("string")
         elif not pd.api.types.is_string_dtype(series):
-            out[col] = series.map(lambda v: None if pd.isna(v) else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)), na_action="ignore").astype("string")
+            out[col] = series.map(
+                lambda v: (
+                    None
+                    if pd.isna(v)
+                    else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                ),
+                na_action="ignore",
+            ).astype("string")
         else:
             out[col] = series.astype("string")
     return out
@@ -203,8 +216,10 @@ def _points_from_columns(
             if reason is not None and reason.kind == "range" and loose.reasons[i] is None:
                 pending[i] = True
                 py.values[i] = loose.values[i]
-        expected = {x_col: "a longitude: decimal degrees (106.75) or DMS (106°45'E)",
-                    y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)"}
+        expected = {
+            x_col: "a longitude: decimal degrees (106.75) or DMS (106°45'E)",
+            y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)",
+        }
     else:
         px, py = parse_column(raw_x, "metres"), parse_column(raw_y, "metres")
         expected = {x_col: "metres (a number)", y_col: "metres (a number)"}
@@ -219,8 +234,14 @@ def _points_from_columns(
             if reason.kind == "swapped":
                 swapped_letter[i] = True
                 continue
-            reject(i, col, "" if raw[i] is None or pd.isna(raw[i]) else str(raw[i]), expected[col],
-                   f"tọa độ không hợp lệ: {reason.message_vi}", f"invalid coordinate: {reason.message_en}")
+            reject(
+                i,
+                col,
+                "" if raw[i] is None or pd.isna(raw[i]) else str(raw[i]),
+                expected[col],
+                f"tọa độ không hợp lệ: {reason.message_vi}",
+                f"invalid coordinate: {reason.message_en}",
+            )
     # lon/lat as given and with the columns swapped
     if geographic:
         lon, lat = x, y
@@ -232,25 +253,46 @@ def _points_from_columns(
     swapped = (~plausible & _in_box(slon, slat, cfg)) | swapped_letter
     for i in np.flatnonzero(swapped & ~bad):
         if geographic:
-            reject(i, f"{y_col}/{x_col}", f"{raw_y[i]}/{raw_x[i]}", _expected_ranges(spec, cfg),
-                   f"vĩ độ và kinh độ có vẻ bị đổi chỗ (cột {y_col} chứa kinh độ); đổi lại lat_column/lon_column",
-                   f"latitude and longitude look swapped ({y_col} holds a longitude); "
-                   "swap the values or lat_column/lon_column in geopark.toml")
+            reject(
+                i,
+                f"{y_col}/{x_col}",
+                f"{raw_y[i]}/{raw_x[i]}",
+                _expected_ranges(spec, cfg),
+                f"vĩ độ và kinh độ có vẻ bị đổi chỗ (cột {y_col} chứa kinh độ); đổi lại lat_column/lon_column",
+                f"latitude and longitude look swapped ({y_col} holds a longitude); "
+                "swap the values or lat_column/lon_column in geopark.toml",
+            )
         else:
-            reject(i, f"{spec.northing_column}/{spec.easting_column}", f"{y[i]}/{x[i]}", _expected_ranges(spec, cfg),
-                   "X và Y có vẻ bị đổi chỗ (X là tọa độ Bắc, Y là tọa độ Đông)",
-                   "X and Y look swapped (Vietnamese X = northing, Y = easting)")
+            reject(
+                i,
+                f"{spec.northing_column}/{spec.easting_column}",
+                f"{y[i]}/{x[i]}",
+                _expected_ranges(spec, cfg),
+                "X và Y có vẻ bị đổi chỗ (X là tọa độ Bắc, Y là tọa độ Đông)",
+                "X and Y look swapped (Vietnamese X = northing, Y = easting)",
+            )
     if geographic:  # latitudes beyond ±90 that are not a swap
         for i in np.flatnonzero(pending & ~bad):
             reason = py.reasons[i]
             if reason is not None:
-                reject(i, y_col, str(raw_y[i]), expected[y_col],
-                       f"tọa độ không hợp lệ: {reason.message_vi}", f"invalid coordinate: {reason.message_en}")
+                reject(
+                    i,
+                    y_col,
+                    str(raw_y[i]),
+                    expected[y_col],
+                    f"tọa độ không hợp lệ: {reason.message_vi}",
+                    f"invalid coordinate: {reason.message_en}",
+                )
     wx, wy = transform_xy(x, y, spec.crs, cfg.working_crs)
     for i in np.flatnonzero(~bad & ~(np.isfinite(wx) & np.isfinite(wy))):
-        reject(i, f"{x_col}/{y_col}", f"{raw_x[i]}/{raw_y[i]}",
-               f"a position the transformation {spec.crs} -> {cfg.working_crs} can handle",
-               "không chuyển được tọa độ", "the coordinate cannot be transformed")
+        reject(
+            i,
+            f"{x_col}/{y_col}",
+            f"{raw_x[i]}/{raw_y[i]}",
+            f"a position the transformation {spec.crs} -> {cfg.working_crs} can handle",
+            "không chuyển được tọa độ",
+            "the coordinate cannot be transformed",
+        )
     keep = ~bad
     out = table.loc[keep].copy()
     out["lon"] = np.asarray(lon)[keep]
@@ -282,7 +324,9 @@ def _check_surroundings(
                 "kiểm tra hệ tọa độ (crs) và các cột tọa độ",
                 message_en=f"point outside Lạng Sơn province, {dist_park / 1000:,.1f} km from the park; "
                 "check the file's crs and coordinate columns",
-                record_id=str(row[id_field]) if id_field in frame and pd.notna(row[id_field]) else "",
+                record_id=str(row[id_field])
+                if id_field in frame and pd.notna(row[id_field])
+                else "",
                 x=float(shapely.get_x(geoms[i])),
                 y=float(shapely.get_y(geoms[i])),
             )
@@ -294,7 +338,9 @@ def _read_points(
     spec: InputFile, cfg: Config, id_field: str, where: Surroundings, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     file = _rel(spec.path, cfg)
-    read = read_input(spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file)
+    read = read_input(
+        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
+    )
     notes += read.notes
     schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
     table = _as_text(_map_columns(read.frame, spec, file, notes), schema, file, notes)
@@ -306,7 +352,14 @@ def _read_points(
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         kinds = set(shapely.get_type_id(geoms[present]))
         if kinds - {0}:
-            names = {1: "lines", 2: "lines", 3: "polygons", 4: "multipoints", 5: "lines", 6: "polygons"}
+            names = {
+                1: "lines",
+                2: "lines",
+                3: "polygons",
+                4: "multipoints",
+                5: "lines",
+                6: "polygons",
+            }
             found = ", ".join(sorted({names.get(int(k), "geometries") for k in kinds - {0}}))
             first = int(table.loc[present & (shapely.get_type_id(geoms) != 0), "_row"].iloc[0])
             raise InputError(
@@ -331,8 +384,16 @@ def _read_points(
                 fix_vi="khai báo 'crs' cho tệp trong geopark.toml (vd. EPSG:4326, EPSG:9215, EPSG:32648)",
             )
         rejections += [
-            Rejection(file, int(r), "geometry", "", "a point", "thiếu hình học", "missing geometry",
-                      record_id=_record_id(table, i, id_field))
+            Rejection(
+                file,
+                int(r),
+                "geometry",
+                "",
+                "a point",
+                "thiếu hình học",
+                "missing geometry",
+                record_id=_record_id(table, i, id_field),
+            )
             for i, r in table.loc[~present, "_row"].items()
         ]
         table = table.loc[present]
@@ -343,11 +404,16 @@ def _read_points(
         swapped = ~plausible & _in_box(lat, lon, cfg)
         for i in np.flatnonzero(swapped):
             rejections.append(
-                Rejection(file, int(table["_row"].iloc[i]), "geometry", f"x {lon[i]:.6f}, y {lat[i]:.6f}",
-                          "x = longitude, y = latitude",
-                          "kinh độ và vĩ độ của hình học bị đổi chỗ",
-                          "the geometry's longitude and latitude are swapped (x must be the longitude)",
-                          record_id=_record_id(table, table.index[i], id_field))
+                Rejection(
+                    file,
+                    int(table["_row"].iloc[i]),
+                    "geometry",
+                    f"x {lon[i]:.6f}, y {lat[i]:.6f}",
+                    "x = longitude, y = latitude",
+                    "kinh độ và vĩ độ của hình học bị đổi chỗ",
+                    "the geometry's longitude and latitude are swapped (x must be the longitude)",
+                    record_id=_record_id(table, table.index[i], id_field),
+                )
             )
         table = table.loc[~swapped]
         pts = transform_geometries(table.geometry.values, source, target)
@@ -365,7 +431,11 @@ def _read_points(
                 fix_vi="khai báo lon_column và lat_column (hoặc easting_column và northing_column) "
                 "cùng crs cho tệp này trong geopark.toml",
             )
-        plain = pd.DataFrame(table.drop(columns=table.geometry.name) if isinstance(table, gpd.GeoDataFrame) else table)
+        plain = pd.DataFrame(
+            table.drop(columns=table.geometry.name)
+            if isinstance(table, gpd.GeoDataFrame)
+            else table
+        )
         frame, wx, wy, more = _points_from_columns(plain, spec, file, cfg, id_field)
         rejections += more
         pts = shapely.points(wx, wy)
@@ -395,9 +465,13 @@ def _validated(
 def ingest_admin_units(cfg: Config) -> pd.DataFrame:
     spec = cfg.inputs.admin_units
     file = _rel(spec.path, cfg)
-    table = read_input(spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file).frame
+    table = read_input(
+        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
+    ).frame
     schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
-    table = _as_text(pd.DataFrame(table).drop(columns="geometry", errors="ignore"), schema, file, [])
+    table = _as_text(
+        pd.DataFrame(table).drop(columns="geometry", errors="ignore"), schema, file, []
+    )
     valid, rejections = validate_table(table, schema, file=file)
     if rejections:
         r = rejections[0]
@@ -424,9 +498,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def _repair(
-    table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]
-) -> gpd.GeoDataFrame:
+def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -> gpd.GeoDataFrame:
     """Repair invalid polygons only when the area changes less than the configured share."""
     geoms = table.geometry.values
     invalid = ~shapely.is_valid(geoms)
@@ -437,7 +509,9 @@ def _repair(
     for i in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[i])
         before = float(shapely.area(geoms[i]))
-        repaired = _polygonal(shapely.make_valid(geoms[i], method="structure", keep_collapsed=False))
+        repaired = _polygonal(
+            shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+        )
         after = float(shapely.area(repaired))
         change = abs(after - before) / max(after, before, 1e-9) * 100
         row = int(table["_row"].iloc[i])
@@ -470,7 +544,9 @@ def _repair(
 def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     notes = [] if notes is None else notes
     file = _rel(spec.path, cfg)
-    read = read_input(spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file)
+    read = read_input(
+        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
+    )
     notes += read.notes
     table = read.frame
     if spec.columns:
@@ -488,7 +564,11 @@ def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> g
     not_poly = ~bad & ~np.isin(shapely.get_type_id(geoms), [3, 6])
     for mask, what_en, what_vi in (
         (bad, "empty or missing geometry", "hình học rỗng"),
-        (not_poly, "not a polygon (points or lines where polygons were expected)", "không phải vùng (polygon)"),
+        (
+            not_poly,
+            "not a polygon (points or lines where polygons were expected)",
+            "không phải vùng (polygon)",
+        ),
     ):
         if mask.any():
             row = int(table.loc[mask, "_row"].iloc[0])
@@ -633,17 +713,27 @@ def _same_place(
         ca, cb = sites["geosite_code"].iloc[a], sites["geosite_code"].iloc[b]
         dist = float(shapely.distance(geoms[a], geoms[b]))
         text_en = f"geosites {ca} and {cb} are {dist:.1f} m apart (same place: under {limit:g} m)"
-        text_vi = f"điểm di sản {ca} và {cb} cách nhau {dist:.1f} m (trùng vị trí: dưới {limit:g} m)"
+        text_vi = (
+            f"điểm di sản {ca} và {cb} cách nhau {dist:.1f} m (trùng vị trí: dưới {limit:g} m)"
+        )
         if cfg.ingest.same_place == "warn":
             notes.append(f"CẢNH BÁO / WARNING: {text_vi} / {text_en}")
             continue
         for i, other in ((a, cb), (b, ca)):
             drop[i] = True
             rejections.append(
-                Rejection(file, int(sites["_row"].iloc[i]), "lat/lon", f"{dist:.1f} m from {other}",
-                          f"geosites at least {limit:g} m apart (ingest.same_place_distance_m)",
-                          text_vi, text_en, record_id=str(sites["geosite_code"].iloc[i]),
-                          x=float(shapely.get_x(geoms[i])), y=float(shapely.get_y(geoms[i])))
+                Rejection(
+                    file,
+                    int(sites["_row"].iloc[i]),
+                    "lat/lon",
+                    f"{dist:.1f} m from {other}",
+                    f"geosites at least {limit:g} m apart (ingest.same_place_distance_m)",
+                    text_vi,
+                    text_en,
+                    record_id=str(sites["geosite_code"].iloc[i]),
+                    x=float(shapely.get_x(geoms[i])),
+                    y=float(shapely.get_y(geoms[i])),
+                )
             )
     return sites.loc[~drop], rejections
 
@@ -656,9 +746,12 @@ def _far_points(
         return points, []
     site_geom = dict(zip(geosites["geosite_code"], geosites.geometry.values, strict=True))
     limit = cfg.ingest.max_point_distance_m
-    dist = np.array([
-        shapely.distance(g, site_geom[c]) for g, c in zip(points.geometry.values, points["geosite_code"], strict=True)
-    ])
+    dist = np.array(
+        [
+            shapely.distance(g, site_geom[c])
+            for g, c in zip(points.geometry.values, points["geosite_code"], strict=True)
+        ]
+    )
     far = dist > limit
     rejections = []
     for i in np.flatnonzero(far):
@@ -666,12 +759,23 @@ def _far_points(
         en = f"survey point {row['point_id']} is {dist[i]:,.0f} m from its geosite {row['geosite_code']} (limit {limit:g} m)"
         vi = f"điểm khảo sát {row['point_id']} cách điểm di sản {row['geosite_code']} {dist[i]:,.0f} m (giới hạn {limit:g} m)"
         if cfg.ingest.far_point == "warn":
-            notes.append(f"CẢNH BÁO / WARNING: {row['source_file']} row {row['source_row']}: {vi} / {en}")
+            notes.append(
+                f"CẢNH BÁO / WARNING: {row['source_file']} row {row['source_row']}: {vi} / {en}"
+            )
         else:
             rejections.append(
-                Rejection(row["source_file"], int(row["source_row"]), "geosite_code", str(row["geosite_code"]),
-                          f"a survey point within {limit:g} m of its geosite (ingest.max_point_distance_m)",
-                          vi, en, record_id=str(row["point_id"]), x=row.geometry.x, y=row.geometry.y)
+                Rejection(
+                    row["source_file"],
+                    int(row["source_row"]),
+                    "geosite_code",
+                    str(row["geosite_code"]),
+                    f"a survey point within {limit:g} m of its geosite (ingest.max_point_distance_m)",
+                    vi,
+                    en,
+                    record_id=str(row["point_id"]),
+                    x=row.geometry.x,
+                    y=row.geometry.y,
+                )
             )
     if cfg.ingest.far_point == "warn":
         return points, []
@@ -679,7 +783,10 @@ def _far_points(
 
 
 def ingest_geosites(
-    cfg: Config, admin: pd.DataFrame, where: Surroundings | None = None, notes: list[str] | None = None
+    cfg: Config,
+    admin: pd.DataFrame,
+    where: Surroundings | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     spec = cfg.inputs.geosites
     notes = [] if notes is None else notes
@@ -786,9 +893,17 @@ def ingest_survey_points(
                 value=str(row["point_id"]),
                 expected="a point_id used in no other survey file",
                 message_vi="mã điểm khảo sát bị trùng giữa các tệp"
-                + (f"; giữ bản đầu tiên ({first['source_file']} dòng {first['source_row']})" if keep_first else ""),
+                + (
+                    f"; giữ bản đầu tiên ({first['source_file']} dòng {first['source_row']})"
+                    if keep_first
+                    else ""
+                ),
                 message_en="point_id duplicated across survey files"
-                + (f"; the first one is kept ({first['source_file']} row {first['source_row']})" if keep_first else ""),
+                + (
+                    f"; the first one is kept ({first['source_file']} row {first['source_row']})"
+                    if keep_first
+                    else ""
+                ),
                 record_id=str(row["point_id"]),
             )
         )

@@ -44,7 +44,16 @@ _TCVN3_GROUPS: dict[str, tuple[int, ...]] = {
 _TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")
 #: TCVN3 has no upper-case toned letters (the ".VnTimeH" fonts drew lower-case
 #: codes as capitals); only these capitals have codes of their own.
-_TCVN3_CAPITALS = {0xA1: "Ă", 0xA2: "Â", 0xA3: "Ê", 0xA4: "Ô", 0xA5: "Ơ", 0xA6: "Ư", 0xA7: "Đ", 0xAE: "đ"}
+_TCVN3_CAPITALS = {
+    0xA1: "Ă",
+    0xA2: "Â",
+    0xA3: "Ê",
+    0xA4: "Ô",
+    0xA5: "Ơ",
+    0xA6: "Ư",
+    0xA7: "Đ",
+    0xAE: "đ",
+}
 
 
 def _tcvn3_table() -> dict[int, str]:
@@ -70,13 +79,29 @@ _VNI_SUFFIXES = {
     "\u0306": ("ê", "é", "è", "ú", "ü", "ë"),  # breve
 }
 #: Letters that are one byte of their own in VNI (lower case shown).
-_VNI_SINGLE = {"ô": "ơ", "ö": "ư", "í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ", "ñ": "đ"}
+_VNI_SINGLE = {
+    "ô": "ơ",
+    "ö": "ư",
+    "í": "í",
+    "ì": "ì",
+    "æ": "ỉ",
+    "ó": "ĩ",
+    "ò": "ị",
+    "î": "ỵ",
+    "ñ": "đ",
+}
 
 
 def _vni_table() -> dict[str, str]:
     """VNI byte sequences (as Latin-1 text) -> Unicode NFC, both cases."""
     table: dict[str, str] = {}
-    shapes = {"a": ("", "\u0302", "\u0306"), "e": ("", "\u0302"), "o": ("", "\u0302"), "u": ("",), "y": ("",)}
+    shapes = {
+        "a": ("", "\u0302", "\u0306"),
+        "e": ("", "\u0302"),
+        "o": ("", "\u0302"),
+        "u": ("",),
+        "y": ("",),
+    }
     for vowel, marks in shapes.items():
         for mark in marks:
             for tone, suffix in zip(_TONES, _VNI_SUFFIXES[mark], strict=True):
@@ -106,7 +131,13 @@ _VNI_PATTERN = re.compile(
 )
 
 #: Names accepted for ``encoding`` in geopark.toml besides Python's codecs.
-LEGACY_NAMES = {"tcvn3": "tcvn3", "abc": "tcvn3", "tcvn": "tcvn3", "vni": "vni", "vni-windows": "vni"}
+LEGACY_NAMES = {
+    "tcvn3": "tcvn3",
+    "abc": "tcvn3",
+    "tcvn": "tcvn3",
+    "vni": "vni",
+    "vni-windows": "vni",
+}
 LABELS = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 with BOM",
@@ -370,5 +401,7 @@ def repair_columns(
         if not changed:
             continue
         fixed[name] = new
-        conversions.append(Conversion(name, enc, len(changed), str(changed[0][0]), str(changed[0][1])))
+        conversions.append(
+            Conversion(name, enc, len(changed), str(changed[0][0]), str(changed[0][1]))
+        )
     return fixed, conversions

@@ -71,7 +71,9 @@ def _check_file(path: Path, label: str) -> None:
             field="path",
         )
     if not path.exists():
-        raise _fail(label, "không tìm thấy tệp", "file not found", "correct the path", "sửa đường dẫn")
+        raise _fail(
+            label, "không tìm thấy tệp", "file not found", "correct the path", "sửa đường dẫn"
+        )
     try:
         size = path.stat().st_size
         with open(path, "rb") as handle:
@@ -135,6 +137,39 @@ def _sniff(lines: list[str]) -> str:
     return best if counts[best] else ","
 
 
+def _check_field_counts(text: str, delimiter: str, label: str) -> None:
+    """Refuse rows with more fields than the header (pandas would shift them silently)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    try:
+        header = next(reader)
+        for record in reader:
+            if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
+                row = reader.line_num
+                hint = (
+                    " A comma inside a number (21,84) splits it in two: use a point, quote the value, "
+                    "or save with ';' as separator."
+                    if delimiter == ","
+                    else ""
+                )
+                raise _fail(
+                    label,
+                    f"dòng {row} có {len(record)} cột, dòng tiêu đề có {len(header)}",
+                    f"row {row} has {len(record)} fields, the header has {len(header)}",
+                    "make every row have as many fields as the header; close every quote." + hint,
+                    "mỗi dòng phải có đủ số cột như dòng tiêu đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong "
+                    "số (21,84) làm tách cột: dùng dấu chấm, đặt giá trị trong ngoặc kép hoặc lưu với dấu ';'.",
+                    row=row,
+                )
+    except csv.Error as exc:
+        raise _fail(
+            label,
+            "không đọc được bảng",
+            f"cannot parse the table: {exc}",
+            "check that quotes are closed and the file is a plain text table",
+            "kiểm tra các dấu ngoặc kép đã đóng và tệp là bảng văn bản thuần",
+        ) from None
+
+
 def read_text_table(
     path: Path, encoding: str | None = None, label: str | None = None
 ) -> tuple[pd.DataFrame, str]:
@@ -157,9 +192,11 @@ def read_text_table(
             "xuất lại bảng, kèm dòng tiêu đề",
         )
     delimiter = _sniff(lines)
+    _check_field_counts(text, delimiter, label)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
+            index_col=False,
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
@@ -179,7 +216,11 @@ def read_text_table(
         raise _fail(
             label,
             f"dòng {row} có số cột khác dòng tiêu đề" if row else "không đọc được bảng",
-            (f"row {row} has {m.group(3)} fields, the header has {m.group(1)}" if m else f"cannot parse the table: {exc}"),
+            (
+                f"row {row} has {m.group(3)} fields, the header has {m.group(1)}"
+                if m
+                else f"cannot parse the table: {exc}"
+            ),
             "make every row have as many fields as the header; close every quote." + hint,
             "mỗi dòng phải có đủ số cột như dòng tiêu đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong số "
             "(21,84) làm tách cột: dùng dấu chấm, đặt giá trị trong ngoặc kép hoặc lưu với dấu ';'.",
@@ -333,11 +374,14 @@ def _string_columns(frame: pd.DataFrame) -> list[str]:
     return [
         c
         for c in frame.columns
-        if c not in ("_row", geom) and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+        if c not in ("_row", geom)
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
     ]
 
 
-def _shapefile_without_cpg(path: Path, label: str, layer: str | None) -> tuple[gpd.GeoDataFrame, list[str], str]:
+def _shapefile_without_cpg(
+    path: Path, label: str, layer: str | None
+) -> tuple[gpd.GeoDataFrame, list[str], str]:
     """Read a .shp whose .dbf encoding nobody declared: take the bytes, then guess."""
     frame = _gdal(path, label, layer=layer, encoding=SHAPE_LATIN1)
     texts = _string_columns(frame)
@@ -402,7 +446,10 @@ def read_vector(
         if legacy:
             frame = _gdal(path, label, layer=layer, encoding=SHAPE_LATIN1)
             for c in _string_columns(frame):
-                frame[c] = [enc.decode(v.encode("latin-1"), legacy) if isinstance(v, str) else v for v in frame[c]]
+                frame[c] = [
+                    enc.decode(v.encode("latin-1"), legacy) if isinstance(v, str) else v
+                    for v in frame[c]
+                ]
             used = legacy
         else:
             frame, notes, used = _shapefile_without_cpg(path, label, layer)
@@ -422,7 +469,9 @@ def read_vector(
         else:
             frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
         if len(parts) > 1:
-            notes.append(f"{label}: đọc gộp {len(parts)} thư mục / read {len(parts)} folders together: {', '.join(names)}")
+            notes.append(
+                f"{label}: đọc gộp {len(parts)} thư mục / read {len(parts)} folders together: {', '.join(names)}"
+            )
     else:
         kw: dict[str, Any] = {"layer": layer or DEFAULT_LAYERS.get(suffix)}
         if encoding:
@@ -433,7 +482,10 @@ def read_vector(
 
 
 def _repair_text(frame: pd.DataFrame, label: str) -> list[str]:
-    columns = [(c, list(frame[c].astype(object).where(frame[c].notna(), None))) for c in _string_columns(frame)]
+    columns = [
+        (c, list(frame[c].astype(object).where(frame[c].notna(), None)))
+        for c in _string_columns(frame)
+    ]
     fixed, conversions = enc.repair_columns(columns)
     for name, values in fixed.items():
         frame[name] = pd.Series(values, index=frame.index, dtype=frame[name].dtype)

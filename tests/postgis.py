@@ -41,9 +41,12 @@ def postgis_available() -> bool:
     bin_dir = pg_bin()
     if bin_dir is None:
         return False
-    sharedir = subprocess.run(
-        [str(bin_dir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
-    ).stdout.strip() or "/usr/share/postgresql/15"
+    sharedir = (
+        subprocess.run(
+            [str(bin_dir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        or "/usr/share/postgresql/15"
+    )
     return (Path(sharedir) / "extension" / "postgis.control").exists()
 
 
@@ -66,7 +69,9 @@ class Server:
     def conninfo(self, dbname: str, user: str | None = None) -> str:
         return f"host={self.host} port={self.port} dbname={dbname} user={user or self.superuser}"
 
-    def connect(self, dbname: str = "postgres", user: str | None = None, **kwargs) -> psycopg.Connection:
+    def connect(
+        self, dbname: str = "postgres", user: str | None = None, **kwargs
+    ) -> psycopg.Connection:
         return psycopg.connect(self.conninfo(dbname, user), **kwargs)
 
 
@@ -91,28 +96,58 @@ def running_server() -> Iterator[Server]:
     env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
     subprocess.run(
         _as_server_user(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", superuser, "-A", "trust",
-             "-E", "UTF8", "--locale=C.UTF-8"],
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                superuser,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
             run_as,
         ),
-        check=True, capture_output=True, env=env, cwd=base,
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=base,
     )
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} -c fsync=off"
     subprocess.run(
         _as_server_user(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-o", options,
-             "-w", "start"],
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(base / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ],
             run_as,
         ),
-        check=True, capture_output=True, env=env, cwd=base,
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=base,
     )
     server = Server(host="127.0.0.1", port=port, superuser=superuser)
     try:
         yield server
     finally:
         subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], run_as),
-            capture_output=True, env=env, cwd=base, check=False,
+            _as_server_user(
+                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], run_as
+            ),
+            capture_output=True,
+            env=env,
+            cwd=base,
+            check=False,
         )
         shutil.rmtree(base, ignore_errors=True)
 

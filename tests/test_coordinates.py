@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.coordinates import CoordinateError, format_dms, parse_angle, parse_column, parse_metres
+from pipeline.coordinates import (
+    CoordinateError,
+    format_dms,
+    parse_angle,
+    parse_column,
+    parse_metres,
+)
 from pipeline.errors import GeoparkError
 
 # 21°50'48.1" = 21 + 50/60 + 48.1/3600

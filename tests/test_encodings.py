@@ -34,7 +34,9 @@ NAMES = [
     "Hang Gió, núi Phai Vệ",
     "Ải Chi Lăng: di tích quốc gia đặc biệt",
 ]
-VIETNAMESE_LOWER = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+VIETNAMESE_LOWER = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+)
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
@@ -56,7 +58,10 @@ def test_tcvn3_table_agrees_with_glibc_tcvn5712() -> None:
     """Every TCVN3 code decodes as glibc's TCVN5712-1 converter does (same upper half)."""
     for code, letter in enc.TCVN3_TO_UNICODE.items():
         out = subprocess.run(
-            ["iconv", "-f", "TCVN5712-1", "-t", "UTF-8"], input=bytes([code]), capture_output=True, check=True
+            ["iconv", "-f", "TCVN5712-1", "-t", "UTF-8"],
+            input=bytes([code]),
+            capture_output=True,
+            check=True,
         ).stdout.decode("utf-8")
         assert unicodedata.normalize("NFC", out) == letter, hex(code)
 
@@ -65,7 +70,9 @@ def test_tcvn3_and_vni_tables_cover_every_vietnamese_letter() -> None:
     letters = {c for c in VIETNAMESE_LOWER if not c.isascii()}
     assert letters <= set(enc.UNICODE_TO_TCVN3)
     assert letters | {c.upper() for c in letters} <= set(enc.UNICODE_TO_VNI)
-    assert len(enc.TCVN3_TO_UNICODE) == len(set(enc.TCVN3_TO_UNICODE.values()))  # one code per letter
+    assert len(enc.TCVN3_TO_UNICODE) == len(
+        set(enc.TCVN3_TO_UNICODE.values())
+    )  # one code per letter
 
 
 def test_known_legacy_spellings() -> None:
@@ -100,7 +107,9 @@ def test_tcvn3_round_trip(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=VIETNAMESE_LOWER + VIETNAMESE_LOWER.upper() + " ,.-0123456789", max_size=40))
+@given(
+    st.text(alphabet=VIETNAMESE_LOWER + VIETNAMESE_LOWER.upper() + " ,.-0123456789", max_size=40)
+)
 def test_vni_round_trip(text: str) -> None:
     assert enc.decode_vni(enc.encode_vni(text)) == unicodedata.normalize("NFC", text)
 
@@ -154,7 +163,9 @@ def _write_dbf_bytes_shapefile(frame: gpd.GeoDataFrame, path: Path, encode) -> N
     legacy = frame.copy()
     for col in legacy.columns:
         if col != "geometry" and pd.api.types.is_string_dtype(legacy[col]):
-            legacy[col] = [encode(v).decode("latin-1") if isinstance(v, str) else v for v in legacy[col]]
+            legacy[col] = [
+                encode(v).decode("latin-1") if isinstance(v, str) else v for v in legacy[col]
+            ]
     pyogrio.write_dataframe(legacy, path, encoding="ISO-8859-1")
     path.with_suffix(".cpg").unlink(missing_ok=True)
     assert not path.with_suffix(".cpg").exists()
@@ -178,7 +189,11 @@ def test_shapefile_without_cpg_in_a_legacy_font_encoding(legacy, write_config, t
             "path": str(shp),
             "schema": raw["inputs"]["survey_points"][0]["schema"],
             # .dbf field names stop at 10 characters
-            "columns": {"geosite_code": "geosite_co", "survey_date": "survey_dat", "observation": "observatio"},
+            "columns": {
+                "geosite_code": "geosite_co",
+                "survey_date": "survey_dat",
+                "observation": "observatio",
+            },
         }
 
     result = ingest(load_config(write_config(edit)))
@@ -197,7 +212,9 @@ def test_shapefile_without_cpg_in_a_legacy_font_encoding(legacy, write_config, t
 def test_tcvn3_district_names_still_match_the_official_list(write_config, tmp_path) -> None:
     districts = gpd.read_file(RAW / "lang_son_districts.geojson")
     districts = districts[["NAME_3", "geometry"]]
-    districts["NAME_3"] = [enc.encode_tcvn3(to_nfc(n)).decode("latin-1") for n in districts["NAME_3"]]
+    districts["NAME_3"] = [
+        enc.encode_tcvn3(to_nfc(n)).decode("latin-1") for n in districts["NAME_3"]
+    ]
     path = tmp_path / "districts.shp"
     pyogrio.write_dataframe(districts, path, encoding="ISO-8859-1")
     path.with_suffix(".cpg").unlink(missing_ok=True)

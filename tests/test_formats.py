@@ -64,21 +64,36 @@ def write_xlsx(tmp: Path) -> dict:
     t["survey_date"] = pd.to_datetime(t["survey_date"])  # date cells
     path = tmp / "points.xlsx"
     with pd.ExcelWriter(path) as xl:
-        pd.DataFrame({"ghi chú": ["trang bìa / cover sheet"]}).to_excel(xl, sheet_name="Bìa", index=False)
+        pd.DataFrame({"ghi chú": ["trang bìa / cover sheet"]}).to_excel(
+            xl, sheet_name="Bìa", index=False
+        )
         t.to_excel(xl, sheet_name="Khảo sát", index=False)
-    return {"path": str(path), "sheet": "Khảo sát", "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+    return {
+        "path": str(path),
+        "sheet": "Khảo sát",
+        "crs": "EPSG:4326",
+        "lon_column": "lon",
+        "lat_column": "lat",
+    }
 
 
 def write_gpx(tmp: Path) -> dict:
     g = survey_gdf()
     gpx = g.rename(columns={"point_id": "name", "geosite_code": "cmt", "observation": "desc"})
     # a handheld stores UTC: 09:00 local is 02:00Z the same day
-    gpx["time"] = pd.to_datetime(g["survey_date"]).dt.tz_localize("Asia/Ho_Chi_Minh").dt.tz_convert("UTC") + pd.Timedelta(hours=9)
+    gpx["time"] = pd.to_datetime(g["survey_date"]).dt.tz_localize("Asia/Ho_Chi_Minh").dt.tz_convert(
+        "UTC"
+    ) + pd.Timedelta(hours=9)
     path = tmp / "points.gpx"
     pyogrio.write_dataframe(gpx[["name", "cmt", "desc", "time", "geometry"]], path, driver="GPX")
     return {
         "path": str(path),
-        "columns": {"point_id": "name", "geosite_code": "cmt", "observation": "desc", "survey_date": "time"},
+        "columns": {
+            "point_id": "name",
+            "geosite_code": "cmt",
+            "observation": "desc",
+            "survey_date": "time",
+        },
     }
 
 
@@ -108,7 +123,11 @@ def write_shp(tmp: Path) -> dict:
     assert path.with_suffix(".cpg").exists()
     return {
         "path": str(path),
-        "columns": {"geosite_code": "geosite_co", "survey_date": "survey_dat", "observation": "observatio"},
+        "columns": {
+            "geosite_code": "geosite_co",
+            "survey_date": "survey_dat",
+            "observation": "observatio",
+        },
     }
 
 
@@ -176,7 +195,9 @@ def test_every_format_gives_the_sample_points(kind, baseline, write_config, tmp_
     result = _ingest_with(write_config, spec)
     assert result.rejections == []
     name = Path(spec["path"]).name
-    got = result.survey_points[result.survey_points["source_file"].str.endswith(name)].set_index("point_id")
+    got = result.survey_points[result.survey_points["source_file"].str.endswith(name)].set_index(
+        "point_id"
+    )
     expected = baseline.loc[survey_table()["point_id"]]
     assert sorted(got.index) == sorted(expected.index)
     got = got.loc[expected.index]
@@ -231,7 +252,9 @@ def test_swapped_lat_lon_rows_are_rejected_as_swapped(write_config, tmp_path) ->
     assert len(result.rejections) == 3
 
 
-def test_swapped_x_y_in_another_vn2000_zone_names_the_expected_ranges(write_config, tmp_path) -> None:
+def test_swapped_x_y_in_another_vn2000_zone_names_the_expected_ranges(
+    write_config, tmp_path
+) -> None:
     spec = write_vn2000_other_zone_csv(tmp_path)
     spec["northing_column"], spec["easting_column"] = "Y", "X"
     result = _ingest_with(write_config, spec)
@@ -248,7 +271,9 @@ def test_point_outside_the_province_gives_its_distance_to_the_park(write_config,
     assert r.row == 2 and r.field == "geometry"
     km = float(r.message_en.split("province, ")[1].split(" km")[0])
     park = shapely.union_all(result.park_extent.geometry.values)
-    hanoi = shapely.points(*pyproj.Transformer.from_crs(4326, 9215, always_xy=True).transform(105.8542, 21.0285))
+    hanoi = shapely.points(
+        *pyproj.Transformer.from_crs(4326, 9215, always_xy=True).transform(105.8542, 21.0285)
+    )
     assert km == pytest.approx(shapely.distance(hanoi, park) / 1000, abs=0.06)
     assert 60 < km < 200
 
@@ -264,7 +289,10 @@ def test_duplicate_point_ids_follow_the_configured_choice(policy, write_config, 
 
     def edit(raw):
         raw.setdefault("ingest", {})["duplicates"] = policy
-        raw["inputs"]["survey_points"][0] = {**spec, "schema": raw["inputs"]["survey_points"][0]["schema"]}
+        raw["inputs"]["survey_points"][0] = {
+            **spec,
+            "schema": raw["inputs"]["survey_points"][0]["schema"],
+        }
 
     result = ingest(load_config(write_config(edit)))
     dup = t.iloc[3]["point_id"]
@@ -306,7 +334,10 @@ def test_survey_point_far_from_its_geosite(policy, write_config, tmp_path) -> No
 
     def edit(raw):
         raw.setdefault("ingest", {})["far_point"] = policy
-        raw["inputs"]["survey_points"][0] = {**spec, "schema": raw["inputs"]["survey_points"][0]["schema"]}
+        raw["inputs"]["survey_points"][0] = {
+            **spec,
+            "schema": raw["inputs"]["survey_points"][0]["schema"],
+        }
 
     result = ingest(load_config(write_config(edit)))
     pid = t.loc[0, "point_id"]
@@ -338,7 +369,11 @@ def _extent_with(tmp: Path, geom: shapely.Geometry) -> Path:
 
 def test_invalid_extent_is_repaired_when_the_area_barely_changes(write_config, tmp_path) -> None:
     park = gpd.read_file(RAW / "park_extent.geojson").to_crs(9215)
-    shell = shapely.get_exterior_ring(park.geometry.iloc[0].geoms[0] if park.geometry.iloc[0].geom_type == "MultiPolygon" else park.geometry.iloc[0])
+    shell = shapely.get_exterior_ring(
+        park.geometry.iloc[0].geoms[0]
+        if park.geometry.iloc[0].geom_type == "MultiPolygon"
+        else park.geometry.iloc[0]
+    )
     coords = list(shell.coords)
     x, y = coords[0]
     # a 2 m self-crossing loop at the first vertex (a digitising slip)
@@ -357,7 +392,9 @@ def test_invalid_extent_is_repaired_when_the_area_barely_changes(write_config, t
 
 
 def test_invalid_extent_whose_repair_changes_the_area_is_refused(write_config, tmp_path) -> None:
-    bowtie = shapely.Polygon([(400000, 2400000), (420000, 2420000), (420000, 2400000), (400000, 2420000)])
+    bowtie = shapely.Polygon(
+        [(400000, 2400000), (420000, 2420000), (420000, 2400000), (400000, 2420000)]
+    )
     path = _extent_with(tmp_path, bowtie)
 
     def edit(raw):

@@ -16,7 +16,7 @@ import psycopg
 import pyogrio
 import pytest
 
-from pipeline.config import Config, load_config
+from pipeline.config import load_config
 from pipeline.db import migrate, models, views
 from pipeline.db.connection import Target, resolve
 from pipeline.db.publish import publish
@@ -51,9 +51,11 @@ def dbname(pg: Server, sample_run) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     with pg.connect(name, autocommit=True) as conn:
         conn.execute(admin_sql(cfg.database, name))
-        for login, role in ((PIPELINE_LOGIN, cfg.database.owner_role),
-                            (VIEWER_LOGIN, cfg.database.viewer_role),
-                            (EDITOR_LOGIN, cfg.database.editor_role)):
+        for login, role in (
+            (PIPELINE_LOGIN, cfg.database.owner_role),
+            (VIEWER_LOGIN, cfg.database.viewer_role),
+            (EDITOR_LOGIN, cfg.database.editor_role),
+        ):
             conn.execute(
                 f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{login}') "
                 f"THEN CREATE ROLE {login} LOGIN IN ROLE {role}; END IF; END $$"
@@ -62,8 +64,9 @@ def dbname(pg: Server, sample_run) -> str:
 
 
 def target_for(pg: Server, dbname: str, user: str = PIPELINE_LOGIN) -> Target:
-    return resolve(load_config(ROOT / "geopark.toml").database,
-                   environ={"DATABASE_URL": pg.url(dbname, user)})
+    return resolve(
+        load_config(ROOT / "geopark.toml").database, environ={"DATABASE_URL": pg.url(dbname, user)}
+    )
 
 
 def layer_counts(conn: psycopg.Connection, schema: str = "geopark") -> dict[str, int]:
@@ -84,7 +87,8 @@ def gpkg_counts(gpkg: Path) -> dict[str, int]:
 def table_oids(conn: psycopg.Connection, schema: str = "geopark") -> dict[str, int]:
     rows = conn.execute(
         "SELECT c.relname, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v')", (schema,)
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v')",
+        (schema,),
     ).fetchall()
     return dict(rows)
 
@@ -93,14 +97,20 @@ def publish_cli(pg: Server, dbname: str, config: Path, *args: str) -> subprocess
     env = {**os.environ, "DATABASE_URL": pg.url(dbname, PIPELINE_LOGIN), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "publish", "--config", str(config), *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 # --------------------------------------------------------------------------- tests
 
 
-def test_first_publish_loads_every_layer_with_types_keys_and_comments(pg, dbname, sample_run, sample_gpkg):
+def test_first_publish_loads_every_layer_with_types_keys_and_comments(
+    pg, dbname, sample_run, sample_gpkg
+):
     cfg, _ = sample_run
     result = publish(cfg, target_for(pg, dbname))
     assert result.status == "published"
@@ -113,12 +123,14 @@ def test_first_publish_loads_every_layer_with_types_keys_and_comments(pg, dbname
                 continue
             gtype, srid = conn.execute(
                 "SELECT type, srid FROM geometry_columns WHERE f_table_schema = 'geopark' "
-                "AND f_table_name = %s AND f_geometry_column = 'geom'", (layer.name,)
+                "AND f_table_name = %s AND f_geometry_column = 'geom'",
+                (layer.name,),
             ).fetchone()
             assert (gtype, srid) == (layer.geometry_type.upper(), 9215)
             gist = conn.execute(
                 "SELECT count(*) FROM pg_indexes WHERE schemaname = 'geopark' AND tablename = %s "
-                "AND indexdef ILIKE '%%USING gist (geom)%%'", (layer.name,)
+                "AND indexdef ILIKE '%%USING gist (geom)%%'",
+                (layer.name,),
             ).fetchone()[0]
             assert gist == 1, layer.name
         # primary keys everywhere; foreign keys to the geosite code
@@ -128,10 +140,13 @@ def test_first_publish_loads_every_layer_with_types_keys_and_comments(pg, dbname
             "(SELECT FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')"
         ).fetchall()
         assert no_pk == []
-        fk_tables = {r[0] for r in conn.execute(
-            "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
-            "AND confrelid = 'geopark.geosites'::regclass"
-        )}
+        fk_tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                "AND confrelid = 'geopark.geosites'::regclass"
+            )
+        }
         assert {"geopark.zone_i", "geopark.zone_ii", "geopark.survey_points"} <= fk_tables
         # every table, view and column commented in Vietnamese and English ("vi / en")
         missing = conn.execute(
@@ -152,15 +167,20 @@ def test_first_publish_loads_every_layer_with_types_keys_and_comments(pg, dbname
         assert len(log) == 1
         status, by, inputs, counts, version, sample = log[0]
         assert (status, by, sample) == ("published", PIPELINE_LOGIN, True)
-        manifest_inputs = __import__("json").loads(cfg.output_path("manifest").read_text())["inputs"]
+        manifest_inputs = __import__("json").loads(cfg.output_path("manifest").read_text())[
+            "inputs"
+        ]
         assert inputs == manifest_inputs and all(len(i["sha256"]) == 64 for i in inputs)
         assert counts == gpkg_counts(sample_gpkg)
         assert version == __import__("pipeline").__version__
         # objects belong to the owner role
-        owners = {r[0] for r in conn.execute(
-            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('geopark', 'records')"
-        )}
+        owners = {
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('geopark', 'records')"
+            )
+        }
         assert owners == {cfg.database.owner_role}
         assert conn.execute("SELECT to_regnamespace('geopark_staging')").fetchone()[0] is None
 
@@ -171,15 +191,17 @@ def test_republish_of_same_outputs_changes_nothing_but_the_log(pg, dbname, sampl
     first = publish(cfg, target)
     with pg.connect(dbname) as conn:
         before = table_oids(conn)
-        data_before = conn.execute("SELECT geosite_code, ST_AsEWKB(geom) FROM geopark.geosites "
-                                   "ORDER BY 1").fetchall()
+        data_before = conn.execute(
+            "SELECT geosite_code, ST_AsEWKB(geom) FROM geopark.geosites ORDER BY 1"
+        ).fetchall()
     second = publish(cfg, target)
     assert (first.status, second.status) == ("published", "unchanged")
     assert second.fingerprint == first.fingerprint
     with pg.connect(dbname) as conn:
         assert table_oids(conn) == before  # not one table or view replaced
-        assert conn.execute("SELECT status FROM geopark.publish_log ORDER BY publish_id").fetchall() == [
-            ("published",), ("unchanged",)]
+        assert conn.execute(
+            "SELECT status FROM geopark.publish_log ORDER BY publish_id"
+        ).fetchall() == [("published",), ("unchanged",)]
     # a forced republish replaces the tables with the same content
     third = publish(cfg, target, force=True)
     assert third.status == "published"
@@ -188,19 +210,28 @@ def test_republish_of_same_outputs_changes_nothing_but_the_log(pg, dbname, sampl
         assert set(after) == set(before)
         assert after["geosites"] != before["geosites"]
         assert layer_counts(conn) == gpkg_counts(sample_gpkg)
-        assert conn.execute("SELECT geosite_code, ST_AsEWKB(geom) FROM geopark.geosites "
-                            "ORDER BY 1").fetchall() == data_before
+        assert (
+            conn.execute(
+                "SELECT geosite_code, ST_AsEWKB(geom) FROM geopark.geosites ORDER BY 1"
+            ).fetchall()
+            == data_before
+        )
 
 
 def _blocked_in_swap(pg: Server, dbname: str) -> bool:
     with pg.connect(dbname) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geopark-publish' "
-            "AND wait_event_type = 'Lock' AND query ILIKE 'DROP TABLE%%'"
-        ).fetchone()[0] == 1
+        return (
+            conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geopark-publish' "
+                "AND wait_event_type = 'Lock' AND query ILIKE 'DROP TABLE%%'"
+            ).fetchone()[0]
+            == 1
+        )
 
 
-def test_killed_publish_leaves_the_previous_version_complete(pg, dbname, sample_run, sample_gpkg, tmp_path):
+def test_killed_publish_leaves_the_previous_version_complete(
+    pg, dbname, sample_run, sample_gpkg, tmp_path
+):
     cfg, _ = sample_run
     publish(cfg, target_for(pg, dbname))
     expected = gpkg_counts(sample_gpkg)
@@ -219,11 +250,20 @@ def test_killed_publish_leaves_the_previous_version_complete(pg, dbname, sample_
         reader.close()
     assert proc.returncode == -signal.SIGKILL
     with pg.connect(dbname) as conn:
-        wait_for(lambda: conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geopark-publish'"
-        ).fetchone()[0] == 0, what="the killed session to end")
+        wait_for(
+            lambda: (
+                conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geopark-publish'"
+                ).fetchone()[0]
+                == 0
+            ),
+            what="the killed session to end",
+        )
         assert layer_counts(conn) == expected
-        assert conn.execute("SELECT count(*) FROM geopark.geosite_overview").fetchone()[0] == expected["geosites"]
+        assert (
+            conn.execute("SELECT count(*) FROM geopark.geosite_overview").fetchone()[0]
+            == expected["geosites"]
+        )
         assert conn.execute("SELECT count(*) FROM geopark.publish_log").fetchone()[0] == 1
         assert conn.execute("SELECT to_regnamespace('geopark_staging')").fetchone()[0] is None
     # and the next publish works (the advisory lock went with the killed session)
@@ -244,9 +284,12 @@ def test_two_publishes_at_once_wait_or_refuse_cleanly(pg, dbname, sample_run, sa
 
         def waits_for_advisory_lock() -> bool:
             with pg.connect(dbname) as conn:
-                return conn.execute(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                ).fetchone()[0] == 1
+                return (
+                    conn.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    ).fetchone()[0]
+                    == 1
+                )
 
         wait_for(waits_for_advisory_lock, what="the third publish to wait")
     finally:
@@ -262,8 +305,9 @@ def test_two_publishes_at_once_wait_or_refuse_cleanly(pg, dbname, sample_run, sa
     assert "unchanged" in waiting_out  # it waited, then found the first one's content
     with pg.connect(dbname) as conn:
         assert layer_counts(conn) == gpkg_counts(sample_gpkg)
-        assert conn.execute("SELECT status FROM geopark.publish_log ORDER BY publish_id").fetchall() == [
-            ("published",), ("published",), ("unchanged",)]
+        assert conn.execute(
+            "SELECT status FROM geopark.publish_log ORDER BY publish_id"
+        ).fetchall() == [("published",), ("published",), ("unchanged",)]
 
 
 def _denied(conn: psycopg.Connection, statement: str) -> bool:
@@ -280,7 +324,8 @@ def _insert_inspection(conn: psycopg.Connection, code: str, geom: str | None = N
     return conn.execute(
         "INSERT INTO records.inspections (geosite_code, inspected_on, inspector, condition, threats, geom) "
         "VALUES (%s, '2025-03-01', 'Nguyễn Văn An', 'fair', 'xói mòn / erosion', "
-        "ST_GeomFromText(%s, 9215)) RETURNING inspection_id", (code, geom)
+        "ST_GeomFromText(%s, 9215)) RETURNING inspection_id",
+        (code, geom),
     ).fetchone()[0]
 
 
@@ -301,18 +346,20 @@ def test_viewer_reads_everything_and_is_denied_every_write(pg, dbname, sample_ru
             viewer.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()  # reading works
             column = viewer.execute(
                 "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
-                "AND NOT attisdropped ORDER BY attnum DESC LIMIT 1", (table,)
+                "AND NOT attisdropped ORDER BY attnum DESC LIMIT 1",
+                (table,),
             ).fetchone()[0]
             for privilege in ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"):
-                assert not viewer.execute("SELECT has_table_privilege(%s, %s)",
-                                          (table, privilege)).fetchone()[0], (table, privilege)
+                assert not viewer.execute(
+                    "SELECT has_table_privilege(%s, %s)", (table, privilege)
+                ).fetchone()[0], (table, privilege)
             if kind == "r":  # and trying for real
                 assert _denied(viewer, f"DELETE FROM {table}"), table
                 assert _denied(viewer, f'UPDATE {table} SET "{column}" = "{column}"'), table
                 assert _denied(viewer, f"INSERT INTO {table} DEFAULT VALUES"), table
                 assert _denied(viewer, f"TRUNCATE {table}"), table
                 assert _denied(viewer, f"DROP TABLE {table}"), table
-                assert _denied(viewer, f'ALTER TABLE {table} ADD COLUMN x int'), table
+                assert _denied(viewer, f"ALTER TABLE {table} ADD COLUMN x int"), table
         for schema in ("geopark", "records", "public"):
             assert _denied(viewer, f"CREATE TABLE {schema}.intruder (x int)"), schema
         assert _denied(viewer, "CREATE TEMP TABLE intruder (x int)")
@@ -325,11 +372,16 @@ def test_editor_adds_and_edits_records_but_cannot_touch_published_layers(pg, dbn
     publish(cfg, target_for(pg, dbname))
     with pg.connect(dbname, EDITOR_LOGIN) as editor:
         new_id = _insert_inspection(editor, "LS-TP-01", "POINT(500000 2400000)")
-        editor.execute("UPDATE records.inspections SET condition = 'poor', notes = 'sạt lở' "
-                       "WHERE inspection_id = %s", (new_id,))
+        editor.execute(
+            "UPDATE records.inspections SET condition = 'poor', notes = 'sạt lở' "
+            "WHERE inspection_id = %s",
+            (new_id,),
+        )
         editor.commit()
-        row = editor.execute("SELECT condition, created_by FROM records.inspections WHERE inspection_id = %s",
-                             (new_id,)).fetchone()
+        row = editor.execute(
+            "SELECT condition, created_by FROM records.inspections WHERE inspection_id = %s",
+            (new_id,),
+        ).fetchone()
         assert row == ("poor", EDITOR_LOGIN)
         # records are never lost, nor their authorship rewritten
         assert _denied(editor, f"DELETE FROM records.inspections WHERE inspection_id = {new_id}")
@@ -354,7 +406,9 @@ def _register_without(write_config, code: str, tmp_path: Path) -> Path:
 
     def drop_code(raw: dict) -> None:
         specs = [raw["inputs"][k] for k in raw["inputs"] if isinstance(raw["inputs"][k], dict)]
-        specs += [s for k in raw["inputs"] if isinstance(raw["inputs"][k], list) for s in raw["inputs"][k]]
+        specs += [
+            s for k in raw["inputs"] if isinstance(raw["inputs"][k], list) for s in raw["inputs"][k]
+        ]
         for n, spec in enumerate(specs):
             source = Path(spec["path"])
             if source.suffix != ".csv":
@@ -374,7 +428,9 @@ def _register_without(write_config, code: str, tmp_path: Path) -> Path:
     return write_config(drop_code)
 
 
-def test_records_survive_republish_and_orphans_are_kept(pg, dbname, sample_run, write_config, tmp_path):
+def test_records_survive_republish_and_orphans_are_kept(
+    pg, dbname, sample_run, write_config, tmp_path
+):
     from pipeline.run import run_zones
 
     cfg, _ = sample_run
@@ -387,26 +443,48 @@ def test_records_survive_republish_and_orphans_are_kept(pg, dbname, sample_run, 
     with pg.connect(dbname, EDITOR_LOGIN) as editor:
         ids = {_insert_inspection(editor, gone): gone, _insert_inspection(editor, stays): stays}
         editor.commit()
-        before = editor.execute("SELECT * FROM records.inspections ORDER BY inspection_id").fetchall()
+        before = editor.execute(
+            "SELECT * FROM records.inspections ORDER BY inspection_id"
+        ).fetchall()
 
     smaller = load_config(_register_without(write_config, gone, tmp_path))
     assert run_zones(smaller).published
     assert publish(smaller, target).status == "published"
     with pg.connect(dbname, VIEWER_LOGIN) as viewer:
-        assert viewer.execute("SELECT count(*) FROM geopark.geosites WHERE geosite_code = %s",
-                              (gone,)).fetchone()[0] == 0
-        assert viewer.execute("SELECT * FROM records.inspections ORDER BY inspection_id").fetchall() == before
-        status = dict(viewer.execute(
-            "SELECT inspection_id, orphaned FROM records.inspections_status").fetchall())
+        assert (
+            viewer.execute(
+                "SELECT count(*) FROM geopark.geosites WHERE geosite_code = %s", (gone,)
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            viewer.execute("SELECT * FROM records.inspections ORDER BY inspection_id").fetchall()
+            == before
+        )
+        status = dict(
+            viewer.execute(
+                "SELECT inspection_id, orphaned FROM records.inspections_status"
+            ).fetchall()
+        )
         assert status == {i: code == gone for i, code in ids.items()}
         # an orphan still shows where it was: its own location or none, never deleted
-        assert viewer.execute("SELECT count(*) FROM records.inspections_status WHERE orphaned "
-                              "AND name_vi IS NULL").fetchone()[0] == 1
+        assert (
+            viewer.execute(
+                "SELECT count(*) FROM records.inspections_status WHERE orphaned AND name_vi IS NULL"
+            ).fetchone()[0]
+            == 1
+        )
     # publishing the full register again: the record is no longer orphaned
     publish(cfg, target)
     with pg.connect(dbname, VIEWER_LOGIN) as viewer:
-        assert viewer.execute("SELECT bool_or(orphaned) FROM records.inspections_status").fetchone()[0] is False
-        assert viewer.execute("SELECT * FROM records.inspections ORDER BY inspection_id").fetchall() == before
+        assert (
+            viewer.execute("SELECT bool_or(orphaned) FROM records.inspections_status").fetchone()[0]
+            is False
+        )
+        assert (
+            viewer.execute("SELECT * FROM records.inspections ORDER BY inspection_id").fetchall()
+            == before
+        )
 
 
 def test_schema_upgrade_from_an_older_revision_keeps_the_data(pg, dbname, sample_run, sample_gpkg):
@@ -420,38 +498,80 @@ def test_schema_upgrade_from_an_older_revision_keeps_the_data(pg, dbname, sample
         migrate.upgrade(conn, db, "0001")
         conn.commit()
         assert migrate.current_revision(conn, db) == "0001"
-        columns = {r[0] for r in conn.execute(text(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'records' AND table_name = 'inspections'"))}
+        columns = {
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'records' AND table_name = 'inspections'"
+                )
+            )
+        }
         assert "geom" not in columns  # the old shape
-        conn.execute(text(
-            "INSERT INTO records.inspections (geosite_code, inspected_on, inspector, condition, notes) "
-            "VALUES ('LS-TP-01', '2024-11-05', 'Hoàng Thị Lan', 'good', 'trước nâng cấp / before upgrade'), "
-            "('LS-XX-99', '2024-11-06', 'Hoàng Thị Lan', 'critical', NULL)"))
-        conn.execute(text(
-            "INSERT INTO geopark.publish_log (status, fingerprint, pipeline_version) "
-            "VALUES ('published', 'old', '0.0.1')"))
+        conn.execute(
+            text(
+                "INSERT INTO records.inspections (geosite_code, inspected_on, inspector, condition, notes) "
+                "VALUES ('LS-TP-01', '2024-11-05', 'Hoàng Thị Lan', 'good', 'trước nâng cấp / before upgrade'), "
+                "('LS-XX-99', '2024-11-06', 'Hoàng Thị Lan', 'critical', NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO geopark.publish_log (status, fingerprint, pipeline_version) "
+                "VALUES ('published', 'old', '0.0.1')"
+            )
+        )
         conn.commit()
     engine.dispose()
     # the publish upgrades the schema first, then publishes
     result = publish(cfg, target_for(pg, dbname))
     assert result.status == "published" and result.schema_revision == migrate.head_revision()
     with pg.connect(dbname) as conn:
-        rows = conn.execute("SELECT geosite_code, inspected_on::text, inspector, condition, notes, geom, "
-                            "created_by FROM records.inspections ORDER BY inspection_id").fetchall()
+        rows = conn.execute(
+            "SELECT geosite_code, inspected_on::text, inspector, condition, notes, geom, "
+            "created_by FROM records.inspections ORDER BY inspection_id"
+        ).fetchall()
         assert [r[:5] for r in rows] == [
             ("LS-TP-01", "2024-11-05", "Hoàng Thị Lan", "good", "trước nâng cấp / before upgrade"),
-            ("LS-XX-99", "2024-11-06", "Hoàng Thị Lan", "critical", None)]
+            ("LS-XX-99", "2024-11-06", "Hoàng Thị Lan", "critical", None),
+        ]
         assert all(r[5] is None and r[6] for r in rows)
-        assert conn.execute("SELECT fingerprint FROM geopark.publish_log ORDER BY publish_id").fetchall() == [
-            ("old",), (result.fingerprint,)]
-        assert dict(conn.execute("SELECT geosite_code, orphaned FROM records.inspections_status").fetchall()) \
-            == {"LS-TP-01": False, "LS-XX-99": True}
+        assert conn.execute(
+            "SELECT fingerprint FROM geopark.publish_log ORDER BY publish_id"
+        ).fetchall() == [("old",), (result.fingerprint,)]
+        assert dict(
+            conn.execute("SELECT geosite_code, orphaned FROM records.inspections_status").fetchall()
+        ) == {"LS-TP-01": False, "LS-XX-99": True}
         # at head, the persistent tables have exactly the models' columns
         for table in (models.publish_log, models.qgis_projects, models.inspections):
             schema = "records" if table.schema == models.RECORDS else "geopark"
-            found = dict(conn.execute(
-                "SELECT column_name, is_nullable FROM information_schema.columns "
-                "WHERE table_schema = %s AND table_name = %s", (schema, table.name)).fetchall())
-            assert found == {c.name: ("YES" if c.nullable else "NO") for c in table.columns}, table.name
+            found = dict(
+                conn.execute(
+                    "SELECT column_name, is_nullable FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = %s",
+                    (schema, table.name),
+                ).fetchall()
+            )
+            assert found == {c.name: ("YES" if c.nullable else "NO") for c in table.columns}, (
+                table.name
+            )
         assert layer_counts(conn) == gpkg_counts(sample_gpkg)
+
+
+def test_publish_through_a_pg_service_name(pg, dbname, sample_run, tmp_path):
+    cfg, _ = sample_run
+    service_file = tmp_path / "pg_service.conf"
+    service_file.write_text(
+        f"[heritage]\nhost={pg.host}\nport={pg.port}\ndbname={dbname}\nuser={PIPELINE_LOGIN}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PGSERVICEFILE"] = str(service_file)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "publish", "--config", str(cfg.source), "--service", "heritage"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "service=heritage" in done.stderr
+    with pg.connect(dbname) as conn:
+        assert conn.execute("SELECT status, published_by FROM geopark.publish_log").fetchall() == [
+            ("published", PIPELINE_LOGIN)]

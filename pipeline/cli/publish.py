@@ -11,21 +11,47 @@ from pipeline.cli.common import StageProgress, config_option, fails_well, load, 
 
 @click.command("publish")
 @config_option
-@click.option("--service", default=None, metavar="NAME",
-              help="Dịch vụ trong pg_service.conf / pg_service.conf service name "
-                   "(default: DATABASE_URL, then [database] service or PGSERVICE, then PG* variables).")
-@click.option("--force", is_flag=True,
-              help="Xuất bản lại dù dữ liệu không đổi / republish even if the content is unchanged.")
-@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Chờ lần xuất bản khác tối đa / wait this long for another publish "
-                   "(default [database] lock_wait_s).")
-@click.option("--admin-sql", is_flag=True,
-              help="In đoạn SQL quản trị chạy một lần / print the SQL an administrator runs once, and stop.")
-@click.option("--database-name", default="geopark", show_default=True,
-              help="Tên cơ sở dữ liệu trong --admin-sql / database name used by --admin-sql.")
+@click.option(
+    "--service",
+    default=None,
+    metavar="NAME",
+    help="Dịch vụ trong pg_service.conf / pg_service.conf service name "
+    "(default: DATABASE_URL, then [database] service or PGSERVICE, then PG* variables).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Xuất bản lại dù dữ liệu không đổi / republish even if the content is unchanged.",
+)
+@click.option(
+    "--wait",
+    "wait_s",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Chờ lần xuất bản khác tối đa / wait this long for another publish "
+    "(default [database] lock_wait_s).",
+)
+@click.option(
+    "--admin-sql",
+    is_flag=True,
+    help="In đoạn SQL quản trị chạy một lần / print the SQL an administrator runs once, and stop.",
+)
+@click.option(
+    "--database-name",
+    default="geopark",
+    show_default=True,
+    help="Tên cơ sở dữ liệu trong --admin-sql / database name used by --admin-sql.",
+)
 @fails_well
-def publish_command(config_path: Path, service: str | None, force: bool, wait_s: float | None,
-                    admin_sql: bool, database_name: str) -> None:
+def publish_command(
+    config_path: Path,
+    service: str | None,
+    force: bool,
+    wait_s: float | None,
+    admin_sql: bool,
+    database_name: str,
+) -> None:
     """Xuất bản cơ sở dữ liệu di sản lên PostGIS (nguyên tử, không mất hồ sơ thực địa).
 
     Publish the heritage database to PostGIS: atomically, idempotently, never
@@ -48,11 +74,17 @@ def publish_command(config_path: Path, service: str | None, force: bool, wait_s:
         out.print(f"  - {note}", markup=False)
     counts = ", ".join(f"{name} {n}" for name, n in result.counts.items())
     if result.status == "unchanged":
-        out.print(f"Không đổi, không thay gì (nhật ký #{result.publish_id}) / "
-                  f"unchanged, nothing replaced (log #{result.publish_id})", markup=False)
+        out.print(
+            f"Không đổi, không thay gì (nhật ký #{result.publish_id}) / "
+            f"unchanged, nothing replaced (log #{result.publish_id})",
+            markup=False,
+        )
     else:
-        out.print(f"Đã xuất bản vào {cfg.database.schema_} (nhật ký #{result.publish_id}) / "
-                  f"published to {cfg.database.schema_} (log #{result.publish_id}): {counts}", markup=False)
+        out.print(
+            f"Đã xuất bản vào {cfg.database.schema_} (nhật ký #{result.publish_id}) / "
+            f"published to {cfg.database.schema_} (log #{result.publish_id}): {counts}",
+            markup=False,
+        )
     if cfg.park.sample_data:
         from pipeline.report import SAMPLE_NOTE
 

@@ -19,7 +19,9 @@ def translated(conn: Connection, schema: str, records_schema: str) -> Connection
 
 def create_layer_tables(conn: Connection, schema: str, records_schema: str) -> None:
     """Create every layer table (constraints, GiST indexes, comments) in ``schema``."""
-    models.metadata.create_all(translated(conn, schema, records_schema), tables=list(models.LAYER_TABLES))
+    models.metadata.create_all(
+        translated(conn, schema, records_schema), tables=list(models.LAYER_TABLES)
+    )
 
 
 def drop_layer_tables(conn: Connection, schema: str) -> None:

@@ -44,7 +44,9 @@ def _values(series: pd.Series, column) -> list[Any]:
         return [None if pd.isna(v) else int(v) for v in series]
     if isinstance(kind, Float):
         return [None if pd.isna(v) else float(v) for v in series]
-    return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in series]
+    return [
+        None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in series
+    ]
 
 
 def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
@@ -60,7 +62,8 @@ def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
             raise InputError(
                 f"lớp {table.name} không ở hệ EPSG:{models.SRID}",
                 f"layer {table.name} is not in EPSG:{models.SRID} (found {crs.to_string() if crs else 'none'})",
-                file=str(gpkg), field=table.name,
+                file=str(gpkg),
+                field=table.name,
                 fix="run `geopark zones` again to rebuild the GeoPackage",
                 fix_vi="chạy lại `geopark zones` để tạo lại GeoPackage",
             )
@@ -70,7 +73,8 @@ def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
         raise InputError(
             f"lớp {table.name} có cột mà lược đồ cơ sở dữ liệu không có: {', '.join(unknown)}",
             f"layer {table.name} has columns the database schema does not know: {', '.join(unknown)}",
-            file=str(gpkg), field=f"{table.name}.{unknown[0]}",
+            file=str(gpkg),
+            field=f"{table.name}.{unknown[0]}",
             fix="add them to pipeline/db/models.py (layer tables need no migration)",
             fix_vi="thêm chúng vào pipeline/db/models.py (bảng lớp không cần migration)",
         )
@@ -80,14 +84,17 @@ def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
             data["fid"] = [int(v) for v in frame.index]
         elif column.name == "geom":
             geoms = shapely.set_srid(frame.geometry.values, models.SRID) if len(frame) else []
-            data["geom"] = list(shapely.to_wkb(geoms, hex=True, include_srid=True)) if len(frame) else []
+            data["geom"] = (
+                list(shapely.to_wkb(geoms, hex=True, include_srid=True)) if len(frame) else []
+            )
         elif column.name in frame.columns:
             data[column.name] = _values(frame[column.name], column)
         elif not column.nullable:
             raise InputError(
                 f"lớp {table.name} thiếu cột bắt buộc {column.name}",
                 f"layer {table.name} lacks the required column {column.name}",
-                file=str(gpkg), field=f"{table.name}.{column.name}",
+                file=str(gpkg),
+                field=f"{table.name}.{column.name}",
                 fix="run `geopark zones` again with this version of the pipeline",
                 fix_vi="chạy lại `geopark zones` với phiên bản quy trình này",
             )

@@ -51,8 +51,13 @@ SRID = 9215  # VN-2000 / TM-3 107°15′
 # Allowed values, as in the input contracts (schemas/*.schema.json; a test
 # keeps them in step).
 CATEGORIES = (
-    "geomorphological", "cave", "paleontological", "stratigraphic",
-    "hydrogeological", "archaeological", "cultural",
+    "geomorphological",
+    "cave",
+    "paleontological",
+    "stratigraphic",
+    "hydrogeological",
+    "archaeological",
+    "cultural",
 )
 SIGNIFICANCES = ("international", "national", "provincial", "local")
 MEMBERSHIPS = ("full", "partial", "none")
@@ -104,37 +109,58 @@ def _valid_geometry(table: str, *, nullable: bool = False) -> list:
 
 def _fid() -> Column:
     return Column(
-        "fid", Integer, primary_key=True, autoincrement=False,
+        "fid",
+        Integer,
+        primary_key=True,
+        autoincrement=False,
         comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
     )
 
 
 def _geosite_fk(*, nullable: bool, comment: str | None = None) -> Column:
     return Column(
-        "geosite_code", Text, ForeignKey(f"{PUBLISHED}.geosites.geosite_code"), nullable=nullable,
+        "geosite_code",
+        Text,
+        ForeignKey(f"{PUBLISHED}.geosites.geosite_code"),
+        nullable=nullable,
         comment=comment or "Mã điểm di sản (geosites) / Geosite code (geosites)",
     )
 
 
 def _area() -> Column:
-    return Column("area_ha", Float, nullable=False,
-                  comment="Diện tích (ha, phẳng EPSG:9215) / Area (ha, planar in EPSG:9215)")
+    return Column(
+        "area_ha",
+        Float,
+        nullable=False,
+        comment="Diện tích (ha, phẳng EPSG:9215) / Area (ha, planar in EPSG:9215)",
+    )
 
 
 def _district_lists() -> list[Column]:
     return [
-        Column("district_codes", Text, comment="Mã các huyện chứa vùng, cách nhau bởi ';' / "
-               "Codes of the districts the zone lies in, separated by ';'"),
-        Column("district_names", Text, comment="Tên các huyện chứa vùng / "
-               "Names of the districts the zone lies in"),
+        Column(
+            "district_codes",
+            Text,
+            comment="Mã các huyện chứa vùng, cách nhau bởi ';' / "
+            "Codes of the districts the zone lies in, separated by ';'",
+        ),
+        Column(
+            "district_names",
+            Text,
+            comment="Tên các huyện chứa vùng / Names of the districts the zone lies in",
+        ),
     ]
 
 
 def _zone_class() -> tuple[Column, CheckConstraint]:
     return (
-        Column("zone_class", Text, nullable=False,
-               comment="Cấp vùng: I (lõi, bảo vệ nghiêm ngặt) hoặc II (đệm) / "
-                       "Zone class: I (core, strict protection) or II (buffer)"),
+        Column(
+            "zone_class",
+            Text,
+            nullable=False,
+            comment="Cấp vùng: I (lõi, bảo vệ nghiêm ngặt) hoặc II (đệm) / "
+            "Zone class: I (core, strict protection) or II (buffer)",
+        ),
         CheckConstraint(_in("zone_class", ZONE_CLASSES), name="zone_class"),
     )
 
@@ -142,14 +168,23 @@ def _zone_class() -> tuple[Column, CheckConstraint]:
 # --------------------------------------------------------------------------- layers
 
 park_extent = Table(
-    "park_extent", metadata,
+    "park_extent",
+    metadata,
     _fid(),
     Column("name", Text, nullable=False, comment="Tên công viên / Park name (Vietnamese)"),
     Column("name_en", Text, comment="Tên tiếng Anh / Park name in English"),
     Column("legal_basis", Text, comment="Căn cứ pháp lý / Legal basis"),
     Column("declared_area_km2", Float, comment="Diện tích công bố (km²) / Declared area (km²)"),
-    Column("area_km2_planar", Float, comment="Diện tích phẳng EPSG:9215 (km²) / Planar area in EPSG:9215 (km²)"),
-    Column("area_km2_ellipsoidal", Float, comment="Diện tích trên ellipsoid (km²) / Ellipsoidal area (km²)"),
+    Column(
+        "area_km2_planar",
+        Float,
+        comment="Diện tích phẳng EPSG:9215 (km²) / Planar area in EPSG:9215 (km²)",
+    ),
+    Column(
+        "area_km2_ellipsoidal",
+        Float,
+        comment="Diện tích trên ellipsoid (km²) / Ellipsoidal area (km²)",
+    ),
     _geom("MULTIPOLYGON", "Ranh giới pháp lý của công viên / The park's legal extent"),
     *_valid_geometry("park_extent"),
     schema=PUBLISHED,
@@ -157,18 +192,40 @@ park_extent = Table(
 )
 
 districts = Table(
-    "districts", metadata,
+    "districts",
+    metadata,
     _fid(),
-    Column("district_code", Integer, nullable=False, unique=True, comment="Mã huyện (GSO) / District code (GSO)"),
-    Column("district_name", Text, nullable=False, comment="Tên huyện chính thức / Official district name"),
-    Column("district_type", Text, comment="Loại đơn vị (huyện, thành phố) / Unit type (district, city)"),
+    Column(
+        "district_code",
+        Integer,
+        nullable=False,
+        unique=True,
+        comment="Mã huyện (GSO) / District code (GSO)",
+    ),
+    Column(
+        "district_name",
+        Text,
+        nullable=False,
+        comment="Tên huyện chính thức / Official district name",
+    ),
+    Column(
+        "district_type", Text, comment="Loại đơn vị (huyện, thành phố) / Unit type (district, city)"
+    ),
     Column("province_code", Integer, comment="Mã tỉnh (GSO) / Province code (GSO)"),
     Column("province_name", Text, comment="Tên tỉnh / Province name"),
-    Column("park_membership", Text, nullable=False,
-           comment="Thuộc công viên: full (toàn bộ), partial (một phần), none (không) / "
-                   "Park membership: full, partial or none"),
+    Column(
+        "park_membership",
+        Text,
+        nullable=False,
+        comment="Thuộc công viên: full (toàn bộ), partial (một phần), none (không) / "
+        "Park membership: full, partial or none",
+    ),
     Column("source_name", Text, comment="Tên trong tệp nguồn / Name as spelt in the source file"),
-    Column("name_match", Text, comment="Cách khớp tên với danh mục GSO / How the name matched the GSO list"),
+    Column(
+        "name_match",
+        Text,
+        comment="Cách khớp tên với danh mục GSO / How the name matched the GSO list",
+    ),
     Column("area_ha", Float, comment="Diện tích (ha, EPSG:9215) / Area (ha, EPSG:9215)"),
     _geom("MULTIPOLYGON", "Ranh giới huyện / District boundary"),
     CheckConstraint(_in("park_membership", MEMBERSHIPS), name="park_membership"),
@@ -178,17 +235,34 @@ districts = Table(
 )
 
 geosites = Table(
-    "geosites", metadata,
-    Column("fid", Integer, nullable=False, unique=True,
-           comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)"),
-    Column("geosite_code", Text, primary_key=True, comment="Mã điểm di sản (ổn định) / Geosite code (stable)"),
+    "geosites",
+    metadata,
+    Column(
+        "fid",
+        Integer,
+        nullable=False,
+        unique=True,
+        comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
+    ),
+    Column(
+        "geosite_code",
+        Text,
+        primary_key=True,
+        comment="Mã điểm di sản (ổn định) / Geosite code (stable)",
+    ),
     Column("name_vi", Text, nullable=False, comment="Tên tiếng Việt / Name in Vietnamese"),
     Column("name_en", Text, comment="Tên tiếng Anh / Name in English"),
     Column("category", Text, nullable=False, comment="Loại di sản / Category"),
     Column("significance", Text, nullable=False, comment="Tầm quan trọng / Significance"),
-    Column("declared_cluster_code", Text, comment="Mã cụm theo danh mục / Cluster code in the register"),
+    Column(
+        "declared_cluster_code", Text, comment="Mã cụm theo danh mục / Cluster code in the register"
+    ),
     Column("declared_district", Text, comment="Huyện theo danh mục / District in the register"),
-    Column("declared_district_code", Integer, comment="Mã huyện theo danh mục / District code in the register"),
+    Column(
+        "declared_district_code",
+        Integer,
+        comment="Mã huyện theo danh mục / District code in the register",
+    ),
     Column("location_quality", Text, comment="Chất lượng vị trí / Location quality"),
     Column("description", Text, comment="Mô tả / Description"),
     Column("x_vn2000", Float, comment="X VN-2000 (hướng bắc, m) / VN-2000 X (northing, m)"),
@@ -197,22 +271,34 @@ geosites = Table(
     Column("lat", Float, comment="Vĩ độ WGS 84 / WGS 84 latitude"),
     Column("source_file", Text, comment="Tệp nguồn / Source file"),
     Column("source_row", Integer, comment="Dòng trong tệp nguồn / Row in the source file"),
-    Column("unit_code", Text, comment="Mã đơn vị khoanh vùng (cụm hoặc điểm) / Zoning unit code (cluster or site)"),
+    Column(
+        "unit_code",
+        Text,
+        comment="Mã đơn vị khoanh vùng (cụm hoặc điểm) / Zoning unit code (cluster or site)",
+    ),
     Column("cluster_code", Text, comment="Mã cụm sau khoanh vùng / Cluster code after zoning"),
     _geom("POINT", "Vị trí điểm di sản / Geosite location"),
     CheckConstraint(_in("category", CATEGORIES), name="category"),
     CheckConstraint(_in("significance", SIGNIFICANCES), name="significance"),
-    CheckConstraint(f"location_quality IS NULL OR {_in('location_quality', LOCATION_QUALITIES)}",
-                    name="location_quality"),
+    CheckConstraint(
+        f"location_quality IS NULL OR {_in('location_quality', LOCATION_QUALITIES)}",
+        name="location_quality",
+    ),
     *_valid_geometry("geosites"),
     schema=PUBLISHED,
     comment="Điểm di sản địa chất / Geosites",
 )
 
 survey_points = Table(
-    "survey_points", metadata,
-    Column("fid", Integer, nullable=False, unique=True,
-           comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)"),
+    "survey_points",
+    metadata,
+    Column(
+        "fid",
+        Integer,
+        nullable=False,
+        unique=True,
+        comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
+    ),
     Column("point_id", Text, primary_key=True, comment="Mã điểm khảo sát / Survey point id"),
     _geosite_fk(nullable=False),
     Column("observation", Text, comment="Quan sát / Observation"),
@@ -234,7 +320,8 @@ survey_points = Table(
 def _zone_table(name: str, comment: str) -> Table:
     zone_class, zone_check = _zone_class()
     return Table(
-        name, metadata,
+        name,
+        metadata,
         _fid(),
         _geosite_fk(nullable=False),
         Column("name_vi", Text, comment="Tên điểm di sản / Geosite name (Vietnamese)"),
@@ -249,7 +336,9 @@ def _zone_table(name: str, comment: str) -> Table:
         _geom("MULTIPOLYGON", "Ranh giới vùng / Zone boundary"),
         zone_check,
         CheckConstraint(f"category IS NULL OR {_in('category', CATEGORIES)}", name="category"),
-        CheckConstraint(f"significance IS NULL OR {_in('significance', SIGNIFICANCES)}", name="significance"),
+        CheckConstraint(
+            f"significance IS NULL OR {_in('significance', SIGNIFICANCES)}", name="significance"
+        ),
         CheckConstraint("area_ha >= 0", name="area_ha"),
         *_valid_geometry(name),
         schema=PUBLISHED,
@@ -257,52 +346,81 @@ def _zone_table(name: str, comment: str) -> Table:
     )
 
 
-zone_i = _zone_table("zone_i", "Vùng I (lõi, bảo vệ nghiêm ngặt) của từng điểm di sản / "
-                              "Zone I (core, strict protection) of each geosite")
-zone_ii = _zone_table("zone_ii", "Vùng II (đệm) của từng điểm di sản / Zone II (buffer) of each geosite")
+zone_i = _zone_table(
+    "zone_i",
+    "Vùng I (lõi, bảo vệ nghiêm ngặt) của từng điểm di sản / "
+    "Zone I (core, strict protection) of each geosite",
+)
+zone_ii = _zone_table(
+    "zone_ii", "Vùng II (đệm) của từng điểm di sản / Zone II (buffer) of each geosite"
+)
 
 
 def _unit_columns() -> list[Column]:
     return [
-        Column("unit_code", Text, nullable=False,
-               comment="Mã đơn vị khoanh vùng (mã cụm hoặc mã điểm đơn lẻ) / "
-                       "Zoning unit code (the cluster code or the lone geosite's code)"),
-        Column("cluster_code", Text, comment="Mã cụm (trống với điểm đơn lẻ) / Cluster code (empty for lone sites)"),
+        Column(
+            "unit_code",
+            Text,
+            nullable=False,
+            comment="Mã đơn vị khoanh vùng (mã cụm hoặc mã điểm đơn lẻ) / "
+            "Zoning unit code (the cluster code or the lone geosite's code)",
+        ),
+        Column(
+            "cluster_code",
+            Text,
+            comment="Mã cụm (trống với điểm đơn lẻ) / Cluster code (empty for lone sites)",
+        ),
     ]
 
 
 def _unit_members() -> list[Column]:
     return [
-        Column("geosite_codes", Text, comment="Mã các điểm di sản, cách nhau bởi ';' / "
-               "Codes of the geosites, separated by ';'"),
+        Column(
+            "geosite_codes",
+            Text,
+            comment="Mã các điểm di sản, cách nhau bởi ';' / "
+            "Codes of the geosites, separated by ';'",
+        ),
         Column("n_geosites", Integer, comment="Số điểm di sản / Number of geosites"),
     ]
 
 
 _pz_class, _pz_check = _zone_class()
 protection_zones = Table(
-    "protection_zones", metadata,
+    "protection_zones",
+    metadata,
     _fid(),
     *_unit_columns(),
-    _geosite_fk(nullable=True, comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)"),
+    _geosite_fk(
+        nullable=True,
+        comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)",
+    ),
     *_unit_members(),
-    _pz_class, _area(), *_district_lists(),
+    _pz_class,
+    _area(),
+    *_district_lists(),
     _geom("MULTIPOLYGON", "Ranh giới vùng bảo vệ / Protection zone boundary"),
-    _pz_check, CheckConstraint("area_ha >= 0", name="area_ha"),
+    _pz_check,
+    CheckConstraint("area_ha >= 0", name="area_ha"),
     *_valid_geometry("protection_zones"),
     schema=PUBLISHED,
     comment="Vùng bảo vệ không chồng lấn theo cụm hoặc điểm đơn lẻ (vùng I thắng vùng II) / "
-            "Non-overlapping protection zones per cluster or lone geosite (Zone I wins over Zone II)",
+    "Non-overlapping protection zones per cluster or lone geosite (Zone I wins over Zone II)",
 )
 
 _cl_class, _cl_check = _zone_class()
 clusters = Table(
-    "clusters", metadata,
+    "clusters",
+    metadata,
     _fid(),
-    *_unit_columns(), *_unit_members(),
-    _cl_class, _area(), *_district_lists(),
+    *_unit_columns(),
+    *_unit_members(),
+    _cl_class,
+    _area(),
+    *_district_lists(),
     _geom("MULTIPOLYGON", "Ranh giới vùng của cụm / Cluster zone boundary"),
-    _cl_check, CheckConstraint("area_ha >= 0", name="area_ha"),
+    _cl_check,
+    CheckConstraint("area_ha >= 0", name="area_ha"),
     *_valid_geometry("clusters"),
     schema=PUBLISHED,
     comment="Vùng bảo vệ của các cụm điểm di sản / Protection zones of geosite clusters",
@@ -310,33 +428,53 @@ clusters = Table(
 
 _zd_class, _zd_check = _zone_class()
 zone_district_areas = Table(
-    "zone_district_areas", metadata,
+    "zone_district_areas",
+    metadata,
     _fid(),
     *_unit_columns(),
-    _geosite_fk(nullable=True, comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)"),
+    _geosite_fk(
+        nullable=True,
+        comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)",
+    ),
     _zd_class,
-    Column("district_code", Integer, ForeignKey(f"{PUBLISHED}.districts.district_code"), nullable=False,
-           comment="Mã huyện (GSO) / District code (GSO)"),
+    Column(
+        "district_code",
+        Integer,
+        ForeignKey(f"{PUBLISHED}.districts.district_code"),
+        nullable=False,
+        comment="Mã huyện (GSO) / District code (GSO)",
+    ),
     Column("district_name", Text, comment="Tên huyện / District name"),
     _area(),
     _geom("MULTIPOLYGON", "Phần vùng nằm trong huyện / Zone piece inside the district"),
-    _zd_check, CheckConstraint("area_ha >= 0", name="area_ha"),
+    _zd_check,
+    CheckConstraint("area_ha >= 0", name="area_ha"),
     *_valid_geometry("zone_district_areas"),
     schema=PUBLISHED,
     comment="Diện tích từng vùng theo huyện / Each zone piece per district, with its area",
 )
 
 qa_findings = Table(
-    "qa_findings", metadata,
+    "qa_findings",
+    metadata,
     _fid(),
-    Column("severity", Text, nullable=False, comment="Mức độ: error, warning, info / Severity: error, warning, info"),
+    Column(
+        "severity",
+        Text,
+        nullable=False,
+        comment="Mức độ: error, warning, info / Severity: error, warning, info",
+    ),
     Column("check", Text, nullable=False, comment="Phép kiểm tra / Check"),
     Column("subject", Text, comment="Đối tượng / Subject"),
     Column("message", Text, comment="Thông báo (tiếng Anh) / Message (English)"),
     Column("message_vi", Text, comment="Thông báo (tiếng Việt) / Message (Vietnamese)"),
     Column("value", Float, comment="Giá trị đo / Measured value"),
     Column("area_m2", Float, comment="Diện tích liên quan (m²) / Area concerned (m²)"),
-    _geom("POINT", "Vị trí phát hiện (có thể trống) / Where the finding is (may be empty)", nullable=True),
+    _geom(
+        "POINT",
+        "Vị trí phát hiện (có thể trống) / Where the finding is (may be empty)",
+        nullable=True,
+    ),
     CheckConstraint(_in("severity", SEVERITIES), name="severity"),
     *_valid_geometry("qa_findings", nullable=True),
     schema=PUBLISHED,
@@ -344,7 +482,8 @@ qa_findings = Table(
 )
 
 quarantine = Table(
-    "quarantine", metadata,
+    "quarantine",
+    metadata,
     _fid(),
     Column("file", Text, comment="Tệp / File"),
     Column("row", Integer, comment="Dòng (tiêu đề là dòng 1) / Row (the header is row 1)"),
@@ -354,7 +493,11 @@ quarantine = Table(
     Column("message_vi", Text, comment="Thông báo (tiếng Việt) / Message (Vietnamese)"),
     Column("message_en", Text, comment="Thông báo (tiếng Anh) / Message (English)"),
     Column("record_id", Text, comment="Mã bản ghi / Record id"),
-    _geom("POINT", "Vị trí của dòng bị loại (nếu có) / Location of the rejected row (if any)", nullable=True),
+    _geom(
+        "POINT",
+        "Vị trí của dòng bị loại (nếu có) / Location of the rejected row (if any)",
+        nullable=True,
+    ),
     *_valid_geometry("quarantine", nullable=True),
     schema=PUBLISHED,
     comment="Các dòng dữ liệu bị loại / Rejected input rows",
@@ -362,31 +505,71 @@ quarantine = Table(
 
 _value_comment = "thang 0–400 / scale 0–400"
 geosite_assessment = Table(
-    "geosite_assessment", metadata,
-    Column("geosite_code", Text, ForeignKey(f"{PUBLISHED}.geosites.geosite_code"), primary_key=True,
-           comment="Mã điểm di sản (geosites) / Geosite code (geosites)"),
-    Column("fid", Integer, nullable=False, unique=True,
-           comment="Số hiệu bản ghi (fid của GeoPackage) / Record id (the GeoPackage fid)"),
-    Column("scientific_value", Float, comment=f"Giá trị khoa học, {_value_comment} / Scientific value, {_value_comment}"),
-    Column("educational_value", Float, comment=f"Tiềm năng giáo dục, {_value_comment} / Educational value, {_value_comment}"),
-    Column("touristic_value", Float, comment=f"Tiềm năng du lịch, {_value_comment} / Touristic value, {_value_comment}"),
-    Column("degradation_risk", Float, comment=f"Nguy cơ suy thoái, {_value_comment} / Degradation risk, {_value_comment}"),
+    "geosite_assessment",
+    metadata,
+    Column(
+        "geosite_code",
+        Text,
+        ForeignKey(f"{PUBLISHED}.geosites.geosite_code"),
+        primary_key=True,
+        comment="Mã điểm di sản (geosites) / Geosite code (geosites)",
+    ),
+    Column(
+        "fid",
+        Integer,
+        nullable=False,
+        unique=True,
+        comment="Số hiệu bản ghi (fid của GeoPackage) / Record id (the GeoPackage fid)",
+    ),
+    Column(
+        "scientific_value",
+        Float,
+        comment=f"Giá trị khoa học, {_value_comment} / Scientific value, {_value_comment}",
+    ),
+    Column(
+        "educational_value",
+        Float,
+        comment=f"Tiềm năng giáo dục, {_value_comment} / Educational value, {_value_comment}",
+    ),
+    Column(
+        "touristic_value",
+        Float,
+        comment=f"Tiềm năng du lịch, {_value_comment} / Touristic value, {_value_comment}",
+    ),
+    Column(
+        "degradation_risk",
+        Float,
+        comment=f"Nguy cơ suy thoái, {_value_comment} / Degradation risk, {_value_comment}",
+    ),
     Column("scientific_class", Text, comment="Hạng giá trị khoa học / Scientific value class"),
     Column("educational_class", Text, comment="Hạng tiềm năng giáo dục / Educational value class"),
     Column("touristic_class", Text, comment="Hạng tiềm năng du lịch / Touristic value class"),
-    Column("degradation_risk_class", Text, comment="Hạng nguy cơ suy thoái / Degradation risk class"),
-    Column("illustrative", Boolean, comment="Điểm minh họa, không phải đánh giá thật / Illustrative scores, not a real assessment"),
-    *[CheckConstraint(f"{c} IS NULL OR {c} BETWEEN 0 AND 400", name=c)
-      for c in ("scientific_value", "educational_value", "touristic_value", "degradation_risk")],
+    Column(
+        "degradation_risk_class", Text, comment="Hạng nguy cơ suy thoái / Degradation risk class"
+    ),
+    Column(
+        "illustrative",
+        Boolean,
+        comment="Điểm minh họa, không phải đánh giá thật / Illustrative scores, not a real assessment",
+    ),
+    *[
+        CheckConstraint(f"{c} IS NULL OR {c} BETWEEN 0 AND 400", name=c)
+        for c in ("scientific_value", "educational_value", "touristic_value", "degradation_risk")
+    ],
     schema=PUBLISHED,
     comment="Đánh giá định lượng điểm di sản (Brilha 2016) / Quantitative geosite assessment (Brilha 2016)",
 )
 
 geosite_assessment_criteria = Table(
-    "geosite_assessment_criteria", metadata,
+    "geosite_assessment_criteria",
+    metadata,
     _fid(),
     _geosite_fk(nullable=False),
-    Column("value", Text, comment="Giá trị đánh giá (SV, PEU, PTU, DR) / Assessed value (SV, PEU, PTU, DR)"),
+    Column(
+        "value",
+        Text,
+        comment="Giá trị đánh giá (SV, PEU, PTU, DR) / Assessed value (SV, PEU, PTU, DR)",
+    ),
     Column("criterion", Text, comment="Tiêu chí / Criterion"),
     Column("score", Integer, comment="Điểm 0–4 / Score 0–4"),
     Column("weight", Integer, comment="Trọng số (%) / Weight (%)"),
@@ -432,65 +615,132 @@ LAYER_TABLES = tuple(layer.table for layer in LAYERS)
 persistent = MetaData(naming_convention=metadata.naming_convention)
 
 publish_log = Table(
-    "publish_log", persistent,
-    Column("publish_id", BigInteger, Identity(always=True), primary_key=True,
-           comment="Số thứ tự lần xuất bản / Publish number"),
-    Column("published_at", DateTime(timezone=True), nullable=False, server_default=text("now()"),
-           comment="Thời điểm / When"),
-    Column("published_by", Text, nullable=False, server_default=text("session_user"),
-           comment="Người dùng cơ sở dữ liệu đã xuất bản / Database user who published"),
-    Column("status", Text, nullable=False,
-           comment="published (đã thay dữ liệu) hoặc unchanged (dữ liệu giống lần trước, không thay) / "
-                   "published (data replaced) or unchanged (same data as before, nothing replaced)"),
-    Column("fingerprint", Text, nullable=False,
-           comment="SHA-256 của nội dung đã nạp / SHA-256 of the loaded content"),
-    Column("geopackage_sha256", Text, comment="SHA-256 của tệp GeoPackage / SHA-256 of the GeoPackage file"),
-    Column("inputs", JSONB, comment="Dữ liệu đầu vào với SHA-256 (từ run_manifest.json) / "
-                                    "Inputs with their SHA-256 (from run_manifest.json)"),
+    "publish_log",
+    persistent,
+    Column(
+        "publish_id",
+        BigInteger,
+        Identity(always=True),
+        primary_key=True,
+        comment="Số thứ tự lần xuất bản / Publish number",
+    ),
+    Column(
+        "published_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=text("now()"),
+        comment="Thời điểm / When",
+    ),
+    Column(
+        "published_by",
+        Text,
+        nullable=False,
+        server_default=text("session_user"),
+        comment="Người dùng cơ sở dữ liệu đã xuất bản / Database user who published",
+    ),
+    Column(
+        "status",
+        Text,
+        nullable=False,
+        comment="published (đã thay dữ liệu) hoặc unchanged (dữ liệu giống lần trước, không thay) / "
+        "published (data replaced) or unchanged (same data as before, nothing replaced)",
+    ),
+    Column(
+        "fingerprint",
+        Text,
+        nullable=False,
+        comment="SHA-256 của nội dung đã nạp / SHA-256 of the loaded content",
+    ),
+    Column(
+        "geopackage_sha256",
+        Text,
+        comment="SHA-256 của tệp GeoPackage / SHA-256 of the GeoPackage file",
+    ),
+    Column(
+        "inputs",
+        JSONB,
+        comment="Dữ liệu đầu vào với SHA-256 (từ run_manifest.json) / "
+        "Inputs with their SHA-256 (from run_manifest.json)",
+    ),
     Column("counts", JSONB, comment="Số đối tượng mỗi lớp / Feature count per layer"),
     Column("pipeline_version", Text, comment="Phiên bản quy trình / Pipeline version"),
-    Column("schema_revision", Text, comment="Phiên bản lược đồ (Alembic) / Schema revision (Alembic)"),
-    Column("sample_data", Boolean, comment="Dữ liệu mẫu, vị trí gần đúng / Sample data, approximate locations"),
+    Column(
+        "schema_revision", Text, comment="Phiên bản lược đồ (Alembic) / Schema revision (Alembic)"
+    ),
+    Column(
+        "sample_data",
+        Boolean,
+        comment="Dữ liệu mẫu, vị trí gần đúng / Sample data, approximate locations",
+    ),
     CheckConstraint("status IN ('published', 'unchanged')", name="status"),
     schema=PUBLISHED,
     comment="Nhật ký xuất bản cơ sở dữ liệu / Log of every publish",
 )
 
 qgis_projects = Table(
-    "qgis_projects", persistent,
+    "qgis_projects",
+    persistent,
     Column("name", Text, primary_key=True, comment="Tên dự án QGIS / QGIS project name"),
     Column("metadata", JSONB, comment="Siêu dữ liệu QGIS / QGIS metadata"),
     Column("content", LargeBinary, comment="Tệp dự án (.qgz) / Project file (.qgz)"),
     schema=PUBLISHED,
     comment="Dự án QGIS lưu trong cơ sở dữ liệu (bộ lưu dự án PostgreSQL của QGIS) / "
-            "QGIS projects stored in the database (QGIS's PostgreSQL project storage)",
+    "QGIS projects stored in the database (QGIS's PostgreSQL project storage)",
 )
 
 inspections = Table(
-    "inspections", persistent,
-    Column("inspection_id", BigInteger, Identity(always=False), primary_key=True,
-           comment="Số hiệu lần kiểm tra / Inspection id"),
-    Column("geosite_code", Text, nullable=False,
-           comment="Mã điểm di sản (ổn định; giữ lại cả khi điểm bị xóa khỏi danh mục) / "
-                   "Geosite code (stable; kept even if the geosite leaves the register)"),
+    "inspections",
+    persistent,
+    Column(
+        "inspection_id",
+        BigInteger,
+        Identity(always=False),
+        primary_key=True,
+        comment="Số hiệu lần kiểm tra / Inspection id",
+    ),
+    Column(
+        "geosite_code",
+        Text,
+        nullable=False,
+        comment="Mã điểm di sản (ổn định; giữ lại cả khi điểm bị xóa khỏi danh mục) / "
+        "Geosite code (stable; kept even if the geosite leaves the register)",
+    ),
     Column("inspected_on", Date, nullable=False, comment="Ngày kiểm tra / Date of the inspection"),
     Column("inspector", Text, nullable=False, comment="Người kiểm tra / Inspector"),
-    Column("condition", Text, nullable=False,
-           comment="Tình trạng: good (tốt), fair (khá), poor (kém), critical (nguy cấp) / "
-                   "Condition: good, fair, poor, critical"),
+    Column(
+        "condition",
+        Text,
+        nullable=False,
+        comment="Tình trạng: good (tốt), fair (khá), poor (kém), critical (nguy cấp) / "
+        "Condition: good, fair, poor, critical",
+    ),
     Column("threats", Text, comment="Mối đe dọa / Threats"),
     Column("notes", Text, comment="Ghi chú / Notes"),
-    Column("geom", Geometry("POINT", srid=SRID, spatial_index=False), nullable=True,
-           comment="Vị trí quan sát (không bắt buộc) / Where it was observed (optional)"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()"),
-           comment="Thời điểm nhập / When it was entered"),
-    Column("created_by", Text, nullable=False, server_default=text("current_user"),
-           comment="Người nhập / Who entered it"),
+    Column(
+        "geom",
+        Geometry("POINT", srid=SRID, spatial_index=False),
+        nullable=True,
+        comment="Vị trí quan sát (không bắt buộc) / Where it was observed (optional)",
+    ),
+    Column(
+        "created_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=text("now()"),
+        comment="Thời điểm nhập / When it was entered",
+    ),
+    Column(
+        "created_by",
+        Text,
+        nullable=False,
+        server_default=text("current_user"),
+        comment="Người nhập / Who entered it",
+    ),
     CheckConstraint(_in("condition", CONDITIONS), name="condition"),
     CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="geom_valid"),
     Index("inspections_geom_gist", "geom", postgresql_using="gist"),
     Index("inspections_geosite_code_idx", "geosite_code"),
     schema=RECORDS,
     comment="Hồ sơ kiểm tra thực địa điểm di sản (do người dùng nhập, không bao giờ bị xóa khi xuất bản) / "
-            "Field inspections of geosites (entered by users, never removed by a publish)",
+    "Field inspections of geosites (entered by users, never removed by a publish)",
 )

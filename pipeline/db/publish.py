@@ -98,7 +98,8 @@ def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows]]:
         raise InputError(
             "kết quả chạy gần nhất không đạt kiểm tra chất lượng",
             "the outputs come from a run whose QA failed",
-            file=str(manifest_path), field="status",
+            file=str(manifest_path),
+            field="status",
             fix="fix the QA errors (qa_report.md) and run `geopark zones` again",
             fix_vi="sửa các lỗi QA (qa_report.md) rồi chạy lại `geopark zones`",
         )
@@ -110,7 +111,8 @@ def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows]]:
                 f"GeoPackage không khớp run_manifest.json ở lớp {layer.name}",
                 f"the GeoPackage does not match run_manifest.json for layer {layer.name}: "
                 f"{len(layer.rows)} features, manifest says {expected[layer.name]}",
-                file=str(gpkg), field=layer.name,
+                file=str(gpkg),
+                field=layer.name,
                 fix="run `geopark zones` again so that both come from the same run",
                 fix_vi="chạy lại `geopark zones` để cả hai cùng một lần chạy",
             )
@@ -130,9 +132,9 @@ def _connect(target: Target) -> Connection:
             f"cannot connect to the database ({target.describe()}): {reason}",
             field=target.source,
             fix="set DATABASE_URL, a pg_service.conf service (--service / PGSERVICE) or PGHOST/PGDATABASE/"
-                "PGUSER; keep the password in ~/.pgpass",
+            "PGUSER; keep the password in ~/.pgpass",
             fix_vi="đặt DATABASE_URL, tên dịch vụ pg_service.conf (--service / PGSERVICE) hoặc PGHOST/"
-                   "PGDATABASE/PGUSER; mật khẩu để trong ~/.pgpass",
+            "PGDATABASE/PGUSER; mật khẩu để trong ~/.pgpass",
         ) from None
 
 
@@ -141,8 +143,10 @@ def _lock(conn: Connection, schema: str, wait_s: float, progress: Progress) -> N
     key = {"k": LOCK_CLASS, "s": schema}
     got = conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(:s))"), key).scalar()
     if not got and wait_s > 0:
-        progress(f"Đang có lần xuất bản khác; chờ tối đa {wait_s:g} s",
-                 f"Another publish is running; waiting up to {wait_s:g} s")
+        progress(
+            f"Đang có lần xuất bản khác; chờ tối đa {wait_s:g} s",
+            f"Another publish is running; waiting up to {wait_s:g} s",
+        )
         conn.execute(text(f"SET lock_timeout = '{int(wait_s * 1000)}ms'"))
         try:
             conn.execute(text("SELECT pg_advisory_lock(:k, hashtext(:s))"), key)
@@ -172,15 +176,23 @@ def _prepare(conn: Connection, cfg: Config) -> None:
         text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")
     ).scalar()
     if not has_postgis:
-        raise DatabaseError("cơ sở dữ liệu chưa có PostGIS", "the database has no PostGIS extension",
-                            field="postgis", fix=admin, fix_vi=admin_vi)
+        raise DatabaseError(
+            "cơ sở dữ liệu chưa có PostGIS",
+            "the database has no PostGIS extension",
+            field="postgis",
+            fix=admin,
+            fix_vi=admin_vi,
+        )
     has_srid = conn.execute(
         text("SELECT count(*) FROM spatial_ref_sys WHERE srid = :s"), {"s": models.SRID}
     ).scalar()
     if not has_srid:
         raise DatabaseError(
-            f"spatial_ref_sys chưa có EPSG:{models.SRID}", f"spatial_ref_sys lacks EPSG:{models.SRID}",
-            field="spatial_ref_sys", fix=admin, fix_vi=admin_vi,
+            f"spatial_ref_sys chưa có EPSG:{models.SRID}",
+            f"spatial_ref_sys lacks EPSG:{models.SRID}",
+            field="spatial_ref_sys",
+            fix=admin,
+            fix_vi=admin_vi,
         )
     try:
         ddl.set_owner_role(conn, db)
@@ -189,7 +201,9 @@ def _prepare(conn: Connection, cfg: Config) -> None:
         raise DatabaseError(
             f"không dùng được vai trò {db.owner_role}",
             f"cannot act as the owner role {db.owner_role!r} (missing, or this login is not a member)",
-            field="database.owner_role", fix=admin, fix_vi=admin_vi,
+            field="database.owner_role",
+            fix=admin,
+            fix_vi=admin_vi,
         ) from None
     conn.commit()
 
@@ -200,7 +214,8 @@ def _prepare(conn: Connection, cfg: Config) -> None:
 def _copy(conn: Connection, schema: str, layer: LayerRows) -> None:
     raw: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
     statement = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
-        sql.Identifier(schema), sql.Identifier(layer.name),
+        sql.Identifier(schema),
+        sql.Identifier(layer.name),
         sql.SQL(", ").join(sql.Identifier(c) for c in layer.columns),
     )
     try:
@@ -234,26 +249,36 @@ def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> dict[str,
             raise DatabaseError(
                 f"số đối tượng lớp {layer.name} sau khi nạp không khớp",
                 f"layer {layer.name}: {counts[layer.name]} rows loaded, {len(layer.rows)} expected",
-                field=layer.name, fix="run the publish again; report it if it repeats",
+                field=layer.name,
+                fix="run the publish again; report it if it repeats",
                 fix_vi="xuất bản lại; báo lỗi nếu lặp lại",
             )
         if "geom" in layer.columns:
-            bad = conn.execute(text(
-                f"SELECT count(*) FROM {table} WHERE geom IS NOT NULL "
-                f"AND (NOT ST_IsValid(geom) OR ST_SRID(geom) <> {models.SRID})"
-            )).scalar_one()
+            bad = conn.execute(
+                text(
+                    f"SELECT count(*) FROM {table} WHERE geom IS NOT NULL "
+                    f"AND (NOT ST_IsValid(geom) OR ST_SRID(geom) <> {models.SRID})"
+                )
+            ).scalar_one()
             if bad:
                 raise DatabaseError(
                     f"lớp {layer.name} có {bad} hình học không hợp lệ",
                     f"layer {layer.name} has {bad} invalid geometries",
-                    field=f"{layer.name}.geom", fix="check the QA report and the inputs",
+                    field=f"{layer.name}.geom",
+                    fix="check the QA report and the inputs",
                     fix_vi="xem báo cáo QA và dữ liệu đầu vào",
                 )
     return counts
 
 
-def _qgis_hooks(conn: Connection, cfg: Config, layers: list[str], database: str,
-                service: str | None, progress: Progress) -> list[str]:
+def _qgis_hooks(
+    conn: Connection,
+    cfg: Config,
+    layers: list[str],
+    database: str,
+    service: str | None,
+    progress: Progress,
+) -> list[str]:
     """Store the QGIS default styles and project, in the publish transaction.
 
     The functions live in :mod:`pipeline.qgis` and take this SQLAlchemy
@@ -269,18 +294,26 @@ def _qgis_hooks(conn: Connection, cfg: Config, layers: list[str], database: str,
     else:
         n = styles.write_postgres_styles(conn, db.schema_, layers, database=database)
         progress(f"Đã lưu {n} kiểu hiển thị QGIS mặc định", f"Stored {n} QGIS default styles")
-        conn.execute(text(
-            "DO $$ BEGIN IF to_regclass('public.layer_styles') IS NOT NULL THEN "
-            f"EXECUTE 'GRANT SELECT ON public.layer_styles TO {ddl.quote(conn, db.viewer_role)}, "
-            f"{ddl.quote(conn, db.editor_role)}'; END IF; END $$"
-        ))
+        conn.execute(
+            text(
+                "DO $$ BEGIN IF to_regclass('public.layer_styles') IS NOT NULL THEN "
+                f"EXECUTE 'GRANT SELECT ON public.layer_styles TO {ddl.quote(conn, db.viewer_role)}, "
+                f"{ddl.quote(conn, db.editor_role)}'; END IF; END $$"
+            )
+        )
     try:
         project = importlib.import_module("pipeline.qgis.project")
     except ModuleNotFoundError as exc:
         notes.append(f"QGIS project skipped: {exc.name} is not available")
     else:
-        project.store_project_in_postgres(conn, db.schema_, database=database, service=service,
-                                          project_name=db.project_name, cfg=cfg)
+        project.store_project_in_postgres(
+            conn,
+            db.schema_,
+            database=database,
+            service=service,
+            project_name=db.project_name,
+            cfg=cfg,
+        )
         progress("Đã lưu dự án QGIS vào cơ sở dữ liệu", "Stored the QGIS project in the database")
     for note in notes:
         progress(f"Bỏ qua: {note}", note)
@@ -297,19 +330,33 @@ def _swap(conn: Connection, cfg: Config) -> None:
     views.drop_views(conn, db.schema_, db.records_schema)
     ddl.drop_layer_tables(conn, db.schema_)
     for table in models.LAYER_TABLES:
-        conn.execute(text(f"ALTER TABLE {q(conn, staging)}.{q(conn, table.name)} "
-                          f"SET SCHEMA {q(conn, db.schema_)}"))
+        conn.execute(
+            text(
+                f"ALTER TABLE {q(conn, staging)}.{q(conn, table.name)} "
+                f"SET SCHEMA {q(conn, db.schema_)}"
+            )
+        )
     conn.execute(text(f"DROP SCHEMA {q(conn, staging)}"))
     ddl.create_views(conn, db)
     ddl.apply_grants(conn, db)
     note = f"{cfg.park.name_vi} / {cfg.park.name_en}: các lớp đã xuất bản / published layers"
     if cfg.park.sample_data:
         note += ". " + SAMPLE_NOTE
-    conn.execute(text(f"COMMENT ON SCHEMA {q(conn, db.schema_)} IS " + "'" + note.replace("'", "''") + "'"))
+    conn.execute(
+        text(f"COMMENT ON SCHEMA {q(conn, db.schema_)} IS " + "'" + note.replace("'", "''") + "'")
+    )
 
 
-def _log(conn: Connection, cfg: Config, status: str, print_: str, manifest: dict[str, Any],
-         gpkg_sha: str, counts: dict[str, int], revision: str) -> int:
+def _log(
+    conn: Connection,
+    cfg: Config,
+    status: str,
+    print_: str,
+    manifest: dict[str, Any],
+    gpkg_sha: str,
+    counts: dict[str, int],
+    revision: str,
+) -> int:
     table = f"{ddl.quote(conn, cfg.database.schema_)}.publish_log"
     return conn.execute(
         text(
@@ -319,19 +366,25 @@ def _log(conn: Connection, cfg: Config, status: str, print_: str, manifest: dict
             "RETURNING publish_id"
         ),
         {
-            "status": status, "fp": print_, "gpkg": gpkg_sha,
+            "status": status,
+            "fp": print_,
+            "gpkg": gpkg_sha,
             "inputs": json.dumps(manifest.get("inputs", []), ensure_ascii=False),
-            "counts": json.dumps(counts), "version": pipeline.__version__,
-            "revision": revision, "sample": cfg.park.sample_data,
+            "counts": json.dumps(counts),
+            "version": pipeline.__version__,
+            "revision": revision,
+            "sample": cfg.park.sample_data,
         },
     ).scalar_one()
 
 
 def _last_fingerprint(conn: Connection, cfg: Config) -> str | None:
     table = f"{ddl.quote(conn, cfg.database.schema_)}.publish_log"
-    return conn.execute(text(
-        f"SELECT fingerprint FROM {table} WHERE status = 'published' ORDER BY publish_id DESC LIMIT 1"
-    )).scalar()
+    return conn.execute(
+        text(
+            f"SELECT fingerprint FROM {table} WHERE status = 'published' ORDER BY publish_id DESC LIMIT 1"
+        )
+    ).scalar()
 
 
 def publish(
@@ -379,24 +432,34 @@ def publish(
         if not force and _last_fingerprint(conn, cfg) == content:
             publish_id = _log(conn, cfg, "unchanged", content, manifest, gpkg_sha, counts, revision)
             conn.commit()
-            progress("Dữ liệu không đổi: không thay gì, chỉ ghi nhật ký",
-                     "Content unchanged: nothing replaced, logged only")
+            progress(
+                "Dữ liệu không đổi: không thay gì, chỉ ghi nhật ký",
+                "Content unchanged: nothing replaced, logged only",
+            )
             return PublishResult("unchanged", content, counts, revision, publish_id, notes)
 
         staging = staging_schema(db.schema_)
-        progress(f"Nạp vào lược đồ tạm {staging} (COPY)", f"Loading into the staging schema {staging} (COPY)")
+        progress(
+            f"Nạp vào lược đồ tạm {staging} (COPY)",
+            f"Loading into the staging schema {staging} (COPY)",
+        )
         conn.execute(text(f"DROP SCHEMA IF EXISTS {ddl.quote(conn, staging)} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {ddl.quote(conn, staging)}"))
         ddl.create_layer_tables(conn, staging, db.records_schema)
         for layer in layers:
             _copy(conn, staging, layer)
-        progress("Kiểm tra số lượng, hình học, ràng buộc", "Verifying counts, geometries, constraints")
+        progress(
+            "Kiểm tra số lượng, hình học, ràng buộc", "Verifying counts, geometries, constraints"
+        )
         counts = _verify(conn, staging, layers)
-        progress("Hoán đổi vào lược đồ xuất bản", f"Swapping into the published schema {db.schema_}")
+        progress(
+            "Hoán đổi vào lược đồ xuất bản", f"Swapping into the published schema {db.schema_}"
+        )
         _swap(conn, cfg)
         database = conn.execute(text("SELECT current_database()")).scalar_one()
-        notes += _qgis_hooks(conn, cfg, [t.name for t in models.LAYER_TABLES], database,
-                             target.service, progress)
+        notes += _qgis_hooks(
+            conn, cfg, [t.name for t in models.LAYER_TABLES], database, target.service, progress
+        )
         publish_id = _log(conn, cfg, "published", content, manifest, gpkg_sha, counts, revision)
         conn.commit()
         progress("Đã xuất bản", "Published")

@@ -20,7 +20,13 @@ from pipeline.config import Database
 
 #: Columns an editor may change in an inspection (not its id, nor who/when entered it).
 EDITABLE_INSPECTION_COLUMNS = (
-    "geosite_code", "inspected_on", "inspector", "condition", "threats", "notes", "geom",
+    "geosite_code",
+    "inspected_on",
+    "inspector",
+    "condition",
+    "threats",
+    "notes",
+    "geom",
 )
 
 
@@ -44,7 +50,7 @@ def grant_sql(
         f"GRANT USAGE ON SCHEMA {published}, {records} TO {readers}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {published} TO {readers}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {records} TO {readers}",
-        f"GRANT INSERT ({columns}), UPDATE ({columns}) ON {records}.\"inspections\" TO {editor}",
+        f'GRANT INSERT ({columns}), UPDATE ({columns}) ON {records}."inspections" TO {editor}',
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {records} TO {editor}",
     ]
 

@@ -63,8 +63,18 @@ GEOSITE_OVERVIEW = View(
     "Điểm di sản kèm huyện, diện tích vùng I/II, số điểm khảo sát và lần kiểm tra gần nhất / "
     "Geosites with their district, Zone I/II areas, survey point count and latest inspection",
     {
-        **_column_comments(models.geosites, ["geosite_code", "name_vi", "name_en", "category",
-                                             "significance", "cluster_code", "unit_code"]),
+        **_column_comments(
+            models.geosites,
+            [
+                "geosite_code",
+                "name_vi",
+                "name_en",
+                "category",
+                "significance",
+                "cluster_code",
+                "unit_code",
+            ],
+        ),
         "district_code": "Mã huyện chứa điểm (GSO) / Code of the district the site lies in (GSO)",
         "district_name": "Tên huyện chứa điểm / Name of the district the site lies in",
         "zone_i_area_ha": "Diện tích vùng I (ha) / Zone I area (ha)",
@@ -92,9 +102,21 @@ PROTECTION_ZONES_NAMED = View(
     "Vùng bảo vệ kèm tên các điểm di sản và các huyện / "
     "Protection zones with the names of their geosites and districts",
     {
-        **_column_comments(models.protection_zones, [
-            "fid", "unit_code", "cluster_code", "zone_class", "n_geosites", "geosite_codes",
-            "area_ha", "district_codes", "district_names", "geom"]),
+        **_column_comments(
+            models.protection_zones,
+            [
+                "fid",
+                "unit_code",
+                "cluster_code",
+                "zone_class",
+                "n_geosites",
+                "geosite_codes",
+                "area_ha",
+                "district_codes",
+                "district_names",
+                "geom",
+            ],
+        ),
         "geosite_names_vi": "Tên các điểm di sản trong vùng / Names of the zone's geosites (Vietnamese)",
         "geosite_names_en": "Tên tiếng Anh các điểm di sản / Names of the zone's geosites (English)",
     },
@@ -115,17 +137,28 @@ INSPECTIONS_STATUS = View(
     "Các lần kiểm tra kèm tên điểm di sản; orphaned = điểm không còn trong dữ liệu đã xuất bản / "
     "Inspections with the geosite names; orphaned = the geosite is no longer published",
     {
-        **_column_comments(models.inspections, [
-            "inspection_id", "geosite_code", "inspected_on", "inspector", "condition", "threats",
-            "notes", "created_at", "created_by"]),
+        **_column_comments(
+            models.inspections,
+            [
+                "inspection_id",
+                "geosite_code",
+                "inspected_on",
+                "inspector",
+                "condition",
+                "threats",
+                "notes",
+                "created_at",
+                "created_by",
+            ],
+        ),
         "name_vi": _NAME_VI,
         "name_en": _NAME_EN,
         "orphaned": "Đúng khi mã điểm không còn trong lớp geosites đã xuất bản (bản ghi vẫn được giữ) / "
-                    "True when the geosite code is no longer in the published geosites (the record is kept)",
+        "True when the geosite code is no longer in the published geosites (the record is kept)",
         "located_by_record": "Đúng khi vị trí lấy từ bản ghi, sai khi lấy vị trí điểm di sản / "
-                             "True when the location is the record's own, false when it is the geosite's",
+        "True when the location is the record's own, false when it is the geosite's",
         "geom": "Vị trí kiểm tra, hoặc vị trí điểm di sản khi bản ghi không có / "
-                "Where it was inspected, or the geosite's location when the record has none",
+        "Where it was inspected, or the geosite's location when the record has none",
     },
 )
 

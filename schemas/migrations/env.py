@@ -25,7 +25,9 @@ def _database():
     if db is None:
         from pipeline.config import load_config
 
-        db = load_config(context.get_x_argument(as_dictionary=True).get("config", "geopark.toml")).database
+        db = load_config(
+            context.get_x_argument(as_dictionary=True).get("config", "geopark.toml")
+        ).database
         config.attributes["database"] = db
     return db
 

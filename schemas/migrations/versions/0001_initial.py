@@ -40,12 +40,27 @@ def upgrade() -> None:
     log = models.publish_log
     op.create_table(
         "publish_log",
-        sa.Column("publish_id", sa.BigInteger, sa.Identity(always=True), primary_key=True,
-                  comment=_comment(log, "publish_id")),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.text("now()"), comment=_comment(log, "published_at")),
-        sa.Column("published_by", sa.Text, nullable=False, server_default=sa.text("session_user"),
-                  comment=_comment(log, "published_by")),
+        sa.Column(
+            "publish_id",
+            sa.BigInteger,
+            sa.Identity(always=True),
+            primary_key=True,
+            comment=_comment(log, "publish_id"),
+        ),
+        sa.Column(
+            "published_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("now()"),
+            comment=_comment(log, "published_at"),
+        ),
+        sa.Column(
+            "published_by",
+            sa.Text,
+            nullable=False,
+            server_default=sa.text("session_user"),
+            comment=_comment(log, "published_by"),
+        ),
         sa.Column("status", sa.Text, nullable=False, comment=_comment(log, "status")),
         sa.Column("fingerprint", sa.Text, nullable=False, comment=_comment(log, "fingerprint")),
         sa.Column("geopackage_sha256", sa.Text, comment=_comment(log, "geopackage_sha256")),
@@ -72,8 +87,12 @@ def upgrade() -> None:
     ins = models.inspections
     op.create_table(
         "inspections",
-        sa.Column("inspection_id", sa.BigInteger, sa.Identity(always=False),
-                  comment=_comment(ins, "inspection_id")),
+        sa.Column(
+            "inspection_id",
+            sa.BigInteger,
+            sa.Identity(always=False),
+            comment=_comment(ins, "inspection_id"),
+        ),
         sa.Column("geosite_code", sa.Text, nullable=False, comment=_comment(ins, "geosite_code")),
         sa.Column("inspected_on", sa.Date, nullable=False, comment=_comment(ins, "inspected_on")),
         sa.Column("inspector", sa.Text, nullable=False, comment=_comment(ins, "inspector")),
@@ -81,14 +100,18 @@ def upgrade() -> None:
         sa.Column("threats", sa.Text, comment=_comment(ins, "threats")),
         sa.Column("notes", sa.Text, comment=_comment(ins, "notes")),
         sa.PrimaryKeyConstraint("inspection_id", name="inspections_pkey"),
-        sa.CheckConstraint("condition IN ('good', 'fair', 'poor', 'critical')",
-                           name="inspections_condition_check"),
+        sa.CheckConstraint(
+            "condition IN ('good', 'fair', 'poor', 'critical')", name="inspections_condition_check"
+        ),
         schema=r,
         comment=ins.comment,
     )
     op.create_index("inspections_geosite_code_idx", "inspections", ["geosite_code"], schema=r)
-    ddl.apply_grants(bind, db, editable=(
-        "geosite_code", "inspected_on", "inspector", "condition", "threats", "notes"))
+    ddl.apply_grants(
+        bind,
+        db,
+        editable=("geosite_code", "inspected_on", "inspector", "condition", "threats", "notes"),
+    )
 
 
 def downgrade() -> None:

@@ -28,27 +28,43 @@ def upgrade() -> None:
     ins = models.inspections
     op.add_column(
         "inspections",
-        sa.Column("geom", Geometry("POINT", srid=models.SRID, spatial_index=False), nullable=True,
-                  comment=ins.c.geom.comment),
+        sa.Column(
+            "geom",
+            Geometry("POINT", srid=models.SRID, spatial_index=False),
+            nullable=True,
+            comment=ins.c.geom.comment,
+        ),
         schema=r,
     )
     # existing rows get the time and user of the upgrade: the best we know
     op.add_column(
         "inspections",
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.text("now()"), comment=ins.c.created_at.comment),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("now()"),
+            comment=ins.c.created_at.comment,
+        ),
         schema=r,
     )
     op.add_column(
         "inspections",
-        sa.Column("created_by", sa.Text, nullable=False, server_default=sa.text("current_user"),
-                  comment=ins.c.created_by.comment),
+        sa.Column(
+            "created_by",
+            sa.Text,
+            nullable=False,
+            server_default=sa.text("current_user"),
+            comment=ins.c.created_by.comment,
+        ),
         schema=r,
     )
-    op.create_check_constraint("inspections_geom_valid_check", "inspections",
-                               "geom IS NULL OR ST_IsValid(geom)", schema=r)
-    op.create_index("inspections_geom_gist", "inspections", ["geom"], schema=r,
-                    postgresql_using="gist")
+    op.create_check_constraint(
+        "inspections_geom_valid_check", "inspections", "geom IS NULL OR ST_IsValid(geom)", schema=r
+    )
+    op.create_index(
+        "inspections_geom_gist", "inspections", ["geom"], schema=r, postgresql_using="gist"
+    )
     ddl.create_views(bind, db)
     ddl.apply_grants(bind, db)
 
