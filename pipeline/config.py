@@ -159,7 +159,8 @@ class IngestRules(_Strict):
     plausible_lon: tuple[float, float] = (106.0, 107.5)
     plausible_lat: tuple[float, float] = (21.3, 22.6)
     province_tolerance_m: NonNegative = 1000.0  # points farther outside the province are rejected
-    duplicates: Literal["reject_all", "keep_first"] = "reject_all"  # duplicate point_id/geosite_code
+    # duplicate point_id / geosite_code: reject every copy, or keep the first
+    duplicates: Literal["reject_all", "keep_first"] = "reject_all"
     same_place_distance_m: NonNegative = 5.0  # two geosites closer than this are reported
     same_place: Literal["warn", "reject"] = "warn"
     max_point_distance_m: Positive = 3000.0  # survey point farther from its geosite is reported

@@ -126,7 +126,8 @@ def validate_table(
             f"columns: {', '.join(field_names(schema))}; the file has: "
             f"{', '.join(str(c) for c in table.columns if c not in ('_row', 'geometry'))}",
             fix_vi=f"thêm cột vào dòng tiêu đề, hoặc ánh xạ một cột có sẵn bằng columns = {{ "
-            f'{missing[0]} = "..." }} trong geopark.toml; các cột cần có: {", ".join(field_names(schema))}',
+            f'{missing[0]} = "..." '
+            f"}} trong geopark.toml; các cột cần có: {', '.join(field_names(schema))}",
         )
     out = table.copy()
     bad = pd.Series(False, index=out.index)

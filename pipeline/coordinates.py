@@ -126,7 +126,8 @@ def parse_angle(text: object, axis: Axis) -> float:
         if letter in HEMISPHERES[other]:
             raise _error(
                 text,
-                f"hemisphere letter {letter} belongs to a {'longitude' if other == 'lon' else 'latitude'}",
+                f"hemisphere letter {letter} belongs to a "
+                f"{'longitude' if other == 'lon' else 'latitude'}",
                 f"chữ {letter} là của {'kinh độ' if other == 'lon' else 'vĩ độ'}",
                 kind="swapped",
             )

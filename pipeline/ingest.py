@@ -91,11 +91,13 @@ def _map_columns(table: pd.DataFrame, spec: InputFile, file: str, notes: list[st
         target, source = next(iter(missing.items()))
         raise InputError(
             f"không có cột '{source}' (ánh xạ cho trường {target})",
-            f"no column {source!r} (mapped to field {target!r}); the file has: {', '.join(available)}",
+            f"no column {source!r} (mapped to field "
+            f"{target!r}); the file has: {', '.join(available)}",
             file=file,
             row=1,
             field=f"columns.{target}",
-            fix=f"correct 'columns' for this file in geopark.toml; available columns: {', '.join(available)}",
+            fix="correct 'columns' for this file in geopark.toml; "
+            f"available columns: {', '.join(available)}",
             fix_vi=f"sửa 'columns' của tệp trong geopark.toml; các cột có: {', '.join(available)}",
         )
     out = table.copy()
@@ -122,7 +124,8 @@ def _as_text(table: pd.DataFrame, schema: dict, file: str, notes: list[str]) -> 
                 if getattr(series.dt, "tz", None) is not None:
                     series = series.dt.tz_convert(LOCAL_TZ)
                     notes.append(
-                        f"{file}: {col}: thời điểm GPS đổi sang ngày giờ Việt Nam / GPS times taken as dates in {LOCAL_TZ}"
+                        f"{file}: {col}: thời điểm GPS đổi sang ngày giờ "
+                        f"Việt Nam / GPS times taken as dates in {LOCAL_TZ}"
                     )
                 out[col] = series.dt.strftime("%Y-%m-%d").astype("string")
             else:
@@ -154,13 +157,18 @@ def _expected_ranges(spec: InputFile, cfg: Config) -> str:
     """The plausible box in the file's own CRS, for messages."""
     (x0, x1), (y0, y1) = cfg.ingest.plausible_lon, cfg.ingest.plausible_lat
     if spec.lon_column:
-        return f"{spec.lat_column} = latitude {y0:g}..{y1:g}, {spec.lon_column} = longitude {x0:g}..{x1:g}"
+        return (
+            f"{spec.lat_column} = latitude {y0:g}..{y1:g}, "
+            f"{spec.lon_column} = longitude {x0:g}..{x1:g}"
+        )
     lon = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2])
     lat = np.array([y0, y0, y1, y1, y0, y1])
     e, n = transform_xy(lon, lat, "EPSG:4326", spec.crs)
     return (
-        f"{spec.northing_column} = northing {np.nanmin(n) / 1e6:.2f}-{np.nanmax(n) / 1e6:.2f} million m, "
-        f"{spec.easting_column} = easting {np.nanmin(e) / 1e6:.2f}-{np.nanmax(e) / 1e6:.2f} million m"
+        f"{spec.northing_column} = northing "
+        f"{np.nanmin(n) / 1e6:.2f}-{np.nanmax(n) / 1e6:.2f} million m, "
+        f"{spec.easting_column} = easting "
+        f"{np.nanmin(e) / 1e6:.2f}-{np.nanmax(e) / 1e6:.2f} million m"
     )
 
 
@@ -174,7 +182,8 @@ def _points_from_columns(
         available = [str(c) for c in table.columns if c != "_row"]
         raise InputError(
             f"thiếu cột tọa độ {', '.join(missing)}",
-            f"missing coordinate column(s) {', '.join(missing)}; the file has: {', '.join(available)}",
+            f"missing coordinate column(s) {', '.join(missing)}; "
+            f"the file has: {', '.join(available)}",
             file=file,
             row=1,
             field=", ".join(missing),
@@ -258,7 +267,8 @@ def _points_from_columns(
                 f"{y_col}/{x_col}",
                 f"{raw_y[i]}/{raw_x[i]}",
                 _expected_ranges(spec, cfg),
-                f"vĩ độ và kinh độ có vẻ bị đổi chỗ (cột {y_col} chứa kinh độ); đổi lại lat_column/lon_column",
+                f"vĩ độ và kinh độ có vẻ bị đổi chỗ (cột {y_col} "
+                "chứa kinh độ); đổi lại lat_column/lon_column",
                 f"latitude and longitude look swapped ({y_col} holds a longitude); "
                 "swap the values or lat_column/lon_column in geopark.toml",
             )
@@ -303,7 +313,8 @@ def _points_from_columns(
 def _check_surroundings(
     frame: gpd.GeoDataFrame, file: str, id_field: str, where: Surroundings, cfg: Config
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    """Reject points outside the province (beyond the tolerance), giving their distance to the park."""
+    """Reject points outside the province (beyond the "
+    "tolerance), giving their distance to the park."""
     geoms = frame.geometry.values
     if not len(frame):
         return frame, []
@@ -319,10 +330,13 @@ def _check_surroundings(
                 row=int(row["_row"]),
                 field="geometry",
                 value=f"lon {row['lon']:.6f}, lat {row['lat']:.6f}",
-                expected=f"a point in Lạng Sơn province (within {cfg.ingest.province_tolerance_m:g} m)",
-                message_vi=f"điểm nằm ngoài tỉnh Lạng Sơn, cách công viên {dist_park / 1000:,.1f} km; "
+                expected="a point in Lạng Sơn province (within "
+                f"{cfg.ingest.province_tolerance_m:g} m)",
+                message_vi="điểm nằm ngoài tỉnh Lạng Sơn, cách "
+                f"công viên {dist_park / 1000:,.1f} km; "
                 "kiểm tra hệ tọa độ (crs) và các cột tọa độ",
-                message_en=f"point outside Lạng Sơn province, {dist_park / 1000:,.1f} km from the park; "
+                message_en="point outside Lạng Sơn province, "
+                f"{dist_park / 1000:,.1f} km from the park; "
                 "check the file's crs and coordinate columns",
                 record_id=str(row[id_field])
                 if id_field in frame and pd.notna(row[id_field])
@@ -380,8 +394,10 @@ def _read_points(
                 "the file has no CRS",
                 file=file,
                 field="crs",
-                fix="set 'crs' for this file in geopark.toml (e.g. EPSG:4326, EPSG:9215, EPSG:32648)",
-                fix_vi="khai báo 'crs' cho tệp trong geopark.toml (vd. EPSG:4326, EPSG:9215, EPSG:32648)",
+                fix="set 'crs' for this file in geopark.toml "
+                "(e.g. EPSG:4326, EPSG:9215, EPSG:32648)",
+                fix_vi="khai báo 'crs' cho tệp trong geopark.toml "
+                "(vd. EPSG:4326, EPSG:9215, EPSG:32648)",
             )
         rejections += [
             Rejection(
@@ -477,7 +493,8 @@ def ingest_admin_units(cfg: Config) -> pd.DataFrame:
         r = rejections[0]
         raise InputError(
             "danh mục đơn vị hành chính có lỗi",
-            f"the official unit list is invalid: {r.message_en} ({r.value!r}, expected {r.expected})",
+            f"the official unit list is invalid: {r.message_en} "
+            f"({r.value!r}, expected {r.expected})",
             file=r.file,
             row=r.row,
             field=r.field,
@@ -524,15 +541,19 @@ def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -
                 file=file,
                 row=row,
                 field="geometry",
-                fix="fix the polygon in QGIS (Vector > Geometry Tools > Check Validity, then redraw the "
-                "crossing edges) and export again; or raise ingest.repair_max_area_change_pct if the "
+                fix="fix the polygon in QGIS (Vector > Geometry "
+                "Tools > Check Validity, then redraw the "
+                "crossing edges) and export again; or raise "
+                "ingest.repair_max_area_change_pct if the "
                 "repair is acceptable",
-                fix_vi="sửa vùng trong QGIS (Vector > Geometry Tools > Check Validity, vẽ lại các cạnh "
+                fix_vi="sửa vùng trong QGIS (Vector > Geometry "
+                "Tools > Check Validity, vẽ lại các cạnh "
                 "cắt nhau) rồi xuất lại; hoặc tăng ingest.repair_max_area_change_pct nếu chấp nhận",
             )
         fixed[i] = repaired
         notes.append(
-            f"{file} đối tượng/feature {row}: vùng không hợp lệ đã được sửa / invalid polygon repaired "
+            f"{file} đối tượng/feature {row}: vùng không "
+            "hợp lệ đã được sửa / invalid polygon repaired "
             f"({reason}); diện tích thay đổi / area changed by {change:.4f} % "
             f"({before / 1e4:,.2f} ha -> {after / 1e4:,.2f} ha)"
         )
@@ -756,8 +777,9 @@ def _far_points(
     rejections = []
     for i in np.flatnonzero(far):
         row = points.iloc[i]
-        en = f"survey point {row['point_id']} is {dist[i]:,.0f} m from its geosite {row['geosite_code']} (limit {limit:g} m)"
-        vi = f"điểm khảo sát {row['point_id']} cách điểm di sản {row['geosite_code']} {dist[i]:,.0f} m (giới hạn {limit:g} m)"
+        pid, code = row["point_id"], row["geosite_code"]
+        en = f"survey point {pid} is {dist[i]:,.0f} m from its geosite {code} (limit {limit:g} m)"
+        vi = f"điểm khảo sát {pid} cách điểm di sản {code} {dist[i]:,.0f} m (giới hạn {limit:g} m)"
         if cfg.ingest.far_point == "warn":
             notes.append(
                 f"CẢNH BÁO / WARNING: {row['source_file']} row {row['source_row']}: {vi} / {en}"
@@ -769,7 +791,8 @@ def _far_points(
                     int(row["source_row"]),
                     "geosite_code",
                     str(row["geosite_code"]),
-                    f"a survey point within {limit:g} m of its geosite (ingest.max_point_distance_m)",
+                    f"a survey point within {limit:g} m of its "
+                    "geosite (ingest.max_point_distance_m)",
                     vi,
                     en,
                     record_id=str(row["point_id"]),
@@ -864,7 +887,8 @@ def ingest_survey_points(
                     row=int(row["_row"]),
                     field="geosite_code",
                     value=str(code),
-                    expected=f"a geosite_code of the register {_rel(cfg.inputs.geosites.path, cfg)}",
+                    expected="a geosite_code of the register "
+                    f"{_rel(cfg.inputs.geosites.path, cfg)}",
                     message_vi="điểm di sản này đang bị cách ly (dòng đăng ký bị loại)"
                     if held
                     else "mã điểm di sản không có trong danh mục",

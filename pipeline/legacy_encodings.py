@@ -327,7 +327,8 @@ class Conversion:
     def describe(self, file: str) -> str:
         label = LABELS.get(self.encoding, self.encoding)
         return (
-            f"{file}: cột/column '{self.column}': {self.count} giá trị chuyển từ / values converted "
+            f"{file}: cột/column '{self.column}': {self.count} "
+            "giá trị chuyển từ / values converted "
             f"from {label} sang / to Unicode NFC (vd./e.g. '{self.example_before}' -> "
             f"'{self.example_after}')"
         )

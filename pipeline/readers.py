@@ -105,7 +105,8 @@ def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str]:
             label,
             "tệp không phải bảng văn bản (có vẻ là tệp nhị phân)",
             "the file is not a text table (it looks binary)",
-            "export the table as CSV (UTF-8), or give the file its real extension (.xlsx, .gpkg, ...)",
+            "export the table as CSV (UTF-8), or give the "
+            "file its real extension (.xlsx, .gpkg, ...)",
             "xuất bảng dưới dạng CSV (UTF-8), hoặc đặt đúng phần mở rộng (.xlsx, .gpkg, ...)",
             field="encoding",
         )
@@ -119,7 +120,8 @@ def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str]:
                 f"cannot decode the file as {encoding}: {exc}",
                 "set the right encoding in geopark.toml (utf-8, cp1258, tcvn3, vni) or remove it "
                 "to let the pipeline detect it",
-                "khai báo đúng bảng mã trong geopark.toml (utf-8, cp1258, tcvn3, vni) hoặc bỏ đi để "
+                "khai báo đúng bảng mã trong geopark.toml "
+                "(utf-8, cp1258, tcvn3, vni) hoặc bỏ đi để "
                 "chương trình tự nhận",
                 field="encoding",
             ) from None
@@ -146,7 +148,8 @@ def _check_field_counts(text: str, delimiter: str, label: str) -> None:
             if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
                 row = reader.line_num
                 hint = (
-                    " A comma inside a number (21,84) splits it in two: use a point, quote the value, "
+                    " A comma inside a number (21,84) splits "
+                    "it in two: use a point, quote the value, "
                     "or save with ';' as separator."
                     if delimiter == ","
                     else ""
@@ -156,8 +159,10 @@ def _check_field_counts(text: str, delimiter: str, label: str) -> None:
                     f"dòng {row} có {len(record)} cột, dòng tiêu đề có {len(header)}",
                     f"row {row} has {len(record)} fields, the header has {len(header)}",
                     "make every row have as many fields as the header; close every quote." + hint,
-                    "mỗi dòng phải có đủ số cột như dòng tiêu đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong "
-                    "số (21,84) làm tách cột: dùng dấu chấm, đặt giá trị trong ngoặc kép hoặc lưu với dấu ';'.",
+                    "mỗi dòng phải có đủ số cột như dòng tiêu "
+                    "đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong "
+                    "số (21,84) làm tách cột: dùng dấu chấm, đặt "
+                    "giá trị trong ngoặc kép hoặc lưu với dấu ';'.",
                     row=row,
                 )
     except csv.Error as exc:
@@ -222,8 +227,10 @@ def read_text_table(
                 else f"cannot parse the table: {exc}"
             ),
             "make every row have as many fields as the header; close every quote." + hint,
-            "mỗi dòng phải có đủ số cột như dòng tiêu đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong số "
-            "(21,84) làm tách cột: dùng dấu chấm, đặt giá trị trong ngoặc kép hoặc lưu với dấu ';'.",
+            "mỗi dòng phải có đủ số cột như dòng tiêu đề; "
+            "đóng mọi dấu ngoặc kép. Dấu phẩy trong số "
+            "(21,84) làm tách cột: dùng dấu chấm, đặt giá "
+            "trị trong ngoặc kép hoặc lưu với dấu ';'.",
             row=row,
         ) from None
     except (ValueError, csv.Error) as exc:
@@ -241,7 +248,8 @@ def read_text_table(
             "chỉ đọc được một cột: không nhận ra dấu phân cách",
             f"only one column ({frame.columns[0]!r}): the separator was not recognised",
             "separate the columns with a comma, semicolon, tab or '|' (spaces are not separators)",
-            "phân tách các cột bằng dấu phẩy, chấm phẩy, tab hoặc '|' (dấu cách không phải dấu phân tách)",
+            "phân tách các cột bằng dấu phẩy, chấm phẩy, tab "
+            "hoặc '|' (dấu cách không phải dấu phân tách)",
             row=1,
         )
     frame.insert(0, "_row", frame.index + HEADER_ROWS)
@@ -416,7 +424,8 @@ def _kml_from_kmz(path: Path, tmp: Path, label: str) -> Path:
                     label,
                     "tệp KMZ không chứa tài liệu KML",
                     "the KMZ archive holds no KML document",
-                    "export the layer again from Google Earth (File > Save > Save Place As... .kmz)",
+                    "export the layer again from Google Earth "
+                    "(File > Save > Save Place As... .kmz)",
                     "xuất lại lớp từ Google Earth (File > Save > Save Place As... .kmz)",
                 )
             main = "doc.kml" if "doc.kml" in docs else docs[0]
@@ -470,7 +479,8 @@ def read_vector(
             frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
         if len(parts) > 1:
             notes.append(
-                f"{label}: đọc gộp {len(parts)} thư mục / read {len(parts)} folders together: {', '.join(names)}"
+                f"{label}: đọc gộp {len(parts)} thư mục / read "
+                f"{len(parts)} folders together: {', '.join(names)}"
             )
     else:
         kw: dict[str, Any] = {"layer": layer or DEFAULT_LAYERS.get(suffix)}
@@ -552,8 +562,10 @@ def read_input(
             label,
             "tệp không có dòng dữ liệu nào (chỉ có dòng tiêu đề hoặc lớp rỗng)",
             "the file holds no data rows (only a header, or an empty layer)",
-            "export the data again with its rows; for multi-layer files or workbooks check 'layer'/'sheet'",
-            "xuất lại dữ liệu kèm các dòng; với tệp nhiều lớp hoặc sổ tính hãy kiểm tra 'layer'/'sheet'",
+            "export the data again with its rows; for "
+            "multi-layer files or workbooks check 'layer'/'sheet'",
+            "xuất lại dữ liệu kèm các dòng; với tệp nhiều "
+            "lớp hoặc sổ tính hãy kiểm tra 'layer'/'sheet'",
             row=2 if suffix in TEXT_SUFFIXES | EXCEL_SUFFIXES else None,
         )
     return result

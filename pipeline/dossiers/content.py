@@ -40,6 +40,8 @@ SIGNIFICANCE_VI = {
     "local": "địa phương",
 }
 SIGNIFICANCE_ORDER = ["international", "national", "provincial", "local"]
+#: Vietnamese names of ``records.inspections.condition`` (see pipeline.db.models.CONDITIONS).
+CONDITION_VI = {"good": "tốt", "fair": "khá", "poor": "kém", "critical": "nguy cấp"}
 
 
 def _text(value: Any) -> str:
@@ -169,6 +171,8 @@ def dossier_context(
     if inspections is not None:
         mine = inspections.loc[inspections["geosite_code"] == code]
         records = [{k: _text(v) for k, v in r.items()} for r in mine.to_dict("records")]
+        for record in records:
+            record["condition"] = bilingual(CONDITION_VI, record["condition"])
     return {
         "code": code,
         "name_vi": _text(site["name_vi"]),

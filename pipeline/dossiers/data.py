@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
@@ -105,20 +106,24 @@ def database_url(cfg: Config) -> str | None:
     """The SQLAlchemy URL of the heritage database, if one is configured.
 
     ``$DATABASE_URL`` (the variable named by ``dossiers.database_url_env``) wins;
-    otherwise ``$PGSERVICE`` makes libpq read the connection from its service file.
+    otherwise the ``pg_service.conf`` service of ``[database] service`` or
+    ``$PGSERVICE``, as ``geopark publish`` uses them.
     """
     url = os.environ.get(cfg.dossiers.database_url_env, "").strip()
     if url:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
-    if os.environ.get("PGSERVICE", "").strip():
-        return "postgresql+psycopg://"
+    service = cfg.database.service or os.environ.get("PGSERVICE", "").strip()
+    if service:
+        return f"postgresql+psycopg:///?service={quote(service)}"
     return None
 
 
-def read_inspections(url: str) -> pd.DataFrame:
-    """Field inspection records from ``records.inspections``.
+def read_inspections(url: str, records_schema: str = "records") -> pd.DataFrame:
+    """Field inspection records from ``<records_schema>.inspections``.
+
+    ``records_schema`` is ``[database] records_schema`` (a validated SQL name).
 
     Raises
     ------
@@ -128,7 +133,7 @@ def read_inspections(url: str) -> pd.DataFrame:
     import sqlalchemy as sa
 
     query = sa.text(
-        f"SELECT {', '.join(INSPECTION_COLUMNS)} FROM records.inspections "
+        f"SELECT {', '.join(INSPECTION_COLUMNS)} FROM {records_schema}.inspections "
         "ORDER BY geosite_code, inspected_on, inspection_id"
     )
     try:
@@ -141,7 +146,7 @@ def read_inspections(url: str) -> pd.DataFrame:
         raise GeoparkError(
             "không đọc được biên bản kiểm tra thực địa từ cơ sở dữ liệu",
             f"cannot read field inspections from the database: {first}",
-            field="records.inspections",
+            field=f"{records_schema}.inspections",
             fix="check DATABASE_URL/PGSERVICE and run `geopark publish`, or unset them "
             "to write the dossiers without inspections",
             fix_vi="kiểm tra DATABASE_URL/PGSERVICE và chạy `geopark publish`, hoặc bỏ "

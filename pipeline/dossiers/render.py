@@ -138,7 +138,9 @@ def write_dossiers(
     heritage = load_heritage(cfg.output_path("geopackage"))
     pdf = cfg.dossiers.pdf if pdf is None else pdf
     url = database_url(cfg)
-    inspections: pd.DataFrame | None = read_inspections(url) if url else None
+    inspections: pd.DataFrame | None = (
+        read_inspections(url, cfg.database.records_schema) if url else None
+    )
     target = cfg.dossiers.directory
     run = DossierRun(
         directory=target, inspections=None if inspections is None else len(inspections)

@@ -83,7 +83,8 @@ def place_labels(
     frame = ax.get_window_extent(renderer)
     taken: list[Bbox] = list(obstacles or [])
     result = Placement()
-    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    halo = [patheffects.Stroke(linewidth=2.2, foreground="white")]
+    pad = 1.5 * ax.figure.dpi / 72.0  # keep 1.5 pt clear around every label
     for spec in sorted(specs, key=lambda s: -s.priority):
         if spec.area:
             candidates = [((0, 0), "center", "center", 0.0, False)]
@@ -112,10 +113,27 @@ def place_labels(
                 zorder=Z_LABEL,
                 annotation_clip=False,
             )
-            box = text.get_window_extent(renderer).expanded(1.04, 1.08)
+            raw = text.get_window_extent(renderer)
+            box = Bbox([[raw.x0 - pad, raw.y0 - pad / 2], [raw.x1 + pad, raw.y1 + pad / 2]])
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
             if inside and not _overlaps(box, taken):
-                text.set_path_effects(halo)
+                # the white halo is a copy drawn underneath as outlines; the label itself stays
+                # real text in the PDF (searchable, extractable), which a path effect would not
+                ax.annotate(
+                    spec.text,
+                    xy=(spec.x, spec.y),
+                    xytext=offset,
+                    textcoords="offset points",
+                    ha=ha,
+                    va=va,
+                    fontsize=spec.size,
+                    fontweight=spec.weight,
+                    fontstyle=spec.style,
+                    color="white",
+                    zorder=Z_LABEL - 0.1,
+                    annotation_clip=False,
+                    path_effects=halo,
+                )
                 if leader:
                     text.remove()
                     text = ax.annotate(
@@ -131,7 +149,6 @@ def place_labels(
                         color=spec.color,
                         zorder=Z_LABEL,
                         annotation_clip=False,
-                        path_effects=halo,
                         arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#404040", "shrinkA": 1, "shrinkB": 2.5},
                     )
                     result.with_leader.append(spec.text)

@@ -1,0 +1,296 @@
+"""Dossier field inspections and the notebook's PostGIS cells against a real
+PostgreSQL 15 + PostGIS server started by the test suite (tests/postgis.py).
+
+The sample run is published with ``geopark publish``; the editor role records
+field inspections in ``records.inspections``; the documents then read them as
+the read-only viewer role, exactly as a geologist's workstation would.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pyogrio
+import pytest
+from nbclient import NotebookClient
+
+from pipeline.config import load_config
+from pipeline.db.connection import resolve
+from pipeline.db.publish import publish
+from pipeline.db.roles import admin_sql
+from tests.conftest import _absolute, _dump_toml, project_config_dict
+from tests.postgis import Server, postgis_available, running_server
+
+pytestmark = [
+    pytest.mark.postgis,
+    pytest.mark.skipif(not postgis_available(), reason="PostgreSQL 15 + PostGIS not installed"),
+    pytest.mark.timeout(600),
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "geopark_start.ipynb"
+PIPELINE_LOGIN = "dossier_pipeline_login"
+VIEWER_LOGIN = "dossier_viewer_login"
+EDITOR_LOGIN = "dossier_editor_login"
+STRANGER_LOGIN = "dossier_stranger_login"  # may connect, holds no geopark role
+ORPHAN_CODE = "LS-XX-99"
+_db_numbers = itertools.count(1)
+
+# Two inspections of one geosite, entered out of date order; Vietnamese text on purpose.
+RECORDS = [
+    {
+        "inspected_on": "2025-04-18",
+        "inspector": "Hoàng Thị Lan",
+        "condition": "poor",
+        "threats": "sạt lở taluy / slope failure",
+        "notes": "cần rào chắn / needs a fence",
+    },
+    {
+        "inspected_on": "2024-11-05",
+        "inspector": "Nguyễn Văn An",
+        "condition": "good",
+        "threats": None,
+        "notes": "không có gì bất thường / nothing unusual",
+    },
+]
+ORPHAN_RECORD = {
+    "inspected_on": "2025-01-09",
+    "inspector": "Đặng Quốc Bảo",
+    "condition": "critical",
+    "threats": "khai thác đá / quarrying",
+    "notes": "mã không có trong danh mục / code not in the register",
+}
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Server]:
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def published(pg: Server, sample_run) -> dict:
+    """A database set up with the README's administrator SQL, the sample run
+    published into it and three inspections entered by the editor."""
+    cfg, _ = sample_run
+    name = f"geopark_dossiers_t{next(_db_numbers)}"
+    with pg.connect(autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with pg.connect(name, autocommit=True) as conn:
+        conn.execute(admin_sql(cfg.database, name))
+        for login, role in (
+            (PIPELINE_LOGIN, cfg.database.owner_role),
+            (VIEWER_LOGIN, cfg.database.viewer_role),
+            (EDITOR_LOGIN, cfg.database.editor_role),
+        ):
+            conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
+        conn.execute(f"CREATE ROLE {STRANGER_LOGIN} LOGIN")
+    target = resolve(cfg.database, environ={"DATABASE_URL": pg.url(name, PIPELINE_LOGIN)})
+    assert publish(cfg, target).status == "published"
+
+    codes = sorted(
+        pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="geosites", read_geometry=False)[
+            "geosite_code"
+        ]
+    )
+    assert ORPHAN_CODE not in codes and len(codes) > 2
+    inspected = codes[len(codes) // 2]
+    with pg.connect(name, EDITOR_LOGIN) as editor:
+        for code, record in [(inspected, r) for r in RECORDS] + [(ORPHAN_CODE, ORPHAN_RECORD)]:
+            editor.execute(
+                "INSERT INTO records.inspections "
+                "(geosite_code, inspected_on, inspector, condition, threats, notes) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (code, record["inspected_on"], record["inspector"], record["condition"],
+                 record["threats"], record["notes"]),
+            )
+        editor.commit()
+    return {"dbname": name, "codes": codes, "inspected": inspected}
+
+
+def _dossier_config(sample_run, folder: Path) -> Path:
+    """The sample run's configuration, with its dossiers written to ``folder``."""
+    cfg, _ = sample_run
+    raw = _absolute(project_config_dict())
+    raw["outputs"]["directory"] = str(cfg.outputs.directory)
+    raw["outputs"]["failed_directory"] = str(cfg.outputs.directory / "failed_run")
+    raw["dossiers"]["directory"] = str(folder / "dossiers")
+    raw["dossiers"]["zoning_sheets"] = str(folder / "no_sheets")  # sheets are not the point here
+    path = folder / "geopark.toml"
+    path.write_text(_dump_toml(raw), "utf-8")
+    return path
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "DATABASE_URL" and not k.startswith("PG")
+    }
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def _dossiers_cli(config: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "dossiers", "--config", str(config), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def _inspection_section(page: str) -> str:
+    found = re.search(r'<section id="inspections">(.*?)</section>', page, re.S)
+    assert found, "no inspections section"
+    return found.group(1)
+
+
+def _table_rows(section: str) -> list[list[str]]:
+    """The data rows of the section's table, cell text unescaped."""
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", section, re.S):
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        if cells:
+            rows.append([html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return rows
+
+
+def test_dossiers_list_the_inspections_read_as_the_viewer(pg, published, sample_run, tmp_path):
+    config = _dossier_config(sample_run, tmp_path)
+    env = _clean_env(DATABASE_URL=pg.url(published["dbname"], VIEWER_LOGIN).replace(
+        "postgresql+psycopg://", "postgresql://"))  # the plain libpq form users paste
+    done = _dossiers_cli(config, env, "--no-pdf")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    total = len(RECORDS) + 1
+    assert f"inspection records read: {total}" in done.stdout
+    folder = tmp_path / "dossiers"
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert manifest["inspections_read"] == total
+
+    inspected = published["inspected"]
+    section = _inspection_section((folder / f"{inspected}.html").read_text("utf-8"))
+    assert "No database configured" not in section
+    assert "no inspection recorded" not in section
+    rows = _table_rows(section)
+    expected = sorted(RECORDS, key=lambda r: r["inspected_on"])  # oldest first
+    assert len(rows) == len(expected)
+    for row, record in zip(rows, expected, strict=True):
+        joined = " | ".join(row)
+        assert record["inspected_on"] in row, joined
+        assert record["inspector"] in row, joined
+        assert any(record["condition"] in cell for cell in row), joined
+        assert any(record["notes"] in cell for cell in row), joined
+        if record["threats"]:
+            assert any(record["threats"] in cell for cell in row), joined
+        assert "None" not in row and "nan" not in row, joined
+
+    others = [c for c in published["codes"] if c != inspected]
+    for code in others:
+        other = _inspection_section((folder / f"{code}.html").read_text("utf-8"))
+        assert "no inspection recorded in the database yet" in other, code
+        assert "No database configured" not in other, code
+        assert _table_rows(other) == [], code
+        for record in [*RECORDS, ORPHAN_RECORD]:
+            assert record["inspector"] not in other, code
+    # the orphaned record (code not in the register) gets no dossier of its own
+    assert not (folder / f"{ORPHAN_CODE}.html").exists()
+    assert sorted(p.stem for p in folder.glob("LS-*.html")) == published["codes"]
+
+
+def test_dossier_pdf_carries_the_inspections(pg, published, sample_run, tmp_path):
+    from pipeline.dossiers import write_dossiers
+
+    cfg = load_config(_dossier_config(sample_run, tmp_path))
+    inspected = published["inspected"]
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setenv("DATABASE_URL", pg.url(published["dbname"], VIEWER_LOGIN))
+        mp.delenv("PGSERVICE", raising=False)
+        run = write_dossiers(cfg, only=[inspected], pdf=True)
+    finally:
+        mp.undo()
+    assert run.inspections == len(RECORDS) + 1
+    pdf = cfg.dossiers.directory / f"{inspected}.pdf"
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for record in RECORDS:
+        assert record["inspector"] in text
+        assert record["inspected_on"] in text
+
+
+def test_a_login_without_the_viewer_role_fails_clearly_and_keeps_previous_dossiers(
+    pg, published, sample_run, tmp_path
+):
+    config = _dossier_config(sample_run, tmp_path)
+    good = _dossiers_cli(
+        config, _clean_env(DATABASE_URL=pg.url(published["dbname"], VIEWER_LOGIN)), "--no-pdf"
+    )
+    assert good.returncode == 0, good.stderr
+    page = tmp_path / "dossiers" / f"{published['inspected']}.html"
+    before = page.read_text("utf-8")
+    denied = _dossiers_cli(
+        config, _clean_env(DATABASE_URL=pg.url(published["dbname"], STRANGER_LOGIN)), "--no-pdf"
+    )
+    assert denied.returncode != 0
+    assert "Traceback" not in denied.stderr
+    assert "records.inspections" in denied.stderr
+    assert "permission denied" in denied.stderr
+    assert page.read_text("utf-8") == before
+
+
+def test_notebook_queries_postgis_through_a_service(pg, published, sample_run, sample_gpkg, tmp_path):
+    """The notebook, executed with ``PGSERVICE`` as the viewer, shows database output."""
+    service_file = tmp_path / "pg_service.conf"
+    service_file.write_text(
+        f"[heritage]\nhost={pg.host}\nport={pg.port}\ndbname={published['dbname']}\n"
+        f"user={VIEWER_LOGIN}\n"
+    )
+    mp = pytest.MonkeyPatch()
+    try:
+        # the kernel is a child of this (venv) interpreter and inherits this environment
+        for key in [k for k in os.environ if k == "DATABASE_URL" or k.startswith("PG")]:
+            mp.delenv(key)
+        mp.setenv("GEOPARK_GPKG", str(sample_gpkg))
+        mp.setenv("PGSERVICEFILE", str(service_file))
+        mp.setenv("PGSERVICE", "heritage")
+        nb = nbformat.read(NOTEBOOK, as_version=4)
+        NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+        ).execute()
+    finally:
+        mp.undo()
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    outputs = [o for c in code_cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    db_cells = [c for c in code_cells if "sqlalchemy" in c.source or "PGSERVICE" in c.source]
+    assert db_cells, "no PostGIS cell in the notebook"
+    db_text = "\n".join(
+        o.get("text", "")
+        if o.get("output_type") == "stream"
+        else str(o.get("data", {}).get("text/plain", ""))
+        for c in db_cells
+        for o in c.get("outputs", [])
+    )
+    assert "no database configured" not in db_text
+    # the published tables, listed by the database itself
+    for table in ("geosites", "protection_zones", "inspections"):
+        assert table in db_text, table
+    # inspections per geosite, as entered by the editor
+    counts = {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"(LS-[A-Z]+-\d+)\s+(\d+)\s*$", db_text, re.M)
+    }
+    assert counts.get(published["inspected"]) == len(RECORDS), db_text
+    assert counts.get(ORPHAN_CODE) == 1, db_text
