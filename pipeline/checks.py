@@ -380,6 +380,52 @@ def totals(
     }
 
 
+def check_contradictions(
+    geosites: gpd.GeoDataFrame, points: gpd.GeoDataFrame, cfg: Config
+) -> list[Finding]:
+    """Put on the map what ingest let through with a warning: two geosites at
+    the same place, and survey points far from their geosite."""
+    rules = cfg.ingest
+    findings = []
+    if rules.same_place == "warn" and len(geosites) > 1:
+        geoms = geosites.geometry.values
+        left, right = shapely.STRtree(geoms).query(
+            geoms, predicate="dwithin", distance=rules.same_place_distance_m
+        )
+        keep = left < right
+        codes = geosites["geosite_code"].to_numpy()
+        for a, b in zip(left[keep], right[keep], strict=True):
+            dist = float(shapely.distance(geoms[a], geoms[b]))
+            findings.append(
+                Finding(
+                    "warning",
+                    "same_place",
+                    f"geosites {codes[a]}/{codes[b]}",
+                    f"geosites {codes[a]} and {codes[b]} are {dist:.1f} m apart",
+                    f"điểm di sản {codes[a]} và {codes[b]} cách nhau {dist:.1f} m",
+                    value=dist,
+                    location=geoms[a],
+                )
+            )
+    if rules.far_point == "warn" and len(points):
+        owner = geosites.set_index("geosite_code").geometry.reindex(points["geosite_code"]).values
+        dist = shapely.distance(points.geometry.values, owner)
+        for i in np.flatnonzero(dist > rules.max_point_distance_m):
+            pid, code = points["point_id"].iloc[i], points["geosite_code"].iloc[i]
+            findings.append(
+                Finding(
+                    "warning",
+                    "far_survey_point",
+                    f"survey point {pid}",
+                    f"survey point {pid} is {dist[i]:,.0f} m from its geosite {code}",
+                    f"điểm khảo sát {pid} cách điểm di sản {code} {dist[i]:,.0f} m",
+                    value=float(dist[i]),
+                    location=points.geometry.values[i],
+                )
+            )
+    return findings
+
+
 def check(ingested: IngestResult, zones: ZoningResult, cfg: Config) -> QAResult:
     """Run every check against the park extent.
 
@@ -432,6 +478,7 @@ def check(ingested: IngestResult, zones: ZoningResult, cfg: Config) -> QAResult:
     findings += check_district_coverage(ingested.districts, park, cfg.checks.sliver_area_m2)
     declared, _ = check_declared_districts(ingested.geosites, ingested.districts)
     findings += declared
+    findings += check_contradictions(ingested.geosites, ingested.survey_points, cfg)
     findings += check_no_overlap(zones.protection_zones, cfg.checks.overlap_tolerance_m2)
     summary = totals(zones, ingested.districts, planar)
     park_totals = summary["park"]

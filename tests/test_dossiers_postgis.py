@@ -186,7 +186,9 @@ def test_dossiers_list_the_inspections_read_as_the_viewer(pg, published, sample_
         joined = " | ".join(row)
         assert record["inspected_on"] in row, joined
         assert record["inspector"] in row, joined
-        assert any(record["condition"] in cell for cell in row), joined
+        condition = row[3]  # the controlled value, with its Vietnamese name first
+        vi, _, en = condition.partition(" / ")
+        assert en == record["condition"] and vi and vi != en, joined
         assert any(record["notes"] in cell for cell in row), joined
         if record["threats"]:
             assert any(record["threats"] in cell for cell in row), joined
@@ -203,6 +205,14 @@ def test_dossiers_list_the_inspections_read_as_the_viewer(pg, published, sample_
     # the orphaned record (code not in the register) gets no dossier of its own
     assert not (folder / f"{ORPHAN_CODE}.html").exists()
     assert sorted(p.stem for p in folder.glob("LS-*.html")) == published["codes"]
+
+
+def test_every_inspection_condition_has_a_vietnamese_name():
+    from pipeline.db.models import CONDITIONS
+    from pipeline.dossiers.content import CONDITION_VI
+
+    assert set(CONDITION_VI) == set(CONDITIONS)
+    assert all(CONDITION_VI.values())
 
 
 def test_dossier_pdf_carries_the_inspections(pg, published, sample_run, tmp_path):
@@ -287,6 +297,22 @@ def test_notebook_queries_postgis_through_a_service(pg, published, sample_run, s
     # the published tables, listed by the database itself
     for table in ("geosites", "protection_zones", "inspections"):
         assert table in db_text, table
+    # zone areas computed by PostGIS (ST_Area), checked against the GeoPackage's geometries
+    zones = pyogrio.read_dataframe(sample_gpkg, layer="protection_zones")
+    expected = {
+        cls: (round(group.geometry.area.sum() / 10_000, 2), len(group))
+        for cls, group in zones.groupby("zone_class")
+    }
+    db_rows = {
+        m.group(1): (float(m.group(2)), int(m.group(3)))
+        for m in re.finditer(
+            r"^\d+\s+(I|II)\s+([\d.]+)\s+(\d+)\s+[\d.]+\s*$", db_text, re.M
+        )
+    }
+    assert set(db_rows) == {"I", "II"}, db_text
+    for cls, (area, units) in db_rows.items():
+        assert units == expected[cls][1], cls
+        assert area == pytest.approx(expected[cls][0], abs=0.011), cls
     # inspections per geosite, as entered by the editor
     counts = {
         m.group(1): int(m.group(2))
@@ -294,3 +320,52 @@ def test_notebook_queries_postgis_through_a_service(pg, published, sample_run, s
     }
     assert counts.get(published["inspected"]) == len(RECORDS), db_text
     assert counts.get(ORPHAN_CODE) == 1, db_text
+
+
+def test_dossiers_use_the_configured_service_and_records_schema(
+    pg, sample_run, write_config, tmp_path, monkeypatch
+):
+    """``[database] service`` and ``records_schema`` from geopark.toml, no DATABASE_URL."""
+    from pipeline.dossiers import write_dossiers
+
+    base, _ = sample_run
+
+    def edit(raw: dict) -> None:
+        raw["outputs"]["directory"] = str(base.outputs.directory)
+        raw["dossiers"]["directory"] = str(tmp_path / "dossiers")
+        raw["dossiers"]["zoning_sheets"] = str(tmp_path / "no_sheets")
+        raw["database"]["service"] = "fieldwork"
+        raw["database"]["records_schema"] = "field_records"
+
+    cfg = load_config(write_config(edit))
+    name = f"geopark_dossiers_t{next(_db_numbers)}"
+    with pg.connect(autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with pg.connect(name, autocommit=True) as conn:
+        conn.execute(admin_sql(cfg.database, name))
+    service_file = tmp_path / "pg_service.conf"
+    service_file.write_text(
+        f"[fieldwork]\nhost={pg.host}\nport={pg.port}\ndbname={name}\n"
+        f"user={pg.superuser}\n"
+    )
+    for key in [k for k in os.environ if k == "DATABASE_URL" or k.startswith("PG")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PGSERVICEFILE", str(service_file))
+    assert publish(cfg, resolve(cfg.database)).status == "published"
+    code = sorted(
+        pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="geosites", read_geometry=False)[
+            "geosite_code"
+        ]
+    )[0]
+    with pg.connect(name, autocommit=True) as conn:
+        conn.execute(f"SET ROLE {cfg.database.editor_role}")
+        conn.execute(
+            "INSERT INTO field_records.inspections (geosite_code, inspected_on, inspector, condition) "
+            "VALUES (%s, '2025-02-14', 'Lường Văn Tâm', 'fair')",
+            (code,),
+        )
+        assert conn.execute("SELECT to_regclass('records.inspections')").fetchone()[0] is None
+    run = write_dossiers(cfg, only=[code], pdf=False)
+    assert run.inspections == 1
+    rows = _table_rows(_inspection_section((cfg.dossiers.directory / f"{code}.html").read_text()))
+    assert len(rows) == 1 and "Lường Văn Tâm" in rows[0] and "2025-02-14" in rows[0]

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, load, out
 from pipeline.run import compute
@@ -14,9 +15,11 @@ from pipeline.run import compute
 def print_rejections(rejections) -> None:
     for r in rejections:
         out.print(
-            f"  [red]✗[/] {r.file} dòng/row {r.row}, {r.field} = {r.value!r}: "
-            f"{r.message_vi} / {r.message_en} (cần/expected: {r.expected})",
-            markup=True,
+            "  [red]✗[/] "
+            + escape(
+                f"{r.file} dòng/row {r.row}, {r.field} = {r.value!r}: "
+                f"{r.message_vi} / {r.message_en} (cần/expected: {r.expected})"
+            )
         )
 
 
@@ -34,7 +37,7 @@ def ingest_command(config_path: Path) -> None:
         f"bị loại / rejected: {len(ing.rejections)}"
     )
     for note in ing.notes:
-        out.print(f"  [dim]tên/name:[/] {note}")
+        out.print(f"  [dim]ghi chú/note:[/] {escape(note)}")
     print_rejections(ing.rejections)
     if ing.rejections:
         sys.exit(EXIT_QA_FAILED)

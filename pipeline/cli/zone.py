@@ -21,4 +21,7 @@ def zone_command(config_path: Path) -> None:
     table = result.zones.protection_zones
     out.print("đơn vị/unit            vùng/zone   ha       huyện/districts")
     for row in table.itertuples():
-        out.print(f"{row.unit_code:<22} {row.zone_class:<6} {row.area_ha:>10,.2f}   {row.district_names}")
+        out.print(
+            f"{row.unit_code:<22} {row.zone_class:<6} {row.area_ha:>10,.2f}   {row.district_names}",
+            markup=False,
+        )

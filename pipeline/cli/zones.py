@@ -26,7 +26,7 @@ def zones_command(config_path: Path) -> None:
     for line in summary_lines(result.report):
         out.print(line, markup=False)
     if result.published:
-        out.print(f"Đã ghi / written: {cfg.outputs.directory}")
+        out.print(f"Đã ghi / written: {cfg.outputs.directory}", markup=False)
     else:
         out.print(
             f"KHÔNG cập nhật kết quả; bản chạy lỗi ở / outputs NOT updated; failed run in: "
