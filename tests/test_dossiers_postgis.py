@@ -98,9 +98,9 @@ def published(pg: Server, sample_run) -> dict:
     assert publish(cfg, target).status == "published"
 
     codes = sorted(
-        pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="geosites", read_geometry=False)[
-            "geosite_code"
-        ]
+        pyogrio.read_dataframe(
+            cfg.output_path("geopackage"), layer="geosites", read_geometry=False
+        )["geosite_code"]
     )
     assert ORPHAN_CODE not in codes and len(codes) > 2
     inspected = codes[len(codes) // 2]
@@ -110,8 +110,14 @@ def published(pg: Server, sample_run) -> dict:
                 "INSERT INTO records.inspections "
                 "(geosite_code, inspected_on, inspector, condition, threats, notes) "
                 "VALUES (%s, %s, %s, %s, %s, %s)",
-                (code, record["inspected_on"], record["inspector"], record["condition"],
-                 record["threats"], record["notes"]),
+                (
+                    code,
+                    record["inspected_on"],
+                    record["inspector"],
+                    record["condition"],
+                    record["threats"],
+                    record["notes"],
+                ),
             )
         editor.commit()
     return {"dbname": name, "codes": codes, "inspected": inspected}
@@ -131,18 +137,18 @@ def _dossier_config(sample_run, folder: Path) -> Path:
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k != "DATABASE_URL" and not k.startswith("PG")
-    }
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("PG")}
     return {**env, "PYTHONUNBUFFERED": "1", **extra}
 
 
 def _dossiers_cli(config: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pipeline", "dossiers", "--config", str(config), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -164,8 +170,11 @@ def _table_rows(section: str) -> list[list[str]]:
 
 def test_dossiers_list_the_inspections_read_as_the_viewer(pg, published, sample_run, tmp_path):
     config = _dossier_config(sample_run, tmp_path)
-    env = _clean_env(DATABASE_URL=pg.url(published["dbname"], VIEWER_LOGIN).replace(
-        "postgresql+psycopg://", "postgresql://"))  # the plain libpq form users paste
+    env = _clean_env(
+        DATABASE_URL=pg.url(published["dbname"], VIEWER_LOGIN).replace(
+            "postgresql+psycopg://", "postgresql://"
+        )
+    )  # the plain libpq form users paste
     done = _dossiers_cli(config, env, "--no-pdf")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
@@ -257,7 +266,9 @@ def test_a_login_without_the_viewer_role_fails_clearly_and_keeps_previous_dossie
     assert page.read_text("utf-8") == before
 
 
-def test_notebook_queries_postgis_through_a_service(pg, published, sample_run, sample_gpkg, tmp_path):
+def test_notebook_queries_postgis_through_a_service(
+    pg, published, sample_run, sample_gpkg, tmp_path
+):
     """The notebook, executed with ``PGSERVICE`` as the viewer, shows database output."""
     service_file = tmp_path / "pg_service.conf"
     service_file.write_text(
@@ -305,9 +316,7 @@ def test_notebook_queries_postgis_through_a_service(pg, published, sample_run, s
     }
     db_rows = {
         m.group(1): (float(m.group(2)), int(m.group(3)))
-        for m in re.finditer(
-            r"^\d+\s+(I|II)\s+([\d.]+)\s+(\d+)\s+[\d.]+\s*$", db_text, re.M
-        )
+        for m in re.finditer(r"^\d+\s+(I|II)\s+([\d.]+)\s+(\d+)\s+[\d.]+\s*$", db_text, re.M)
     }
     assert set(db_rows) == {"I", "II"}, db_text
     for cls, (area, units) in db_rows.items():
@@ -345,22 +354,22 @@ def test_dossiers_use_the_configured_service_and_records_schema(
         conn.execute(admin_sql(cfg.database, name))
     service_file = tmp_path / "pg_service.conf"
     service_file.write_text(
-        f"[fieldwork]\nhost={pg.host}\nport={pg.port}\ndbname={name}\n"
-        f"user={pg.superuser}\n"
+        f"[fieldwork]\nhost={pg.host}\nport={pg.port}\ndbname={name}\nuser={pg.superuser}\n"
     )
     for key in [k for k in os.environ if k == "DATABASE_URL" or k.startswith("PG")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("PGSERVICEFILE", str(service_file))
     assert publish(cfg, resolve(cfg.database)).status == "published"
     code = sorted(
-        pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="geosites", read_geometry=False)[
-            "geosite_code"
-        ]
+        pyogrio.read_dataframe(
+            cfg.output_path("geopackage"), layer="geosites", read_geometry=False
+        )["geosite_code"]
     )[0]
     with pg.connect(name, autocommit=True) as conn:
         conn.execute(f"SET ROLE {cfg.database.editor_role}")
         conn.execute(
-            "INSERT INTO field_records.inspections (geosite_code, inspected_on, inspector, condition) "
+            "INSERT INTO field_records.inspections "
+            "(geosite_code, inspected_on, inspector, condition) "
             "VALUES (%s, '2025-02-14', 'Lường Văn Tâm', 'fair')",
             (code,),
         )

@@ -4,12 +4,12 @@ sheets, the scale measured on the page, the previews, the hillshade."""
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import unicodedata
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pdfplumber
 import pytest
@@ -59,7 +59,10 @@ def test_files_follow_the_naming_convention(map_set):
     root = cfg.maps.directory
     paths = sheet_paths(cfg, layers)
     assert paths.overview_pdf == root / "overview.pdf"
-    assert paths.districts[DISTRICT] == (root / "districts" / f"{DISTRICT}.pdf", root / "districts" / f"{DISTRICT}.png")
+    assert paths.districts[DISTRICT] == (
+        root / "districts" / f"{DISTRICT}.pdf",
+        root / "districts" / f"{DISTRICT}.png",
+    )
     # one district sheet per district wholly or partly in the park, one zoning sheet per unit
     members = layers["districts"].query("park_membership in ['full', 'partial']")["district_code"]
     assert sorted(paths.districts) == sorted(int(c) for c in members)
@@ -151,7 +154,9 @@ def test_zoning_legend_gives_the_zone_areas(map_set):
     for s in sheets[2:]:
         text = _text(s.pdf)
         for zone_class in ("I", "II"):
-            area = zones[(zones["unit_code"] == s.code) & (zones["zone_class"] == zone_class)]["area_ha"].sum()
+            area = zones[(zones["unit_code"] == s.code) & (zones["zone_class"] == zone_class)][
+                "area_ha"
+            ].sum()
             assert f"Zone {zone_class} – " in text
             assert f"({area:,.2f} ha)" in text
 
@@ -168,13 +173,19 @@ def _table(pdf: Path) -> list[tuple[int, float, float]]:
         for page in doc.pages:
             for line in page.extract_text_lines():
                 for m in _ROW.finditer(line["text"]):  # table columns side by side share a line
-                    rows.append((int(m[1]), float(m[2].replace(",", ".")), float(m[3].replace(",", "."))))
+                    rows.append(
+                        (int(m[1]), float(m[2].replace(",", ".")), float(m[3].replace(",", ".")))
+                    )
     return sorted(rows)
 
 
-def _check_table(pdf: Path, unit_code: str, layers, tolerance: float) -> list[tuple[int, float, float]]:
+def _check_table(
+    pdf: Path, unit_code: str, layers, tolerance: float
+) -> list[tuple[int, float, float]]:
     rows = _table(pdf)
-    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)), "markers numbered 1..n, each listed once"
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)), (
+        "markers numbered 1..n, each listed once"
+    )
     zones = layers["protection_zones"]
     boundary = zones[zones["unit_code"] == unit_code].boundary.union_all()
     for number, x_northing, y_easting in rows:
@@ -219,12 +230,20 @@ def test_long_table_continues_on_another_page(sample_run, tmp_path):
 def _scale_bar(page) -> tuple[float, float]:
     """(drawn length in mm, ground length in m) of the scale bar, read off the page."""
     height = 1.8 * PT_PER_MM
-    rects = sorted((r for r in page.rects if abs(r["height"] - height) < 0.2), key=lambda r: r["x0"])
+    rects = sorted(
+        (r for r in page.rects if abs(r["height"] - height) < 0.2), key=lambda r: r["x0"]
+    )
     assert len(rects) >= 4
-    for a, b in zip(rects, rects[1:], strict=False):
-        assert abs(a["x1"] - b["x0"]) < 0.05 and abs(a["top"] - b["top"]) < 0.05  # one bar of adjacent segments
+    for a, b in itertools.pairwise(rects):
+        assert (
+            abs(a["x1"] - b["x0"]) < 0.05 and abs(a["top"] - b["top"]) < 0.05
+        )  # one bar of adjacent segments
     x0, x1, bottom = rects[0]["x0"], rects[-1]["x1"], rects[0]["bottom"]
-    below = [w for w in page.extract_words() if 0 < w["top"] - bottom < 10 and x0 - 10 < w["x0"] < x1 + 15]
+    below = [
+        w
+        for w in page.extract_words()
+        if 0 < w["top"] - bottom < 10 and x0 - 10 < w["x0"] < x1 + 15
+    ]
     unit = below[-1]["text"]
     assert unit in ("m", "km")
     value = float(below[-2]["text"].replace(",", "."))
@@ -236,11 +255,15 @@ def _grid_spacings(page, frame_mm) -> list[tuple[float, float]]:
     x0, y0, w, h = (v * PT_PER_MM for v in frame_mm)
     frame_bottom = page.height - y0
     verticals = sorted(
-        ln["x0"] for ln in page.lines
-        if abs(ln["x0"] - ln["x1"]) < 0.01 and abs(ln["height"] - h) < 1 and x0 + 1 < ln["x0"] < x0 + w - 1
+        ln["x0"]
+        for ln in page.lines
+        if abs(ln["x0"] - ln["x1"]) < 0.01
+        and abs(ln["height"] - h) < 1
+        and x0 + 1 < ln["x0"] < x0 + w - 1
     )
     labels = [
-        wd for wd in page.extract_words()
+        wd
+        for wd in page.extract_words()
         if re.fullmatch(r"\d{6}", wd["text"]) and 0 < wd["top"] - frame_bottom < 8 * PT_PER_MM
     ]
     assert len(labels) >= 3 and len(verticals) >= 3
@@ -251,7 +274,7 @@ def _grid_spacings(page, frame_mm) -> list[tuple[float, float]]:
         assert abs(line - centre) < 1.5, "each easting label sits on its grid line"
         matched.append((line, int(wd["text"])))
     matched.sort()
-    return [((b[0] - a[0]) / PT_PER_MM, b[1] - a[1]) for a, b in zip(matched, matched[1:], strict=False)]
+    return [((b[0] - a[0]) / PT_PER_MM, b[1] - a[1]) for a, b in itertools.pairwise(matched)]
 
 
 def test_scale_bar_and_grid_measure_the_stated_scale(map_set):
@@ -323,7 +346,7 @@ def test_labels_inside_the_map_do_not_collide(map_set):
             words = frame.extract_words(keep_blank_chars=False)
         boxes = [shapely.box(wd["x0"], wd["top"], wd["x1"], wd["bottom"]) for wd in words]
         for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 overlap = a.intersection(b).area
                 assert overlap < 0.1 * min(a.area, b.area), (s.code, words[i]["text"])
         assert not s.labels_dropped
@@ -343,9 +366,23 @@ def _dem(path: Path, bounds, crs: str) -> None:
     gx, gy = np.meshgrid(xs, ys)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     r = max(maxx - minx, maxy - miny) / 5
-    z = 300 + 400 * np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * r**2)) + 80 * np.sin(gx / r * 3)
-    with rasterio.open(path, "w", driver="GTiff", width=cols, height=rows, count=1, dtype="float32", crs=crs,
-                       transform=from_bounds(minx, miny, maxx, maxy, cols, rows), nodata=-9999) as dst:
+    z = (
+        300
+        + 400 * np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * r**2))
+        + 80 * np.sin(gx / r * 3)
+    )
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=from_bounds(minx, miny, maxx, maxy, cols, rows),
+        nodata=-9999,
+    ) as dst:
         dst.write(z.astype("float32"), 1)
 
 
@@ -363,13 +400,16 @@ def test_a_dem_puts_a_hillshade_under_the_layers(map_set, tmp_path):
     from pipeline.maps import png_preview
 
     png = png_preview(pdf, tmp_path / "LS-CG-03.png", cfg.maps.png_dpi)
+
     # compare the map frame with and without relief: shading makes grey tones appear
     def frame_pixels(path):
         img = mpimg.imread(path)[..., :3].mean(axis=2)
         dpm = cfg.maps.png_dpi / 25.4
         x0, y0, w, h = plain.map_frame_mm
         top = img.shape[0] - (y0 + h) * dpm
-        return img[int(top) + 5: int(top + h * dpm) - 5, int(x0 * dpm) + 5: int((x0 + w) * dpm) - 5]
+        return img[
+            int(top) + 5 : int(top + h * dpm) - 5, int(x0 * dpm) + 5 : int((x0 + w) * dpm) - 5
+        ]
 
     before, after = frame_pixels(plain.png), frame_pixels(png)
     assert before.shape == after.shape
@@ -411,8 +451,10 @@ def test_cli_writes_the_selected_sheets(sample_run, write_config, tmp_path):
         raw["outputs"]["directory"] = str(cfg.outputs.directory)
         raw["maps"]["directory"] = str(out)
 
-    result = CliRunner().invoke(cli, ["maps", "--config", str(write_config(edit)), "--unit", "LS-CG-04",
-                                      "--district", "187"])
+    result = CliRunner().invoke(
+        cli,
+        ["maps", "--config", str(write_config(edit)), "--unit", "LS-CG-04", "--district", "187"],
+    )
     assert result.exit_code == 0, result.output
     assert (out / "overview.pdf").exists() and (out / "districts" / "187.pdf").exists()
     assert (out / "zoning" / "LS-CG-04.png").exists() and (out / "atlas.pdf").exists()
@@ -435,7 +477,9 @@ def test_cli_with_a_missing_dem_fails_well(sample_run, write_config, tmp_path):
         raw["maps"]["directory"] = str(tmp_path / "m")
         raw["maps"]["dem"] = "no/such/dem.tif"
 
-    result = CliRunner().invoke(cli, ["maps", "--config", str(write_config(edit)), "--unit", "LS-CG-04"])
+    result = CliRunner().invoke(
+        cli, ["maps", "--config", str(write_config(edit)), "--unit", "LS-CG-04"]
+    )
     assert result.exit_code == 2, result.output
     assert "maps.dem" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "m" / "overview.pdf").exists(), "nothing half-written"

@@ -11,10 +11,19 @@ from pipeline.cli.common import StageProgress, config_option, fails_well, load, 
 
 @click.command("maps")
 @config_option
-@click.option("--district", "districts", multiple=True, type=int,
-              help="Chỉ tờ của huyện này (mã GSO) / only this district's sheet (repeatable).")
-@click.option("--unit", "units", multiple=True,
-              help="Chỉ tờ khoanh vùng này (unit_code) / only this zoning unit's sheet (repeatable).")
+@click.option(
+    "--district",
+    "districts",
+    multiple=True,
+    type=int,
+    help="Chỉ tờ của huyện này (mã GSO) / only this district's sheet (repeatable).",
+)
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    help="Chỉ tờ khoanh vùng này (unit_code) / only this zoning unit's sheet (repeatable).",
+)
 @fails_well
 def maps_command(config_path: Path, districts: tuple[int, ...], units: tuple[str, ...]) -> None:
     """Bộ bản đồ in: tờ tổng quan, tờ huyện, tờ khoanh vùng, tập bản đồ.
@@ -35,7 +44,13 @@ def maps_command(config_path: Path, districts: tuple[int, ...], units: tuple[str
         progress=StageProgress(),
     )
     for s in sheets:
-        out.print(f"  {s.kind:9s} {s.code:14s} 1:{s.denominator:<8,d} {s.paper:22s} {s.pages} tr./p.  {s.pdf}",
-                  markup=False)
-    out.print(f"Đã ghi {len(sheets)} tờ và tập bản đồ / wrote {len(sheets)} sheets and the atlas: "
-              f"{cfg.maps.directory / 'atlas.pdf'}", markup=False)
+        out.print(
+            f"  {s.kind:9s} {s.code:14s} 1:{s.denominator:<8,d} {s.paper:22s} "
+            f"{s.pages} tr./p.  {s.pdf}",
+            markup=False,
+        )
+    out.print(
+        f"Đã ghi {len(sheets)} tờ và tập bản đồ / wrote {len(sheets)} sheets and the atlas: "
+        f"{cfg.maps.directory / 'atlas.pdf'}",
+        markup=False,
+    )

@@ -56,13 +56,19 @@ class MapPaths:
     index: Path = Path()
 
     def all_pdfs(self) -> list[Path]:
-        return [self.overview_pdf, *(p for p, _ in self.districts.values()), *(p for p, _ in self.zoning.values())]
+        return [
+            self.overview_pdf,
+            *(p for p, _ in self.districts.values()),
+            *(p for p, _ in self.zoning.values()),
+        ]
 
 
 def park_districts(layers: dict[str, gpd.GeoDataFrame]) -> list[int]:
     """District codes with a sheet: those wholly or partly in the park."""
     d = layers["districts"]
-    return sorted(int(c) for c in d.loc[d["park_membership"].isin(["full", "partial"]), "district_code"])
+    return sorted(
+        int(c) for c in d.loc[d["park_membership"].isin(["full", "partial"]), "district_code"]
+    )
 
 
 def zoning_units(layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
@@ -70,7 +76,9 @@ def zoning_units(layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
     return sorted(str(u) for u in layers["protection_zones"]["unit_code"].dropna().unique())
 
 
-def sheet_paths(cfg: Config, layers: dict[str, gpd.GeoDataFrame] | None = None, directory: Path | None = None) -> MapPaths:
+def sheet_paths(
+    cfg: Config, layers: dict[str, gpd.GeoDataFrame] | None = None, directory: Path | None = None
+) -> MapPaths:
     """The paths of every sheet of the map set for ``cfg``.
 
     Parameters
@@ -89,8 +97,14 @@ def sheet_paths(cfg: Config, layers: dict[str, gpd.GeoDataFrame] | None = None, 
         directory=root,
         overview_pdf=root / "overview.pdf",
         overview_png=root / "overview.png",
-        districts={c: (root / "districts" / f"{c}.pdf", root / "districts" / f"{c}.png") for c in park_districts(layers)},
-        zoning={u: (root / "zoning" / f"{u}.pdf", root / "zoning" / f"{u}.png") for u in zoning_units(layers)},
+        districts={
+            c: (root / "districts" / f"{c}.pdf", root / "districts" / f"{c}.png")
+            for c in park_districts(layers)
+        },
+        zoning={
+            u: (root / "zoning" / f"{u}.pdf", root / "zoning" / f"{u}.png")
+            for u in zoning_units(layers)
+        },
         atlas=root / "atlas.pdf",
         index=root / "index.json",
     )
@@ -106,8 +120,23 @@ def png_preview(pdf: Path, png: Path, dpi: int) -> Path:
             fix="run scripts/install-system-deps.sh (or apt-get install poppler-utils)",
             fix_vi="chạy scripts/install-system-deps.sh (hoặc apt-get install poppler-utils)",
         )
-    subprocess.run([exe, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png.with_suffix(""))],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            exe,
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(pdf),
+            str(png.with_suffix("")),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return png
 
 
@@ -118,8 +147,12 @@ def assemble_atlas(sheets: list[SheetResult], atlas: Path) -> int:
         start = len(writer.pages)
         for page in PdfReader(sheet.pdf).pages:
             writer.add_page(page)
-        writer.add_outline_item(title=f"{sheet.code} — {sheet.title_vi} / {sheet.title_en}", page_number=start)
-    writer.add_metadata({"/Title": "Tập bản đồ Công viên địa chất Lạng Sơn / Lạng Sơn Geopark map set"})
+        writer.add_outline_item(
+            title=f"{sheet.code} — {sheet.title_vi} / {sheet.title_en}", page_number=start
+        )
+    writer.add_metadata(
+        {"/Title": "Tập bản đồ Công viên địa chất Lạng Sơn / Lạng Sơn Geopark map set"}
+    )
     with open(atlas, "wb") as handle:
         writer.write(handle)
     return len(writer.pages)
@@ -134,11 +167,20 @@ def _relocate(sheet: SheetResult, staging: Path, final: Path) -> SheetResult:
     return sheet
 
 
-def _commit(staging: Path, final: Path) -> None:
-    """Move the staged map set into ``final``: sub-folders swapped whole, files replaced."""
+def _commit(staging: Path, final: Path, *, whole: bool) -> None:
+    """Move the staged map set into ``final``.
+
+    A whole map set swaps the sub-folders whole (sheets of units that no longer
+    exist disappear); a partial one replaces only the sheets it rendered.
+    """
     for sub in ("districts", "zoning"):
         new, old = staging / sub, final / f".{sub}.old"
         target = final / sub
+        if not whole:
+            target.mkdir(parents=True, exist_ok=True)
+            for item in sorted(new.iterdir()):
+                os.replace(item, target / item.name)
+            continue
         if old.exists():
             shutil.rmtree(old)
         if target.exists():
@@ -199,7 +241,14 @@ def render_all(
             sheet.png = png_preview(sheet.pdf, sheet.pdf.with_suffix(".png"), dpi)
         atlas_pages = assemble_atlas(sheets, paths.atlas)
         sheets = [_relocate(s, staging, final) for s in sheets]
-        dump_json({"atlas": str(final / "atlas.pdf"), "atlas_pages": atlas_pages, "sample_data": cfg.park.sample_data,
-                   "sheets": [s.as_dict() for s in sheets]}, paths.index)
-        _commit(staging, final)
+        dump_json(
+            {
+                "atlas": str(final / "atlas.pdf"),
+                "atlas_pages": atlas_pages,
+                "sample_data": cfg.park.sample_data,
+                "sheets": [s.as_dict() for s in sheets],
+            },
+            paths.index,
+        )
+        _commit(staging, final, whole=districts is None and units is None)
     return sheets

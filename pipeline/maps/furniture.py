@@ -45,15 +45,24 @@ def width_mm(artist: Artist, renderer: RendererBase) -> float:
     return box.width * 25.4 / artist.figure.dpi
 
 
-def title_block(ax: Axes, box: Box, title_vi: str, title_en: str, subtitle: str, right_lines: list[str]) -> None:
+def title_block(
+    ax: Axes, box: Box, title_vi: str, title_en: str, subtitle: str, right_lines: list[str]
+) -> None:
     """Vietnamese title, the English beneath, a subtitle; scale and date at the right."""
     ax.add_patch(Rectangle((box.x, box.y), box.w, box.h, fill=False, lw=0.8, ec="black"))
     ax.text(box.x + 4, box.top - 4, title_vi, fontsize=14, fontweight="bold", va="top")
     ax.text(box.x + 4, box.top - 11.5, title_en, fontsize=10, fontstyle="italic", va="top")
     ax.text(box.x + 4, box.y + 2.5, subtitle, fontsize=8, va="bottom", color="#333333")
     for i, line in enumerate(right_lines):
-        ax.text(box.right - 4, box.top - 4 - i * 5, line, fontsize=8.5 if i else 10,
-                fontweight="bold" if i == 0 else "normal", ha="right", va="top")
+        ax.text(
+            box.right - 4,
+            box.top - 4 - i * 5,
+            line,
+            fontsize=8.5 if i else 10,
+            fontweight="bold" if i == 0 else "normal",
+            ha="right",
+            va="top",
+        )
 
 
 def footer(ax: Axes, box: Box, lines: list[str], sample_note: str | None) -> None:
@@ -61,7 +70,15 @@ def footer(ax: Axes, box: Box, lines: list[str], sample_note: str | None) -> Non
     ax.plot([box.x, box.right], [box.top, box.top], lw=0.5, color="black")
     y = box.top - 1.5
     if sample_note:
-        ax.text(box.x, y, sample_note, fontsize=7, va="top", fontweight="bold", color=style.SAMPLE_NOTE_COLOUR)
+        ax.text(
+            box.x,
+            y,
+            sample_note,
+            fontsize=7,
+            va="top",
+            fontweight="bold",
+            color=style.SAMPLE_NOTE_COLOUR,
+        )
         y -= 3.3
     for line in lines:
         ax.text(box.x, y, line, fontsize=6, va="top", color="#222222")
@@ -97,7 +114,15 @@ def _unit_value(value_m: float, unit: str) -> str:
     return (f"{v:g}").replace(".", ",")
 
 
-def scale_block(ax: Axes, x: float, top: float, width: float, extent: MapExtent, crs: str, renderer: RendererBase) -> float:
+def scale_block(
+    ax: Axes,
+    x: float,
+    top: float,
+    width: float,
+    extent: MapExtent,
+    crs: str,
+    renderer: RendererBase,
+) -> float:
     """Scale statement, scale bar and north arrow; returns the height used (mm)."""
     n = extent.denominator
     ax.text(x, top, f"TỶ LỆ {format_scale(n)}", fontsize=11, fontweight="bold", va="top")
@@ -107,8 +132,11 @@ def scale_block(ax: Axes, x: float, top: float, width: float, extent: MapExtent,
     seg = length / bar.segments
     y0, h = top - 15.5, 1.8
     for i in range(bar.segments):
-        ax.add_patch(Rectangle((x + i * seg, y0), seg, h, lw=0.4, ec="black",
-                               fc="black" if i % 2 == 0 else "white"))
+        ax.add_patch(
+            Rectangle(
+                (x + i * seg, y0), seg, h, lw=0.4, ec="black", fc="black" if i % 2 == 0 else "white"
+            )
+        )
     for i in range(bar.segments + 1):
         label = _unit_value(i * bar.ground_m / bar.segments, bar.unit)
         if i == bar.segments:
@@ -132,24 +160,58 @@ def north_arrow(ax: Axes, cx: float, top: float, extent: MapExtent, crs: str) ->
     h, w = 12.0, 3.2
     base = top - 4 - h
     tip = (cx, base + h)
-    ax.add_patch(PolygonPatch([tip, (cx - w, base), (cx, base + 3)], closed=True, fc="black", ec="black", lw=0.5))
-    ax.add_patch(PolygonPatch([tip, (cx + w, base), (cx, base + 3)], closed=True, fc="white", ec="black", lw=0.5))
+    ax.add_patch(
+        PolygonPatch(
+            [tip, (cx - w, base), (cx, base + 3)], closed=True, fc="black", ec="black", lw=0.5
+        )
+    )
+    ax.add_patch(
+        PolygonPatch(
+            [tip, (cx + w, base), (cx, base + 3)], closed=True, fc="white", ec="black", lw=0.5
+        )
+    )
     ax.text(cx, top, "B / N", fontsize=8, fontweight="bold", ha="center", va="top")
     gamma = convergence_deg(extent, crs)
-    ax.text(cx, base - 1, f"Bắc lưới / grid north\nγ = {gamma:+.2f}°".replace(".", ","), fontsize=5, ha="center", va="top",
-            color="#333333", linespacing=1.1)
+    ax.text(
+        cx,
+        base - 1,
+        f"Bắc lưới / grid north\nγ = {gamma:+.2f}°".replace(".", ","),
+        fontsize=5,
+        ha="center",
+        va="top",
+        color="#333333",
+        linespacing=1.1,
+    )
 
 
-def locator(fig: Figure, layout: Layout, box: Box, districts: gpd.GeoDataFrame, park: gpd.GeoDataFrame,
-            extent: MapExtent, ax_page: Axes) -> Axes:
+def locator(
+    fig: Figure,
+    layout: Layout,
+    box: Box,
+    districts: gpd.GeoDataFrame,
+    park: gpd.GeoDataFrame,
+    extent: MapExtent,
+    ax_page: Axes,
+) -> Axes:
     """The locator inset: the province's districts, the park, and this sheet's window in red."""
-    ax_page.text(box.x, box.top, "SƠ ĐỒ VỊ TRÍ / Location", fontsize=7.5, fontweight="bold", va="top")
+    ax_page.text(
+        box.x, box.top, "SƠ ĐỒ VỊ TRÍ / Location", fontsize=7.5, fontweight="bold", va="top"
+    )
     inner = Box(box.x, box.y, box.w, box.h - 5)
     ax = fig.add_axes(layout.page.fraction(inner))
     districts.plot(ax=ax, facecolor="white", edgecolor="#969696", linewidth=0.3)
     park.plot(ax=ax, facecolor=style.PARK_FILL, edgecolor=style.PARK_EDGE, linewidth=0.6)
-    ax.add_patch(Rectangle((extent.xmin, extent.ymin), extent.xmax - extent.xmin, extent.ymax - extent.ymin,
-                           fill=False, ec="#e31a1c", lw=1.0, zorder=5))
+    ax.add_patch(
+        Rectangle(
+            (extent.xmin, extent.ymin),
+            extent.xmax - extent.xmin,
+            extent.ymax - extent.ymin,
+            fill=False,
+            ec="#e31a1c",
+            lw=1.0,
+            zorder=5,
+        )
+    )
     minx, miny, maxx, maxy = districts.total_bounds
     minx, miny = min(minx, extent.xmin), min(miny, extent.ymin)
     maxx, maxy = max(maxx, extent.xmax), max(maxy, extent.ymax)
@@ -171,17 +233,46 @@ def locator(fig: Figure, layout: Layout, box: Box, districts: gpd.GeoDataFrame, 
     return ax
 
 
-def legend_block(ax: Axes, x: float, top: float, handles: list, labels: list[str], renderer: RendererBase,
-                 title: str = "CHÚ GIẢI / Legend", ncol: int = 1) -> float:
+def legend_block(
+    ax: Axes,
+    x: float,
+    top: float,
+    handles: list,
+    labels: list[str],
+    renderer: RendererBase,
+    title: str = "CHÚ GIẢI / Legend",
+    ncol: int = 1,
+) -> float:
     """The legend of what is drawn on this sheet; returns the height used (mm)."""
     ax.text(x, top, title, fontsize=7.5, fontweight="bold", va="top")
-    leg = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(x, top - 3.5), bbox_transform=ax.transData,
-                    frameon=False, fontsize=6.5, handlelength=2.2, handleheight=1.6, labelspacing=0.55,
-                    borderaxespad=0, borderpad=0, ncol=ncol, columnspacing=1.2)
+    leg = ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(x, top - 3.5),
+        bbox_transform=ax.transData,
+        frameon=False,
+        fontsize=6.5,
+        handlelength=2.2,
+        handleheight=1.6,
+        labelspacing=0.55,
+        borderaxespad=0,
+        borderpad=0,
+        ncol=ncol,
+        columnspacing=1.2,
+    )
     return 3.5 + height_mm(leg, renderer) + 3
 
 
-def text_list(ax: Axes, x: float, top: float, title: str, lines: list[str], renderer: RendererBase, size: float = 6.5) -> float:
+def text_list(
+    ax: Axes,
+    x: float,
+    top: float,
+    title: str,
+    lines: list[str],
+    renderer: RendererBase,
+    size: float = 6.5,
+) -> float:
     """A titled list of lines (e.g. geosite codes and names); returns the height used (mm)."""
     ax.text(x, top, title, fontsize=7.5, fontweight="bold", va="top")
     body = ax.text(x, top - 4, "\n".join(lines), fontsize=size, va="top", linespacing=1.35)

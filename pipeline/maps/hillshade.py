@@ -14,7 +14,9 @@ from rasterio.warp import reproject
 from pipeline.errors import ConfigError, InputError
 
 
-def hillshade(elevation: np.ndarray, cell_x: float, cell_y: float, azimuth: float, altitude: float) -> np.ndarray:
+def hillshade(
+    elevation: np.ndarray, cell_x: float, cell_y: float, azimuth: float, altitude: float
+) -> np.ndarray:
     """Horn's hillshade of an elevation grid (north up), values 0..1.
 
     Parameters
@@ -29,8 +31,12 @@ def hillshade(elevation: np.ndarray, cell_x: float, cell_y: float, azimuth: floa
     """
     z = np.pad(elevation, 1, mode="edge")
     # Horn (1981) 3x3 gradients; rows run north -> south
-    dzdx = ((z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])) / (8 * cell_x)
-    dzdy = ((z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:]) - (z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:])) / (8 * cell_y)
+    dzdx = (
+        (z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])
+    ) / (8 * cell_x)
+    dzdy = (
+        (z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:]) - (z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:])
+    ) / (8 * cell_y)
     slope = np.arctan(np.hypot(dzdx, dzdy))
     aspect = np.arctan2(-dzdx, -dzdy)  # direction the slope faces, from north clockwise
     zenith = np.radians(90.0 - altitude)
@@ -65,7 +71,7 @@ def hillshade_for_extent(
     width = maxx - minx
     height = maxy - miny
     cell = max(width, height) / max_cells
-    cols, rows = max(int(round(width / cell)), 2), max(int(round(height / cell)), 2)
+    cols, rows = max(round(width / cell), 2), max(round(height / cell), 2)
     dst = np.full((rows, cols), np.nan, dtype="float64")
     try:
         with rasterio.open(dem_path) as src:

@@ -88,7 +88,11 @@ def place_labels(
     for spec in sorted(specs, key=lambda s: -s.priority):
         if spec.area:
             candidates = [((0, 0), "center", "center", 0.0, False)]
-            candidates += [((dx, dy), "center", "center", r, False) for r in (8.0, 16.0) for (dx, dy), _, _ in _DIRECTIONS]
+            candidates += [
+                ((dx, dy), "center", "center", r, False)
+                for r in (8.0, 16.0)
+                for (dx, dy), _, _ in _DIRECTIONS
+            ]
         else:
             candidates = [
                 ((dx, dy), ha, va, r, i > 0)
@@ -149,7 +153,13 @@ def place_labels(
                         color=spec.color,
                         zorder=Z_LABEL,
                         annotation_clip=False,
-                        arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#404040", "shrinkA": 1, "shrinkB": 2.5},
+                        arrowprops={
+                            "arrowstyle": "-",
+                            "lw": 0.4,
+                            "color": "#404040",
+                            "shrinkA": 1,
+                            "shrinkB": 2.5,
+                        },
                     )
                     result.with_leader.append(spec.text)
                 taken.append(box)

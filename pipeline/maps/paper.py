@@ -112,7 +112,9 @@ def layout_for(page: Page, panel_mm: float) -> Layout:
     body_top = title.y - GAP_MM
     g = GRID_LABEL_MM
     if page.width_mm >= page.height_mm:
-        panel = Box(page.width_mm - MARGIN_MM - panel_mm, body_bottom, panel_mm, body_top - body_bottom)
+        panel = Box(
+            page.width_mm - MARGIN_MM - panel_mm, body_bottom, panel_mm, body_top - body_bottom
+        )
         map_box = Box(
             MARGIN_MM + g,
             body_bottom + g,

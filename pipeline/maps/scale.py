@@ -15,7 +15,22 @@ from pipeline.errors import ConfigError
 from pipeline.maps.paper import Box
 
 #: Grid intervals (metres) a sheet may use.
-GRID_INTERVALS_M = (50, 100, 200, 250, 500, 1_000, 2_000, 2_500, 5_000, 10_000, 20_000, 25_000, 50_000, 100_000)
+GRID_INTERVALS_M = (
+    50,
+    100,
+    200,
+    250,
+    500,
+    1_000,
+    2_000,
+    2_500,
+    5_000,
+    10_000,
+    20_000,
+    25_000,
+    50_000,
+    100_000,
+)
 #: The grid lines are at least this far apart on paper.
 MIN_GRID_SPACING_MM = 20.0
 
@@ -81,7 +96,9 @@ def choose_scale(
     )
 
 
-def extent_at_scale(bounds: tuple[float, float, float, float], frame: Box, denominator: int) -> MapExtent:
+def extent_at_scale(
+    bounds: tuple[float, float, float, float], frame: Box, denominator: int
+) -> MapExtent:
     """The ground window centred on ``bounds`` that fills ``frame`` at 1:``denominator``."""
     minx, miny, maxx, maxy = bounds
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2

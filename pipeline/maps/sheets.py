@@ -33,7 +33,13 @@ from pipeline.maps.fonts import rc_params
 from pipeline.maps.hillshade import hillshade_for_extent
 from pipeline.maps.labels import LabelSpec, place_labels, point_obstacles
 from pipeline.maps.paper import GAP_MM, Box, Layout, layout_for, page_for
-from pipeline.maps.scale import MapExtent, choose_scale, extent_at_scale, format_scale, grid_interval
+from pipeline.maps.scale import (
+    MapExtent,
+    choose_scale,
+    extent_at_scale,
+    format_scale,
+    grid_interval,
+)
 from pipeline.maps.vertices import Marker, boundary_markers, format_metres
 from pipeline.report import SAMPLE_NOTE
 
@@ -172,8 +178,18 @@ def _map_axes(c: _Canvas, extent: MapExtent) -> tuple[Axes, int]:
         ax.axhline(y, color=style.GRID, lw=0.3, zorder=2.5)
     ax.set_xticks(xs, [f"{int(v)}" for v in xs])
     ax.set_yticks(ys, [f"{int(v)}" for v in ys])
-    ax.tick_params(which="both", direction="out", length=2.5, width=0.5, labelsize=6, pad=1.5,
-                   top=True, labeltop=True, right=True, labelright=True)
+    ax.tick_params(
+        which="both",
+        direction="out",
+        length=2.5,
+        width=0.5,
+        labelsize=6,
+        pad=1.5,
+        top=True,
+        labeltop=True,
+        right=True,
+        labelright=True,
+    )
     ax.tick_params(axis="y", labelrotation=90)
     for lbl in ax.get_yticklabels():
         lbl.set_verticalalignment("center")
@@ -181,20 +197,35 @@ def _map_axes(c: _Canvas, extent: MapExtent) -> tuple[Axes, int]:
         spine.set_linewidth(0.9)
     ax.set_facecolor("white")
     m = c.layout.map
-    c.page.text(m.x - 1.5, m.top + 1.5, "X,Y (m)", fontsize=5, ha="right", va="bottom", color="#333333")
+    c.page.text(
+        m.x - 1.5, m.top + 1.5, "X,Y (m)", fontsize=5, ha="right", va="bottom", color="#333333"
+    )
     return ax, step
 
 
 def _hillshade(ax: Axes, cfg: Config, extent: MapExtent) -> bool:
     if cfg.maps.dem is None:
         return False
-    shade = hillshade_for_extent(cfg.maps.dem, extent.bounds, cfg.working_crs,
-                                 azimuth=cfg.maps.hillshade_azimuth, altitude=cfg.maps.hillshade_altitude)
+    shade = hillshade_for_extent(
+        cfg.maps.dem,
+        extent.bounds,
+        cfg.working_crs,
+        azimuth=cfg.maps.hillshade_azimuth,
+        altitude=cfg.maps.hillshade_altitude,
+    )
     if shade is None:
         return False
-    ax.imshow(np.ma.masked_invalid(shade), extent=(extent.xmin, extent.xmax, extent.ymin, extent.ymax),
-              origin="upper", cmap="gray", vmin=0, vmax=1, alpha=0.5, zorder=style.Z_HILLSHADE,
-              interpolation="bilinear")
+    ax.imshow(
+        np.ma.masked_invalid(shade),
+        extent=(extent.xmin, extent.xmax, extent.ymin, extent.ymax),
+        origin="upper",
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+        alpha=0.5,
+        zorder=style.Z_HILLSHADE,
+        interpolation="bilinear",
+    )
     return True
 
 
@@ -212,34 +243,68 @@ class _Legend:
             self.labels.append(label)
 
 
-def _draw_context(ax: Axes, layers: dict[str, gpd.GeoDataFrame], extent: MapExtent, legend: _Legend,
-                  *, focus: shapely.Geometry | None, focus_vi: str, focus_en: str) -> None:
+def _draw_context(
+    ax: Axes,
+    layers: dict[str, gpd.GeoDataFrame],
+    extent: MapExtent,
+    legend: _Legend,
+    *,
+    focus: shapely.Geometry | None,
+    focus_vi: str,
+    focus_en: str,
+) -> None:
     """Districts, the park extent, and grey over everything outside ``focus``."""
     xmin, ymin, xmax, ymax = extent.bounds
     window = shapely.box(xmin, ymin, xmax, ymax)
     outside = window.difference(focus) if focus is not None else None
     if outside is not None and not outside.is_empty:
-        gpd.GeoSeries([outside]).plot(ax=ax, facecolor=style.NEIGHBOUR_FILL, edgecolor="none", alpha=0.6,
-                                      zorder=style.Z_FILL)
-        legend.add(Patch(facecolor=style.NEIGHBOUR_FILL, edgecolor="none", alpha=0.6), focus_vi, focus_en)
+        gpd.GeoSeries([outside]).plot(
+            ax=ax, facecolor=style.NEIGHBOUR_FILL, edgecolor="none", alpha=0.6, zorder=style.Z_FILL
+        )
+        legend.add(
+            Patch(facecolor=style.NEIGHBOUR_FILL, edgecolor="none", alpha=0.6), focus_vi, focus_en
+        )
     districts = _within(layers["districts"], extent)
     if len(districts):
-        districts.boundary.plot(ax=ax, color=style.DISTRICT_EDGE, lw=0.6, linestyle=(0, (6, 2, 1, 2)),
-                                zorder=style.Z_BOUNDARY)
-        legend.add(Line2D([], [], color=style.DISTRICT_EDGE, lw=0.6, linestyle=(0, (6, 2, 1, 2))),
-                   "Ranh giới huyện, thành phố", "District boundary")
+        districts.boundary.plot(
+            ax=ax,
+            color=style.DISTRICT_EDGE,
+            lw=0.6,
+            linestyle=(0, (6, 2, 1, 2)),
+            zorder=style.Z_BOUNDARY,
+        )
+        legend.add(
+            Line2D([], [], color=style.DISTRICT_EDGE, lw=0.6, linestyle=(0, (6, 2, 1, 2))),
+            "Ranh giới huyện, thành phố",
+            "District boundary",
+        )
     park = _within(layers["park_extent"], extent)
     if len(park) and park.boundary.intersects(window).any():
         park.boundary.plot(ax=ax, color=style.PARK_EDGE, lw=1.6, zorder=style.Z_BOUNDARY + 0.2)
-        legend.add(Line2D([], [], color=style.PARK_EDGE, lw=1.6), "Ranh giới Công viên địa chất", "Geopark boundary")
+        legend.add(
+            Line2D([], [], color=style.PARK_EDGE, lw=1.6),
+            "Ranh giới Công viên địa chất",
+            "Geopark boundary",
+        )
 
 
-def _draw_zones(ax: Axes, layers: dict[str, gpd.GeoDataFrame], extent: MapExtent, legend: _Legend,
-                areas: dict[str, float] | None = None) -> None:
+def _draw_zones(
+    ax: Axes,
+    layers: dict[str, gpd.GeoDataFrame],
+    extent: MapExtent,
+    legend: _Legend,
+    areas: dict[str, float] | None = None,
+) -> None:
     zones = _within(layers["protection_zones"], extent)
     for zone_class, fill, edge, vi, en in (
         ("II", style.ZONE_II_FILL, style.ZONE_II_EDGE, "Vùng II – vùng đệm", "Zone II – buffer"),
-        ("I", style.ZONE_I_FILL, style.ZONE_I_EDGE, "Vùng I – bảo vệ nghiêm ngặt", "Zone I – strict protection"),
+        (
+            "I",
+            style.ZONE_I_FILL,
+            style.ZONE_I_EDGE,
+            "Vùng I – bảo vệ nghiêm ngặt",
+            "Zone I – strict protection",
+        ),
     ):
         part = zones[zones["zone_class"] == zone_class]
         if not len(part):
@@ -251,27 +316,50 @@ def _draw_zones(ax: Axes, layers: dict[str, gpd.GeoDataFrame], extent: MapExtent
         legend.add(Patch(facecolor=fill, edgecolor=edge, lw=0.6, alpha=0.75), vi, en)
 
 
-def _draw_geosites(ax: Axes, layers: dict[str, gpd.GeoDataFrame], extent: MapExtent, legend: _Legend,
-                   size: float) -> gpd.GeoDataFrame:
+def _draw_geosites(
+    ax: Axes, layers: dict[str, gpd.GeoDataFrame], extent: MapExtent, legend: _Legend, size: float
+) -> gpd.GeoDataFrame:
     sites = _within(layers["geosites"], extent)
     order = list(style.CATEGORY_STYLE)
-    for category in sorted(sites["category"].unique(), key=lambda c: order.index(c) if c in order else 99):
+    for category in sorted(
+        sites["category"].unique(), key=lambda c: order.index(c) if c in order else 99
+    ):
         marker, colour, vi, en = style.category_style(category)
         part = sites[sites["category"] == category]
         ms = size * (1.5 if marker == "*" else 1.0)
-        ax.scatter(part.geometry.x, part.geometry.y, marker=marker, s=ms**2, c=colour, edgecolors="white",
-                   linewidths=0.6, zorder=style.Z_POINT + 0.5)
-        legend.add(Line2D([], [], marker=marker, color=colour, markeredgecolor="white", markersize=7 * (1.4 if marker == "*" else 1),
-                          linestyle="none"), f"Di sản địa chất – {vi}", f"Geosite – {en}")
+        ax.scatter(
+            part.geometry.x,
+            part.geometry.y,
+            marker=marker,
+            s=ms**2,
+            c=colour,
+            edgecolors="white",
+            linewidths=0.6,
+            zorder=style.Z_POINT + 0.5,
+        )
+        legend.add(
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                color=colour,
+                markeredgecolor="white",
+                markersize=7 * (1.4 if marker == "*" else 1),
+                linestyle="none",
+            ),
+            f"Di sản địa chất – {vi}",
+            f"Geosite – {en}",
+        )
     return sites
 
 
 def _sheet_text(cfg: Config, layers: dict[str, gpd.GeoDataFrame]) -> tuple[list[str], str | None]:
     today = date.today()
     lines = [
-        f"Hệ tọa độ VN-2000, kinh tuyến trục 107°15′, múi chiếu 3° ({cfg.working_crs}); lưới ô vuông tính bằng mét: "
-        "X – tọa độ bắc (nhãn cạnh đứng), Y – tọa độ đông (nhãn cạnh ngang). / "
-        "Coordinate system VN-2000 / TM-3 107°15′; metre grid: X northing (side labels), Y easting (top/bottom labels).",
+        f"Hệ tọa độ VN-2000, kinh tuyến trục 107°15′, múi chiếu 3° ({cfg.working_crs}); "
+        "lưới ô vuông tính bằng mét: X – tọa độ bắc (nhãn cạnh đứng), "
+        "Y – tọa độ đông (nhãn cạnh ngang). / Coordinate system VN-2000 / TM-3 107°15′; "
+        "metre grid: X northing (side labels), Y easting (top/bottom labels).",
         f"Nguồn dữ liệu: {cfg.maps.sources_vi}. / Data sources: {cfg.maps.sources_en}.",
         f"Ngày lập / Date: {today:%d/%m/%Y} — {cfg.park.name_vi} / {cfg.park.name_en}"
         + (f" — {cfg.park.legal_basis}" if cfg.park.legal_basis else ""),
@@ -279,10 +367,24 @@ def _sheet_text(cfg: Config, layers: dict[str, gpd.GeoDataFrame]) -> tuple[list[
     return lines, (SAMPLE_NOTE if cfg.park.sample_data else None)
 
 
-def _finish_page(c: _Canvas, cfg: Config, layers, title_vi: str, title_en: str, subtitle: str,
-                 extent: MapExtent, code: str, page_no: int | None = None, pages: int | None = None) -> None:
+def _finish_page(
+    c: _Canvas,
+    cfg: Config,
+    layers,
+    title_vi: str,
+    title_en: str,
+    subtitle: str,
+    extent: MapExtent,
+    code: str,
+    page_no: int | None = None,
+    pages: int | None = None,
+) -> None:
     paper = c.layout.page.label
-    right = [f"TỶ LỆ / SCALE {format_scale(extent.denominator)}", f"Khổ giấy / Paper: {paper}", f"Tờ / Sheet: {code}"]
+    right = [
+        f"TỶ LỆ / SCALE {format_scale(extent.denominator)}",
+        f"Khổ giấy / Paper: {paper}",
+        f"Tờ / Sheet: {code}",
+    ]
     if page_no is not None and pages and pages > 1:
         right.append(f"Trang / Page {page_no}/{pages}")
     for ax in c.fig.axes:  # geopandas names the axes after the CRS; the grid labels say it all
@@ -293,8 +395,14 @@ def _finish_page(c: _Canvas, cfg: Config, layers, title_vi: str, title_en: str, 
     furniture.footer(c.page, c.layout.footer, lines, note)
 
 
-def _panel_furniture(c: _Canvas, layers, extent: MapExtent, legend: _Legend, cfg: Config,
-                     lists: list[tuple[str, list[str]]]) -> Box:
+def _panel_furniture(
+    c: _Canvas,
+    layers,
+    extent: MapExtent,
+    legend: _Legend,
+    cfg: Config,
+    lists: list[tuple[str, list[str]]],
+) -> Box:
     """Scale, locator, legend and lists in the panel; returns the panel space left (mm)."""
     p = c.layout.panel
     r = c.renderer
@@ -304,8 +412,15 @@ def _panel_furniture(c: _Canvas, layers, extent: MapExtent, legend: _Legend, cfg
         top -= used
         loc_w = min(p.w, 92.0)
         loc_h = loc_w * 0.62
-        furniture.locator(c.fig, c.layout, Box(p.x, top - loc_h, loc_w, loc_h), layers["districts"],
-                          layers["park_extent"], extent, c.page)
+        furniture.locator(
+            c.fig,
+            c.layout,
+            Box(p.x, top - loc_h, loc_w, loc_h),
+            layers["districts"],
+            layers["park_extent"],
+            extent,
+            c.page,
+        )
         top -= loc_h + GAP_MM
         ncol = 2 if p.w >= 120 else 1
         top -= furniture.legend_block(c.page, p.x, top, legend.handles, legend.labels, r, ncol=ncol)
@@ -316,8 +431,15 @@ def _panel_furniture(c: _Canvas, layers, extent: MapExtent, legend: _Legend, cfg
     col_w = 68.0
     x = p.x
     furniture.scale_block(c.page, x, p.top, col_w, extent, cfg.working_crs, r)
-    furniture.locator(c.fig, c.layout, Box(x, p.y, col_w, p.h - 28), layers["districts"],
-                      layers["park_extent"], extent, c.page)
+    furniture.locator(
+        c.fig,
+        c.layout,
+        Box(x, p.y, col_w, p.h - 28),
+        layers["districts"],
+        layers["park_extent"],
+        extent,
+        c.page,
+    )
     x += col_w + GAP_MM
     furniture.legend_block(c.page, x, p.top, legend.handles, legend.labels, r)
     x += col_w + 12
@@ -327,23 +449,51 @@ def _panel_furniture(c: _Canvas, layers, extent: MapExtent, legend: _Legend, cfg
     return Box(x, p.y, p.right - x, top - p.y)
 
 
-def _result(kind: str, code: str, title_vi: str, title_en: str, c: _Canvas, extent: MapExtent, step: int,
-            pdf: Path, legend: _Legend, dropped: list[str], hill: bool, pages: int = 1,
-            markers: list[Marker] | None = None) -> SheetResult:
+def _result(
+    kind: str,
+    code: str,
+    title_vi: str,
+    title_en: str,
+    c: _Canvas,
+    extent: MapExtent,
+    step: int,
+    pdf: Path,
+    legend: _Legend,
+    dropped: list[str],
+    hill: bool,
+    pages: int = 1,
+    markers: list[Marker] | None = None,
+) -> SheetResult:
     m = c.layout.map
     return SheetResult(
-        kind=kind, code=code, title_vi=title_vi, title_en=title_en, denominator=extent.denominator,
-        paper=c.layout.page.label, page_width_mm=c.layout.page.width_mm, page_height_mm=c.layout.page.height_mm,
-        map_frame_mm=(m.x, m.y, m.w, m.h), extent=extent.bounds, grid_m=step, pages=pages, pdf=pdf,
-        legend=[lbl.replace("\n", " / ") for lbl in legend.labels], labels_dropped=dropped,
-        markers=markers or [], hillshade=hill,
+        kind=kind,
+        code=code,
+        title_vi=title_vi,
+        title_en=title_en,
+        denominator=extent.denominator,
+        paper=c.layout.page.label,
+        page_width_mm=c.layout.page.width_mm,
+        page_height_mm=c.layout.page.height_mm,
+        map_frame_mm=(m.x, m.y, m.w, m.h),
+        extent=extent.bounds,
+        grid_m=step,
+        pages=pages,
+        pdf=pdf,
+        legend=[lbl.replace("\n", " / ") for lbl in legend.labels],
+        labels_dropped=dropped,
+        markers=markers or [],
+        hillshade=hill,
     )
 
 
 def _save(figs: list[Figure], pdf: Path, title: str, cfg: Config) -> None:
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"Title": title, "Author": f"{cfg.park.name_vi} / {cfg.park.name_en}", "Subject": "VN-2000 (EPSG:9215)",
-            "Creator": "langson-geopark pipeline (geopark maps)"}
+    meta = {
+        "Title": title,
+        "Author": f"{cfg.park.name_vi} / {cfg.park.name_en}",
+        "Subject": "VN-2000 (EPSG:9215)",
+        "Creator": "langson-geopark pipeline (geopark maps)",
+    }
     with PdfPages(pdf, metadata=meta) as out:
         for fig in figs:
             out.savefig(fig)
@@ -357,8 +507,10 @@ def _site_line(row: pd.Series) -> str:
 # ---------------------------------------------------------------- sheets
 
 
-def render_overview_sheet(layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path) -> SheetResult:
-    """The whole park: extent, districts and their names, zones, geosites by category, clusters labelled."""
+def render_overview_sheet(
+    layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path
+) -> SheetResult:
+    """The whole park: extent, districts, zones, geosites by category, clusters labelled."""
     with rc_context(rc_params()):
         c = _new_canvas(cfg.maps.overview, "overview")
         park = layers["park_extent"]
@@ -367,29 +519,66 @@ def render_overview_sheet(layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf:
         ax, step = _map_axes(c, extent)
         legend = _Legend()
         hill = _hillshade(ax, cfg, extent)
-        _draw_context(ax, layers, extent, legend, focus=park.union_all(),
-                      focus_vi="Ngoài công viên", focus_en="Outside the geopark")
+        _draw_context(
+            ax,
+            layers,
+            extent,
+            legend,
+            focus=park.union_all(),
+            focus_vi="Ngoài công viên",
+            focus_en="Outside the geopark",
+        )
         _draw_zones(ax, layers, extent, legend)
         sites = _draw_geosites(ax, layers, extent, legend, size=6)
         if hill:
-            legend.add(Patch(facecolor="#9e9e9e", edgecolor="none"), "Bóng địa hình (DEM)", "Hillshade (DEM)")
+            legend.add(
+                Patch(facecolor="#9e9e9e", edgecolor="none"),
+                "Bóng địa hình (DEM)",
+                "Hillshade (DEM)",
+            )
         specs = _district_labels(layers, extent, focus_code=None)
         units = layers["protection_zones"].dissolve(by="unit_code", as_index=False)
         for _, u in units.iterrows():
             b = u.geometry.bounds
-            specs.append(LabelSpec((b[0] + b[2]) / 2, b[3], u["unit_code"], size=6.5, weight="bold",
-                                   color="#7f2704", priority=5, radii_pt=(3.0, 10.0, 18.0, 28.0)))
-        obstacles = point_obstacles(ax, list(zip(sites.geometry.x, sites.geometry.y, strict=True)), 3.5)
+            specs.append(
+                LabelSpec(
+                    (b[0] + b[2]) / 2,
+                    b[3],
+                    u["unit_code"],
+                    size=6.5,
+                    weight="bold",
+                    color="#7f2704",
+                    priority=5,
+                    radii_pt=(3.0, 10.0, 18.0, 28.0),
+                )
+            )
+        obstacles = point_obstacles(
+            ax, list(zip(sites.geometry.x, sites.geometry.y, strict=True)), 3.5
+        )
         placed = place_labels(ax, c.renderer, specs, obstacles)
         title_vi = "BẢN ĐỒ PHÂN BỐ DI SẢN ĐỊA CHẤT CÔNG VIÊN ĐỊA CHẤT LẠNG SƠN"
         title_en = f"Geoheritage distribution map of the {cfg.park.name_en}"
-        subtitle = (f"{len(sites)} điểm di sản, {len(units)} đơn vị khoanh vùng (cụm, điểm đơn lẻ) / "
-                    f"{len(sites)} geosites, {len(units)} zoning units (clusters and lone geosites); "
-                    "nhãn: mã đơn vị / labels: unit codes")
+        subtitle = (
+            f"{len(sites)} điểm di sản, {len(units)} đơn vị khoanh vùng (cụm, điểm đơn lẻ) / "
+            f"{len(sites)} geosites, {len(units)} zoning units (clusters and lone geosites); "
+            "nhãn: mã đơn vị / labels: unit codes"
+        )
         _panel_furniture(c, layers, extent, legend, cfg, [])
         _finish_page(c, cfg, layers, title_vi, title_en, subtitle, extent, "overview")
         _save([c.fig], pdf, f"{title_vi} / {title_en}", cfg)
-    return _result("overview", "overview", title_vi, title_en, c, extent, step, pdf, legend, placed.dropped, hill)
+    return _result(
+        "overview",
+        "overview",
+        title_vi,
+        title_en,
+        c,
+        extent,
+        step,
+        pdf,
+        legend,
+        placed.dropped,
+        hill,
+    )
 
 
 def _district_labels(layers, extent: MapExtent, focus_code: int | None) -> list[LabelSpec]:
@@ -399,24 +588,46 @@ def _district_labels(layers, extent: MapExtent, focus_code: int | None) -> list[
         visible = d.geometry.intersection(window)
         if visible.area < 0.02 * window.area and d["district_code"] != focus_code:
             continue
-        p = visible.representative_point() if d["district_code"] != focus_code else (
-            d.geometry.representative_point() if window.contains(d.geometry.representative_point())
-            else visible.representative_point())
+        p = (
+            visible.representative_point()
+            if d["district_code"] != focus_code
+            else (
+                d.geometry.representative_point()
+                if window.contains(d.geometry.representative_point())
+                else visible.representative_point()
+            )
+        )
         focus = d["district_code"] == focus_code
-        specs.append(LabelSpec(p.x, p.y, str(d["district_name"]).upper(), size=10 if focus else 8,
-                               style="italic", weight="bold" if focus else "normal",
-                               color="#252525" if focus else "#636363", priority=10 if focus else 8, area=True))
+        specs.append(
+            LabelSpec(
+                p.x,
+                p.y,
+                str(d["district_name"]).upper(),
+                size=10 if focus else 8,
+                style="italic",
+                weight="bold" if focus else "normal",
+                color="#252525" if focus else "#636363",
+                priority=10 if focus else 8,
+                area=True,
+            )
+        )
     return specs
 
 
-def render_district_sheet(district_code: int, layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path) -> SheetResult:
+def render_district_sheet(
+    district_code: int, layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path
+) -> SheetResult:
     """One district of the park: its geosites and zones, the neighbouring area greyed."""
     districts = layers["districts"]
     row = districts[districts["district_code"] == district_code]
     if not len(row):
-        raise InputError(f"không có huyện mã {district_code}", f"no district with code {district_code}",
-                         field="district_code", fix="use a district_code of the districts layer",
-                         fix_vi="dùng một district_code của lớp districts")
+        raise InputError(
+            f"không có huyện mã {district_code}",
+            f"no district with code {district_code}",
+            field="district_code",
+            fix="use a district_code of the districts layer",
+            fix_vi="dùng một district_code của lớp districts",
+        )
     d = row.iloc[0]
     with rc_context(rc_params()):
         c = _new_canvas(cfg.maps.district, "district")
@@ -425,30 +636,54 @@ def render_district_sheet(district_code: int, layers: dict[str, gpd.GeoDataFrame
         ax, step = _map_axes(c, extent)
         legend = _Legend()
         hill = _hillshade(ax, cfg, extent)
-        _draw_context(ax, layers, extent, legend, focus=d.geometry,
-                      focus_vi="Ngoài huyện (vùng lân cận)", focus_en="Outside the district (neighbouring area)")
+        _draw_context(
+            ax,
+            layers,
+            extent,
+            legend,
+            focus=d.geometry,
+            focus_vi="Ngoài huyện (vùng lân cận)",
+            focus_en="Outside the district (neighbouring area)",
+        )
         _draw_zones(ax, layers, extent, legend)
         sites = _draw_geosites(ax, layers, extent, legend, size=7)
         if hill:
-            legend.add(Patch(facecolor="#9e9e9e", edgecolor="none"), "Bóng địa hình (DEM)", "Hillshade (DEM)")
+            legend.add(
+                Patch(facecolor="#9e9e9e", edgecolor="none"),
+                "Bóng địa hình (DEM)",
+                "Hillshade (DEM)",
+            )
         specs = _district_labels(layers, extent, focus_code=district_code)
         inside = sites[sites.within(d.geometry)]
         for _, s in sites.iterrows():
-            specs.append(LabelSpec(s.geometry.x, s.geometry.y, s["geosite_code"], size=6.5,
-                                   priority=6 if s["geosite_code"] in set(inside["geosite_code"]) else 4,
-                                   radii_pt=(4.0, 12.0, 22.0, 32.0)))
-        obstacles = point_obstacles(ax, list(zip(sites.geometry.x, sites.geometry.y, strict=True)), 4.0)
+            specs.append(
+                LabelSpec(
+                    s.geometry.x,
+                    s.geometry.y,
+                    s["geosite_code"],
+                    size=6.5,
+                    priority=6 if s["geosite_code"] in set(inside["geosite_code"]) else 4,
+                    radii_pt=(4.0, 12.0, 22.0, 32.0),
+                )
+            )
+        obstacles = point_obstacles(
+            ax, list(zip(sites.geometry.x, sites.geometry.y, strict=True)), 4.0
+        )
         placed = place_labels(ax, c.renderer, specs, obstacles)
         kind_vi = _text(d.get("district_type")) or "Huyện"
         name = _text(d["district_name"])
         title_vi = "BẢN ĐỒ PHÂN BỐ DI SẢN ĐỊA CHẤT"
-        title_en = f"Geoheritage distribution map — {name} ({'city' if kind_vi.lower().startswith('thành') else 'district'})"
+        kind_en = "city" if kind_vi.lower().startswith("thành") else "district"
+        title_en = f"Geoheritage distribution map — {name} ({kind_en})"
         title_vi = f"{title_vi} – {kind_vi.upper()} {name.upper()}"
-        membership = {"full": ("toàn bộ thuộc công viên", "wholly in the geopark"),
-                      "partial": ("một phần thuộc công viên", "partly in the geopark")}.get(
-            _text(d.get("park_membership")), ("", ""))
-        subtitle = (f"{cfg.park.name_vi} / {cfg.park.name_en} — mã GSO / GSO code {district_code}"
-                    + (f" — {membership[0]} / {membership[1]}" if membership[0] else ""))
+        membership = {
+            "full": ("toàn bộ thuộc công viên", "wholly in the geopark"),
+            "partial": ("một phần thuộc công viên", "partly in the geopark"),
+        }.get(_text(d.get("park_membership")), ("", ""))
+        subtitle = (
+            f"{cfg.park.name_vi} / {cfg.park.name_en} — mã GSO / GSO code {district_code}"
+            + (f" — {membership[0]} / {membership[1]}" if membership[0] else "")
+        )
         lines = [_site_line(s) for _, s in inside.sort_values("geosite_code").iterrows()]
         others = sites[~sites["geosite_code"].isin(inside["geosite_code"])]
         lines += [_site_line(s) + " *" for _, s in others.sort_values("geosite_code").iterrows()]
@@ -458,8 +693,19 @@ def render_district_sheet(district_code: int, layers: dict[str, gpd.GeoDataFrame
         _panel_furniture(c, layers, extent, legend, cfg, lists)
         _finish_page(c, cfg, layers, title_vi, title_en, subtitle, extent, str(district_code))
         _save([c.fig], pdf, f"{title_vi} / {title_en}", cfg)
-    return _result("district", str(district_code), title_vi, title_en, c, extent, step, pdf, legend,
-                   placed.dropped, hill)
+    return _result(
+        "district",
+        str(district_code),
+        title_vi,
+        title_en,
+        c,
+        extent,
+        step,
+        pdf,
+        legend,
+        placed.dropped,
+        hill,
+    )
 
 
 def _table_rows(markers: list[Marker], areas: dict[str, float]) -> list[tuple]:
@@ -491,9 +737,36 @@ def _draw_table(ax: Axes, region: Box, rows: list[tuple], renderer) -> list[tupl
         x = region.x + col * (TABLE_COL_MM + 4)
         top = region.top
         c_no, c_x, c_y = x + 9, x + 33, x + TABLE_COL_MM - 1
-        ax.text(c_no, top, "Mốc\nNo.", fontsize=6, fontweight="bold", ha="right", va="top", linespacing=1.0)
-        ax.text(c_x, top, "X (m)\nbắc / northing", fontsize=6, fontweight="bold", ha="right", va="top", linespacing=1.0)
-        ax.text(c_y, top, "Y (m)\nđông / easting", fontsize=6, fontweight="bold", ha="right", va="top", linespacing=1.0)
+        ax.text(
+            c_no,
+            top,
+            "Mốc\nNo.",
+            fontsize=6,
+            fontweight="bold",
+            ha="right",
+            va="top",
+            linespacing=1.0,
+        )
+        ax.text(
+            c_x,
+            top,
+            "X (m)\nbắc / northing",
+            fontsize=6,
+            fontweight="bold",
+            ha="right",
+            va="top",
+            linespacing=1.0,
+        )
+        ax.text(
+            c_y,
+            top,
+            "Y (m)\nđông / easting",
+            fontsize=6,
+            fontweight="bold",
+            ha="right",
+            va="top",
+            linespacing=1.0,
+        )
         y = top - 2 * ROW_MM
         ax.plot([x, x + TABLE_COL_MM], [y + 0.6, y + 0.6], lw=0.5, color="black")
         for _ in range(capacity):
@@ -501,8 +774,15 @@ def _draw_table(ax: Axes, region: Box, rows: list[tuple], renderer) -> list[tupl
                 break
             row = remaining.pop(0)
             if row[0] == "group":
-                ax.text(x, y - 0.4, row[1], fontsize=6, fontweight="bold", va="top", color=style.ZONE_I_EDGE
-                        if row[1].startswith("Vùng I ") else style.ZONE_II_EDGE)
+                ax.text(
+                    x,
+                    y - 0.4,
+                    row[1],
+                    fontsize=6,
+                    fontweight="bold",
+                    va="top",
+                    color=style.ZONE_I_EDGE if row[1].startswith("Vùng I ") else style.ZONE_II_EDGE,
+                )
             else:
                 for cx, value in zip((c_no, c_x, c_y), row[1:], strict=True):
                     ax.text(cx, y - 0.4, value, fontsize=6, ha="right", va="top")
@@ -511,7 +791,9 @@ def _draw_table(ax: Axes, region: Box, rows: list[tuple], renderer) -> list[tupl
     return remaining
 
 
-def render_zoning_sheet(unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path) -> SheetResult:
+def render_zoning_sheet(
+    unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path
+) -> SheetResult:
     """The zoning sheet of one cluster or lone geosite.
 
     Zone I and Zone II with their areas, the survey points, and the numbered
@@ -533,13 +815,22 @@ def render_zoning_sheet(unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg
     zones = layers["protection_zones"]
     unit = zones[zones["unit_code"] == unit_code]
     if not len(unit):
-        raise InputError(f"không có đơn vị khoanh vùng {unit_code}", f"no zoning unit {unit_code}",
-                         field="unit_code", fix="use a unit_code of the protection_zones layer",
-                         fix_vi="dùng một unit_code của lớp protection_zones")
-    geoms = {zc: unit[unit["zone_class"] == zc].union_all() if (unit["zone_class"] == zc).any() else None
-             for zc in ("I", "II")}
-    areas = {zc: float(unit.loc[unit["zone_class"] == zc, "area_ha"].sum()) for zc in ("I", "II")
-             if (unit["zone_class"] == zc).any()}
+        raise InputError(
+            f"không có đơn vị khoanh vùng {unit_code}",
+            f"no zoning unit {unit_code}",
+            field="unit_code",
+            fix="use a unit_code of the protection_zones layer",
+            fix_vi="dùng một unit_code của lớp protection_zones",
+        )
+    geoms = {
+        zc: unit[unit["zone_class"] == zc].union_all() if (unit["zone_class"] == zc).any() else None
+        for zc in ("I", "II")
+    }
+    areas = {
+        zc: float(unit.loc[unit["zone_class"] == zc, "area_ha"].sum())
+        for zc in ("I", "II")
+        if (unit["zone_class"] == zc).any()
+    }
     codes = [s for s in str(unit.iloc[0]["geosite_codes"]).split(";") if s]
     sites = layers["geosites"][layers["geosites"]["geosite_code"].isin(codes)]
     points = layers["survey_points"][layers["survey_points"]["geosite_code"].isin(codes)]
@@ -547,7 +838,9 @@ def render_zoning_sheet(unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg
     markers = boundary_markers(geoms["I"], geoms["II"], cfg.maps.vertex_tolerance_m)
     with rc_context(rc_params()):
         c = _new_canvas(cfg.maps.zoning, "zoning")
-        n = choose_scale(content.bounds, c.layout.map, cfg.maps.scales, margin=0.08, min_margin_m=100)
+        n = choose_scale(
+            content.bounds, c.layout.map, cfg.maps.scales, margin=0.08, min_margin_m=100
+        )
         extent = extent_at_scale(content.bounds, c.layout.map, n)
         ax, step = _map_axes(c, extent)
         legend = _Legend()
@@ -557,51 +850,109 @@ def render_zoning_sheet(unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg
         _draw_zones(ax, layers, extent, legend, areas=areas)
         visible_points = _within(layers["survey_points"], extent)
         if len(visible_points):
-            ax.scatter(visible_points.geometry.x, visible_points.geometry.y, s=7, c=style.SURVEY_POINT,
-                       marker="o", linewidths=0, zorder=style.Z_POINT)
-            legend.add(Line2D([], [], marker="o", color=style.SURVEY_POINT, markersize=2.6, linestyle="none"),
-                       "Điểm khảo sát thực địa", "Field survey point")
+            ax.scatter(
+                visible_points.geometry.x,
+                visible_points.geometry.y,
+                s=7,
+                c=style.SURVEY_POINT,
+                marker="o",
+                linewidths=0,
+                zorder=style.Z_POINT,
+            )
+            legend.add(
+                Line2D(
+                    [], [], marker="o", color=style.SURVEY_POINT, markersize=2.6, linestyle="none"
+                ),
+                "Điểm khảo sát thực địa",
+                "Field survey point",
+            )
         visible_sites = _draw_geosites(ax, layers, extent, legend, size=9)
         if markers:
             mx = [m.y_easting for m in markers]
             my = [m.x_northing for m in markers]
-            ax.scatter(mx, my, s=10, facecolors="white", edgecolors=style.MARKER_EDGE, linewidths=0.7,
-                       zorder=style.Z_POINT + 1)
-            legend.add(Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor=style.MARKER_EDGE,
-                              markersize=3.2, linestyle="none"),
-                       f"Mốc ranh giới và số hiệu (khái quát hóa {cfg.maps.vertex_tolerance_m:g} m)",
-                       f"Boundary marker and number (generalised, {cfg.maps.vertex_tolerance_m:g} m)")
+            ax.scatter(
+                mx,
+                my,
+                s=10,
+                facecolors="white",
+                edgecolors=style.MARKER_EDGE,
+                linewidths=0.7,
+                zorder=style.Z_POINT + 1,
+            )
+            legend.add(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    markerfacecolor="white",
+                    markeredgecolor=style.MARKER_EDGE,
+                    markersize=3.2,
+                    linestyle="none",
+                ),
+                f"Mốc ranh giới và số hiệu (khái quát hóa {cfg.maps.vertex_tolerance_m:g} m)",
+                f"Boundary marker and number (generalised, {cfg.maps.vertex_tolerance_m:g} m)",
+            )
         if hill:
-            legend.add(Patch(facecolor="#9e9e9e", edgecolor="none"), "Bóng địa hình (DEM)", "Hillshade (DEM)")
+            legend.add(
+                Patch(facecolor="#9e9e9e", edgecolor="none"),
+                "Bóng địa hình (DEM)",
+                "Hillshade (DEM)",
+            )
         specs = _district_labels(layers, extent, focus_code=None)
         for spec in specs:
             spec.priority = 1  # district names give way to the zoning content here
         for _, s in visible_sites.iterrows():
-            specs.append(LabelSpec(s.geometry.x, s.geometry.y, s["geosite_code"], size=7, weight="bold",
-                                   priority=9 if s["geosite_code"] in codes else 3,
-                                   radii_pt=(5.0, 14.0, 24.0, 36.0)))
+            specs.append(
+                LabelSpec(
+                    s.geometry.x,
+                    s.geometry.y,
+                    s["geosite_code"],
+                    size=7,
+                    weight="bold",
+                    priority=9 if s["geosite_code"] in codes else 3,
+                    radii_pt=(5.0, 14.0, 24.0, 36.0),
+                )
+            )
         cx, cy = (extent.xmin + extent.xmax) / 2, (extent.ymin + extent.ymax) / 2
         for m in markers:
-            specs.append(LabelSpec(m.y_easting, m.x_northing, str(m.number), size=5.5, priority=7,
-                                   color="#000000", radii_pt=(2.5, 7.0, 12.0)))
-        obstacles = point_obstacles(ax, list(zip(visible_sites.geometry.x, visible_sites.geometry.y, strict=True)), 4.5)
+            specs.append(
+                LabelSpec(
+                    m.y_easting,
+                    m.x_northing,
+                    str(m.number),
+                    size=5.5,
+                    priority=7,
+                    color="#000000",
+                    radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0),
+                )
+            )
+        obstacles = point_obstacles(
+            ax, list(zip(visible_sites.geometry.x, visible_sites.geometry.y, strict=True)), 4.5
+        )
         obstacles += point_obstacles(ax, [(m.y_easting, m.x_northing) for m in markers], 2.0)
         placed = place_labels(ax, c.renderer, specs, obstacles)
         del cx, cy
         lone = unit.iloc[0].get("cluster_code")
         is_cluster = isinstance(lone, str) and lone != ""
-        names = ", ".join(f"{s['geosite_code']} {_text(s['name_vi'])}" for _, s in sites.sort_values("geosite_code").iterrows())
+        names = ", ".join(
+            f"{s['geosite_code']} {_text(s['name_vi'])}"
+            for _, s in sites.sort_values("geosite_code").iterrows()
+        )
         title_vi = "BẢN ĐỒ KHOANH VÙNG BẢO VỆ DI SẢN ĐỊA CHẤT – " + (
-            f"CỤM {unit_code}" if is_cluster else f"ĐIỂM {unit_code}")
+            f"CỤM {unit_code}" if is_cluster else f"ĐIỂM {unit_code}"
+        )
         title_en = "Geosite protection zoning map — " + (
-            f"cluster {unit_code}" if is_cluster else f"geosite {unit_code}")
+            f"cluster {unit_code}" if is_cluster else f"geosite {unit_code}"
+        )
         district_names = ", ".join(focus_district["district_name"].astype(str))
         subtitle = f"{names} — {district_names}"
         if len(subtitle) > 150:
             subtitle = subtitle[:147] + "…"
         site_lines = [_site_line(s) for _, s in sites.sort_values("geosite_code").iterrows()]
         site_lines += [f"{len(points)} điểm khảo sát / survey points; {len(markers)} mốc / markers"]
-        left = _panel_furniture(c, layers, extent, legend, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)])
+        left = _panel_furniture(
+            c, layers, extent, legend, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)]
+        )
         rows = _table_rows(markers, areas)
         figs = [c.fig]
         table_title = "TỌA ĐỘ MỐC RANH GIỚI (VN-2000) / Boundary marker coordinates"
@@ -610,10 +961,20 @@ def render_zoning_sheet(unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg
         extra: list[_Canvas] = []
         while rest:
             e = _new_canvas(cfg.maps.zoning, "zoning")
-            body = Box(e.layout.title.x, e.layout.footer.top + GAP_MM, e.layout.title.w,
-                       e.layout.title.y - GAP_MM - (e.layout.footer.top + GAP_MM))
-            e.page.text(body.x, body.top, table_title + " (tiếp theo / continued)", fontsize=8, fontweight="bold",
-                        va="top")
+            body = Box(
+                e.layout.title.x,
+                e.layout.footer.top + GAP_MM,
+                e.layout.title.w,
+                e.layout.title.y - GAP_MM - (e.layout.footer.top + GAP_MM),
+            )
+            e.page.text(
+                body.x,
+                body.top,
+                table_title + " (tiếp theo / continued)",
+                fontsize=8,
+                fontweight="bold",
+                va="top",
+            )
             before = len(rest)
             rest = _draw_table(e.page, Box(body.x, body.y, body.w, body.h - 6), rest, e.renderer)
             if len(rest) == before:  # cannot happen with sane paper sizes; never loop forever
@@ -621,9 +982,24 @@ def render_zoning_sheet(unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg
             extra.append(e)
         pages = 1 + len(extra)
         for i, page in enumerate([c, *extra], start=1):
-            _finish_page(page, cfg, layers, title_vi, title_en, subtitle, extent, unit_code, i, pages)
+            _finish_page(
+                page, cfg, layers, title_vi, title_en, subtitle, extent, unit_code, i, pages
+            )
             if page is not c:
                 figs.append(page.fig)
         _save(figs, pdf, f"{title_vi} / {title_en}", cfg)
-    return _result("zoning", unit_code, title_vi, title_en, c, extent, step, pdf, legend, placed.dropped, hill,
-                   pages=pages, markers=markers)
+    return _result(
+        "zoning",
+        unit_code,
+        title_vi,
+        title_en,
+        c,
+        extent,
+        step,
+        pdf,
+        legend,
+        placed.dropped,
+        hill,
+        pages=pages,
+        markers=markers,
+    )

@@ -47,7 +47,9 @@ def _clockwise_from_north(ring: LinearRing) -> list[tuple[float, float]]:
     return coords[start:] + coords[:start]
 
 
-def zone_rings(zone_i: BaseGeometry | None, zone_ii: BaseGeometry | None, tolerance_m: float) -> list[tuple[str, int, list[tuple[float, float]]]]:
+def zone_rings(
+    zone_i: BaseGeometry | None, zone_ii: BaseGeometry | None, tolerance_m: float
+) -> list[tuple[str, int, list[tuple[float, float]]]]:
     """The generalised rings to mark: (zone class, ring number, [(easting, northing), ...]).
 
     Zone I: every ring. Zone II: its outer rings, and only those holes that are
@@ -74,7 +76,9 @@ def zone_rings(zone_i: BaseGeometry | None, zone_ii: BaseGeometry | None, tolera
     return out
 
 
-def boundary_markers(zone_i: BaseGeometry | None, zone_ii: BaseGeometry | None, tolerance_m: float) -> list[Marker]:
+def boundary_markers(
+    zone_i: BaseGeometry | None, zone_ii: BaseGeometry | None, tolerance_m: float
+) -> list[Marker]:
     """Numbered boundary markers of a zoning unit's Zone I and Zone II.
 
     Parameters
