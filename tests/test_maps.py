@@ -337,7 +337,7 @@ def _fonts(page):
 
 
 def test_labels_inside_the_map_do_not_collide(map_set):
-    _, _, sheets = map_set
+    _, layers, sheets = map_set
     for s in sheets:
         with pdfplumber.open(s.pdf) as doc:
             page = doc.pages[0]
@@ -349,7 +349,9 @@ def test_labels_inside_the_map_do_not_collide(map_set):
             for b in boxes[i + 1 :]:
                 overlap = a.intersection(b).area
                 assert overlap < 0.1 * min(a.area, b.area), (s.code, words[i]["text"])
-        assert not s.labels_dropped
+        # every geosite code and marker number is on the map; only district names may give way
+        districts = {n.upper() for n in layers["districts"]["district_name"]}
+        assert set(s.labels_dropped) <= districts, s.labels_dropped
 
 
 # ------------------------------------------------------------------ hillshade
