@@ -52,7 +52,9 @@ def synthetic_survey(
     categories = sorted(cfg.zoning.zone_i_distance_m)
     significances = sorted(cfg.zoning.zone_ii_distance_m)
     codes = np.char.add("SY-", np.char.zfill(np.arange(n_sites).astype(str), 6))
-    cluster = np.where(rng.random(n_sites) < 0.1, np.char.add("K", (np.arange(n_sites) // 5).astype(str)), "")
+    cluster = np.where(
+        rng.random(n_sites) < 0.1, np.char.add("K", (np.arange(n_sites) // 5).astype(str)), ""
+    )
     geosites = gpd.GeoDataFrame(
         {
             "geosite_code": codes,
@@ -68,7 +70,9 @@ def synthetic_survey(
     owner = rng.integers(0, n_sites, n_points)
     offsets = rng.normal(0, 150, size=(n_points, 2))
     xy = shapely.get_coordinates(sites_xy)[owner] + offsets
-    points = gpd.GeoDataFrame({"geosite_code": codes[owner]}, geometry=shapely.points(xy), crs=cfg.working_crs)
+    points = gpd.GeoDataFrame(
+        {"geosite_code": codes[owner]}, geometry=shapely.points(xy), crs=cfg.working_crs
+    )
     return geosites, points
 
 
@@ -85,7 +89,9 @@ def run_child(config: Path, n_points: int) -> dict[str, float]:
     geosites, points = synthetic_survey(cfg, n_points, park)
     baseline = _peak_rss_mb()
     start = time.perf_counter()
-    result = zone(geosites, points, districts, extent, cfg.zoning, min_area_m2=cfg.checks.min_zone_area_m2)
+    result = zone(
+        geosites, points, districts, extent, cfg.zoning, min_area_m2=cfg.checks.min_zone_area_m2
+    )
     seconds = time.perf_counter() - start
     return {
         "points": n_points,
@@ -109,16 +115,30 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_child(args.config, args.child)))
         return 0
     rows = []
-    print(f"{'điểm/points':>12} {'di sản/sites':>12} {'giây/s':>9} {'RAM đỉnh/peak MB':>17} {'vùng/zones':>10}")
+    print(
+        f"{'điểm/points':>12} {'di sản/sites':>12} {'giây/s':>9} {'RAM đỉnh/peak MB':>17} {'vùng/zones':>10}"
+    )
     for n in args.points:
         proc = subprocess.run(
-            [sys.executable, "-m", "pipeline.bench", "--child", str(n), "--config", str(args.config)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "pipeline.bench",
+                "--child",
+                str(n),
+                "--config",
+                str(args.config),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"{row['points']:>12,} {row['geosites']:>12,} {row['zoning_seconds']:>9.2f} "
-              f"{row['peak_rss_mb']:>17,.0f} {row['protection_zones']:>10,}")
+        print(
+            f"{row['points']:>12,} {row['geosites']:>12,} {row['zoning_seconds']:>9.2f} "
+            f"{row['peak_rss_mb']:>17,.0f} {row['protection_zones']:>10,}"
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"seed": SEED, "results": rows}, indent=2) + "\n", "utf-8")
     print(f"→ {args.output}")

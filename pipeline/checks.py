@@ -352,7 +352,9 @@ def totals(
         .reindex(columns=["I", "II"], fill_value=0.0)
         .reset_index()
     )
-    members = districts.loc[districts["park_membership"] != "none", ["district_code", "district_name"]]
+    members = districts.loc[
+        districts["park_membership"] != "none", ["district_code", "district_name"]
+    ]
     table = members.merge(table, on=["district_code", "district_name"], how="outer").fillna(
         {"I": 0.0, "II": 0.0}
     )

@@ -85,7 +85,9 @@ class InputFile(_Strict):
         if proj and (self.easting_column is None or self.northing_column is None):
             raise ValueError("easting_column and northing_column go together")
         if (geo or proj) and self.crs is None:
-            raise ValueError("a file with coordinate columns needs its crs (for example 'EPSG:4326')")
+            raise ValueError(
+                "a file with coordinate columns needs its crs (for example 'EPSG:4326')"
+            )
         if self.crs is not None and (geo or proj):
             is_geographic = pyproj.CRS.from_user_input(self.crs).is_geographic
             if geo and not is_geographic:
@@ -222,14 +224,18 @@ class Maps(_Strict):
     hillshade_altitude: Annotated[float, Field(gt=0, le=90)] = 45.0
     png_dpi: Annotated[int, Field(ge=36, le=600)] = 150
     sources_vi: str = "Dữ liệu điều tra thực địa; ranh giới hành chính GSO; ranh giới công viên theo QĐ 2424/QĐ-UBND"
-    sources_en: str = "Field survey data; GSO administrative boundaries; park extent per Decision 2424/QĐ-UBND"
+    sources_en: str = (
+        "Field survey data; GSO administrative boundaries; park extent per Decision 2424/QĐ-UBND"
+    )
 
 
 class Dossiers(_Strict):
     """Geosite dossiers and the heritage summary written by ``geopark dossiers``."""
 
     directory: Path = Path("data/processed/dossiers")
-    zoning_sheets: Path | None = None  # <unit_code>.png/.pdf from ``geopark maps``; default <maps.directory>/zoning
+    zoning_sheets: Path | None = (
+        None  # <unit_code>.png/.pdf from ``geopark maps``; default <maps.directory>/zoning
+    )
     pdf: bool = True
     chart_dpi: Annotated[int, Field(ge=72, le=600)] = 150
     database_url_env: str = "DATABASE_URL"  # inspections are read when this (or PGSERVICE) is set
@@ -247,11 +253,17 @@ class Database(_Strict):
 
     service: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")  # pg_service.conf name
     schema_: str = Field(default="geopark", alias="schema", pattern=_SQL_NAME)  # published layers
-    records_schema: str = Field(default="records", pattern=_SQL_NAME)  # field records, never dropped
+    records_schema: str = Field(
+        default="records", pattern=_SQL_NAME
+    )  # field records, never dropped
     owner_role: str = Field(default="geopark_owner", pattern=_SQL_NAME)  # owns the published schema
-    viewer_role: str = Field(default="geopark_viewer", pattern=_SQL_NAME)  # read-only (QGIS viewers)
+    viewer_role: str = Field(
+        default="geopark_viewer", pattern=_SQL_NAME
+    )  # read-only (QGIS viewers)
     editor_role: str = Field(default="geopark_editor", pattern=_SQL_NAME)  # adds field records
-    project_name: str = Field(default="geopark", pattern=r"^[A-Za-z0-9_.-]+$")  # stored QGIS project
+    project_name: str = Field(
+        default="geopark", pattern=r"^[A-Za-z0-9_.-]+$"
+    )  # stored QGIS project
     lock_wait_s: NonNegative = 30.0  # wait this long for another publish, then refuse
     swap_lock_timeout_s: Positive = 60.0  # wait this long for readers before the swap gives up
 

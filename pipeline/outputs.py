@@ -54,7 +54,9 @@ def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         series = out[col]
         if series.dtype == object:
             sample = series.dropna()
-            if len(sample) and all(hasattr(v, "isoformat") and not isinstance(v, str) for v in sample):
+            if len(sample) and all(
+                hasattr(v, "isoformat") and not isinstance(v, str) for v in sample
+            ):
                 out[col] = pd.to_datetime(series, errors="coerce").astype("datetime64[ms]")
             else:
                 out[col] = series.astype("string")
@@ -148,3 +150,36 @@ def replace_directory(staging: Path, target: Path) -> None:
     shutil.copytree(staging, target)
     if old.exists():
         shutil.rmtree(old)
+
+
+def run_geopackage_layers(path: Path, required: list[str] | tuple[str, ...]) -> set[str]:
+    """The layer names of a run's GeoPackage, after checking it has ``required``.
+
+    Raises
+    ------
+    InputError
+        When the GeoPackage does not exist or lacks a required layer: both mean
+        ``geopark zones`` has to run (again) first.
+    """
+    from pipeline.errors import InputError
+
+    if not path.exists():
+        raise InputError(
+            f"chưa có GeoPackage {path}",
+            f"the GeoPackage {path} does not exist yet",
+            file=str(path),
+            fix="run `geopark zones` (make zones) first",
+            fix_vi="chạy `geopark zones` (make zones) trước",
+        )
+    present = {name for name, _ in pyogrio.list_layers(path)}
+    missing = [name for name in required if name not in present]
+    if missing:
+        raise InputError(
+            f"GeoPackage thiếu lớp {', '.join(missing)}",
+            f"the GeoPackage lacks layer(s) {', '.join(missing)}",
+            file=str(path),
+            field=", ".join(missing),
+            fix="run `geopark zones` again with this version of the pipeline",
+            fix_vi="chạy lại `geopark zones` với phiên bản này của quy trình",
+        )
+    return present

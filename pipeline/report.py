@@ -78,7 +78,10 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
         "",
         "## Số lượng / Counts",
         "",
-        _table(["lớp / layer", "số đối tượng / features"], [[k, v] for k, v in report["counts"].items()]),
+        _table(
+            ["lớp / layer", "số đối tượng / features"],
+            [[k, v] for k, v in report["counts"].items()],
+        ),
         "",
     ]
     problems = [f for f in report["findings"] if f["severity"] != "info"]
@@ -100,7 +103,12 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
         _table(
             ["mã / code", "huyện / district", "vùng I / Zone I (ha)", "vùng II / Zone II (ha)"],
             [
-                [d["district_code"], d["district_name"], f"{d['zone_i_ha']:,.2f}", f"{d['zone_ii_ha']:,.2f}"]
+                [
+                    d["district_code"],
+                    d["district_name"],
+                    f"{d['zone_i_ha']:,.2f}",
+                    f"{d['zone_ii_ha']:,.2f}",
+                ]
                 for d in report["totals"]["per_district"]
             ],
         )
@@ -118,9 +126,23 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
     if report["quarantine"]:
         out.append(
             _table(
-                ["tệp / file", "dòng / row", "trường / field", "giá trị / value", "cần / expected", "lỗi / problem"],
                 [
-                    [q["file"], q["row"], q["field"], q["value"], q["expected"], f"{q['message_vi']} / {q['message_en']}"]
+                    "tệp / file",
+                    "dòng / row",
+                    "trường / field",
+                    "giá trị / value",
+                    "cần / expected",
+                    "lỗi / problem",
+                ],
+                [
+                    [
+                        q["file"],
+                        q["row"],
+                        q["field"],
+                        q["value"],
+                        q["expected"],
+                        f"{q['message_vi']} / {q['message_en']}",
+                    ]
                     for q in report["quarantine"]
                 ],
             )
@@ -128,7 +150,11 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
     else:
         out.append("Không có. / None.")
     if report["name_conversions"]:
-        out += ["", "## Chuyển đổi tên, bảng mã, sửa hình học và cảnh báo khi đọc / Name and encoding conversions, repairs and ingest warnings", ""]
+        out += [
+            "",
+            "## Chuyển đổi tên, bảng mã, sửa hình học và cảnh báo khi đọc / Name and encoding conversions, repairs and ingest warnings",
+            "",
+        ]
         out += [f"- {n}" for n in report["name_conversions"]]
     infos = [f for f in report["findings"] if f["severity"] == "info"]
     out += ["", "## Thông tin / Measurements", ""]

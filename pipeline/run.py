@@ -76,7 +76,16 @@ def quarantine_layer(ingested: IngestResult, crs: str) -> gpd.GeoDataFrame:
     rows = [r.as_dict() for r in ingested.rejections]
     frame = pd.DataFrame(
         rows,
-        columns=["file", "row", "field", "value", "expected", "message_vi", "message_en", "record_id"],
+        columns=[
+            "file",
+            "row",
+            "field",
+            "value",
+            "expected",
+            "message_vi",
+            "message_en",
+            "record_id",
+        ],
     )
     geoms = [
         shapely.points(r.x, r.y) if r.x is not None and r.y is not None else None
@@ -93,7 +102,9 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
     extent = ing.park_extent.copy()
     extent["area_km2_planar"] = round(qa.park_area_km2, 4)
     extent["area_km2_ellipsoidal"] = round(qa.park_area_ellipsoidal_km2, 4)
-    geosites = ing.geosites.merge(zones.geosite_clusters[["geosite_code", "unit_code"]], on="geosite_code")
+    geosites = ing.geosites.merge(
+        zones.geosite_clusters[["geosite_code", "unit_code"]], on="geosite_code"
+    )
     geosites = geosites.rename(columns={"cluster_code": "declared_cluster_code"}).merge(
         zones.geosite_clusters[["geosite_code", "cluster_code"]], on="geosite_code"
     )
@@ -167,7 +178,9 @@ def _versions() -> dict[str, str]:
     }
 
 
-def manifest(result: RunResult, cfg: Config, started: datetime, files: dict[str, Path]) -> dict[str, Any]:
+def manifest(
+    result: RunResult, cfg: Config, started: datetime, files: dict[str, Path]
+) -> dict[str, Any]:
     base = cfg.source.parent if cfg.source else Path.cwd()
 
     def rel(p: Path) -> str:
@@ -180,9 +193,25 @@ def manifest(result: RunResult, cfg: Config, started: datetime, files: dict[str,
     for key, spec in input_files(cfg):
         for kind, path in (("data", spec.path), ("schema", spec.schema_)):
             if path is not None:
-                inputs.append({"key": key, "kind": kind, "path": rel(path), "sha256": sha256(path), "bytes": path.stat().st_size})
+                inputs.append(
+                    {
+                        "key": key,
+                        "kind": kind,
+                        "path": rel(path),
+                        "sha256": sha256(path),
+                        "bytes": path.stat().st_size,
+                    }
+                )
     if cfg.source:
-        inputs.append({"key": "config", "kind": "config", "path": rel(cfg.source), "sha256": sha256(cfg.source), "bytes": cfg.source.stat().st_size})
+        inputs.append(
+            {
+                "key": "config",
+                "kind": "config",
+                "path": rel(cfg.source),
+                "sha256": sha256(cfg.source),
+                "bytes": cfg.source.stat().st_size,
+            }
+        )
     return {
         "pipeline_version": pipeline.__version__,
         "started_utc": started.isoformat(timespec="seconds"),
@@ -193,11 +222,15 @@ def manifest(result: RunResult, cfg: Config, started: datetime, files: dict[str,
         "versions": _versions(),
         "counts": {name: len(layer) for name, layer in result.layers.items()},
         "timings_s": result.timings,
-        "outputs": {name: {"path": rel(path), "sha256": sha256(path)} for name, path in files.items()},
+        "outputs": {
+            name: {"path": rel(path), "sha256": sha256(path)} for name, path in files.items()
+        },
     }
 
 
-def write_outputs(result: RunResult, cfg: Config, started: datetime, progress: Progress = _quiet) -> list[Path]:
+def write_outputs(
+    result: RunResult, cfg: Config, started: datetime, progress: Progress = _quiet
+) -> list[Path]:
     """Write the run's files atomically; on a failed QA, into the failed-run folder.
 
     Returns the paths written.
@@ -205,8 +238,15 @@ def write_outputs(result: RunResult, cfg: Config, started: datetime, progress: P
     out = cfg.outputs
     published = result.status == "pass"
     target = out.directory if published else out.failed_directory
-    names = [out.geopackage, out.project, out.web_zones, out.web_geosites, out.qa_json,
-             out.qa_markdown, out.manifest]
+    names = [
+        out.geopackage,
+        out.project,
+        out.web_zones,
+        out.web_geosites,
+        out.qa_json,
+        out.qa_markdown,
+        out.manifest,
+    ]
     write_started = time.perf_counter()
     with outputs.staged_outputs(out.directory) as staging:
         progress("Ghi GeoPackage", "Writing the GeoPackage")
@@ -222,7 +262,10 @@ def write_outputs(result: RunResult, cfg: Config, started: datetime, progress: P
         files = {n: staging / n for n in names[:-1]}
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
         data = manifest(result, cfg, started, files)
-        data["outputs"] = {k: {**v, "path": str(Path(rel_dir(cfg, target)) / k)} for k, v in data["outputs"].items()}
+        data["outputs"] = {
+            k: {**v, "path": str(Path(rel_dir(cfg, target)) / k)}
+            for k, v in data["outputs"].items()
+        }
         data["published"] = published
         outputs.dump_json(data, staging / out.manifest)
         if published:

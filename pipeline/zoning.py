@@ -49,9 +49,7 @@ def site_hulls(geosites: gpd.GeoDataFrame, survey_points: gpd.GeoDataFrame) -> n
 
     Returns an array aligned with ``geosites`` rows.
     """
-    codes = pd.concat(
-        [geosites["geosite_code"], survey_points["geosite_code"]], ignore_index=True
-    )
+    codes = pd.concat([geosites["geosite_code"], survey_points["geosite_code"]], ignore_index=True)
     geoms = np.concatenate([geosites.geometry.values, survey_points.geometry.values])
     index = pd.Categorical(codes, categories=geosites["geosite_code"]).codes
     order = np.argsort(index, kind="stable")
@@ -81,9 +79,7 @@ def build_site_zones(
     return zone_i, outer
 
 
-def assign_clusters(
-    geosites: gpd.GeoDataFrame, outer: np.ndarray, zoning: Zoning
-) -> pd.DataFrame:
+def assign_clusters(geosites: gpd.GeoDataFrame, outer: np.ndarray, zoning: Zoning) -> pd.DataFrame:
     """Group geosites into clusters: shared code, or zones that touch.
 
     Returns
@@ -114,9 +110,7 @@ def assign_clusters(
             "declared": declared,
         }
     )
-    codes = frame.groupby("label")["declared"].agg(
-        lambda s: "+".join(sorted({c for c in s if c}))
-    )
+    codes = frame.groupby("label")["declared"].agg(lambda s: "+".join(sorted({c for c in s if c})))
     sizes = frame.groupby("label").size()
     first = frame.groupby("label")["geosite_code"].min()
     generated = zoning.clusters.generated_prefix + first
@@ -223,7 +217,9 @@ def _clipped_report(
     removed = np.column_stack(
         [
             shapely.area(core_raw) - shapely.area(core),
-            shapely.area(outer_raw) - shapely.area(outer) - (shapely.area(core_raw) - shapely.area(core)),
+            shapely.area(outer_raw)
+            - shapely.area(outer)
+            - (shapely.area(core_raw) - shapely.area(core)),
         ]
     )
     frame = pd.DataFrame(
@@ -235,9 +231,11 @@ def _clipped_report(
         }
     )
     frame = frame.loc[frame["clipped_area_m2"] > min_area_m2].reset_index(drop=True)
-    frame["location"] = shapely.point_on_surface(
-        shapely.difference(frame["source"].to_numpy(), park)
-    ) if len(frame) else []
+    frame["location"] = (
+        shapely.point_on_surface(shapely.difference(frame["source"].to_numpy(), park))
+        if len(frame)
+        else []
+    )
     return frame.drop(columns="source")
 
 
@@ -306,9 +304,9 @@ def zone(
     core_units = gpd.GeoDataFrame({"unit_code": unit_of_site}, geometry=core, crs=crs).dissolve(
         "unit_code", sort=True
     )
-    outer_units = gpd.GeoDataFrame(
-        {"unit_code": unit_of_site}, geometry=outer, crs=crs
-    ).dissolve("unit_code", sort=True)
+    outer_units = gpd.GeoDataFrame({"unit_code": unit_of_site}, geometry=outer, crs=crs).dissolve(
+        "unit_code", sort=True
+    )
     unit_core = core_units.geometry.reindex(units["unit_code"]).to_numpy()
     unit_ring = shapely.difference(
         outer_units.geometry.reindex(units["unit_code"]).to_numpy(), unit_core
@@ -356,7 +354,9 @@ def zone(
                 "area_ha",
                 "geometry",
             ]
-        ].sort_values(["unit_code", "zone_class", "district_code"]).reset_index(drop=True),
+        ]
+        .sort_values(["unit_code", "zone_class", "district_code"])
+        .reset_index(drop=True),
         geometry="geometry",
         crs=crs,
     )

@@ -47,8 +47,12 @@ def _dump_toml(data: dict[str, Any]) -> str:
     lines: list[str] = []
 
     def table(prefix: str, d: dict[str, Any]) -> None:
-        plain = {k: v for k, v in d.items() if not isinstance(v, dict) and not (
-            isinstance(v, list) and v and isinstance(v[0], dict))}
+        plain = {
+            k: v
+            for k, v in d.items()
+            if not isinstance(v, dict)
+            and not (isinstance(v, list) and v and isinstance(v[0], dict))
+        }
         if prefix:
             lines.append(f"[{prefix}]")
         lines.extend(f"{k} = {scalar(v)}" for k, v in plain.items())
@@ -77,7 +81,9 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     and may change it in place.
     """
 
-    def make(edit: Callable[[dict[str, Any]], None] | None = None, name: str = "geopark.toml") -> Path:
+    def make(
+        edit: Callable[[dict[str, Any]], None] | None = None, name: str = "geopark.toml"
+    ) -> Path:
         raw = _absolute(project_config_dict())
         raw["outputs"]["directory"] = str(tmp_path / "processed")
         raw["outputs"]["failed_directory"] = str(tmp_path / "processed" / "failed_run")

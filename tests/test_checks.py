@@ -10,7 +10,7 @@ import pandas as pd
 from pipeline.config import load_config
 from pipeline.run import compute
 
-from .conftest import ROOT, RAW
+from .conftest import RAW, ROOT
 
 
 def test_far_survey_point_is_a_mapped_warning(write_config, tmp_path) -> None:
@@ -34,13 +34,20 @@ def test_far_survey_point_is_a_mapped_warning(write_config, tmp_path) -> None:
 
 
 def test_ingest_prints_values_with_markup_literally(write_config, tmp_path) -> None:
-    text = (RAW / "geosites.csv").read_text("utf-8").replace(",cave,national,", ",[bold]cave[/bold],national,", 1)
+    text = (
+        (RAW / "geosites.csv")
+        .read_text("utf-8")
+        .replace(",cave,national,", ",[bold]cave[/bold],national,", 1)
+    )
     path = tmp_path / "geosites.csv"
     path.write_text(text, "utf-8")
     config = write_config(lambda raw: raw["inputs"]["geosites"].update(path=str(path)))
     proc = subprocess.run(
         [sys.executable, "-m", "pipeline", "ingest", "--config", str(config)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert proc.returncode == 1, proc.stderr
     assert "[bold]cave[/bold]" in proc.stdout

@@ -22,11 +22,23 @@ def test_project_configuration_loads() -> None:
     ("edit", "key"),
     [
         (lambda raw: raw["zoning"].update(colour="red"), "zoning.colour"),
-        (lambda raw: raw["zoning"]["zone_i_distance_m"].update(cave=-5), "zoning.zone_i_distance_m.cave"),
-        (lambda raw: raw["zoning"]["zone_ii_distance_m"].update(local=0), "zoning.zone_ii_distance_m.local"),
+        (
+            lambda raw: raw["zoning"]["zone_i_distance_m"].update(cave=-5),
+            "zoning.zone_i_distance_m.cave",
+        ),
+        (
+            lambda raw: raw["zoning"]["zone_ii_distance_m"].update(local=0),
+            "zoning.zone_ii_distance_m.local",
+        ),
         (lambda raw: raw["park"].update(declared_area_km2=-1), "park.declared_area_km2"),
-        (lambda raw: raw["inputs"]["geosites"].update(path="/nowhere/geosites.csv"), "inputs.geosites.path"),
-        (lambda raw: raw["inputs"]["survey_points"][0].update(crs="EPSG:999999"), "inputs.survey_points[0].crs"),
+        (
+            lambda raw: raw["inputs"]["geosites"].update(path="/nowhere/geosites.csv"),
+            "inputs.geosites.path",
+        ),
+        (
+            lambda raw: raw["inputs"]["survey_points"][0].update(crs="EPSG:999999"),
+            "inputs.survey_points[0].crs",
+        ),
         (lambda raw: raw["zoning"]["zone_i_distance_m"].pop("cave"), "zoning.zone_i_distance_m"),
         (lambda raw: raw.update(working_crs="EPSG:4326"), "working_crs"),
     ],

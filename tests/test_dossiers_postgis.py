@@ -26,9 +26,8 @@ from nbclient import NotebookClient
 from pipeline.config import load_config
 from pipeline.db.connection import resolve
 from pipeline.db.publish import publish
-from pipeline.db.roles import admin_sql
 from tests.conftest import _absolute, _dump_toml, project_config_dict
-from tests.postgis import Server, postgis_available, running_server
+from tests.postgis import Server, create_geopark_database, postgis_available, running_server
 
 pytestmark = [
     pytest.mark.postgis,
@@ -82,17 +81,17 @@ def published(pg: Server, sample_run) -> dict:
     """A database set up with the README's administrator SQL, the sample run
     published into it and three inspections entered by the editor."""
     cfg, _ = sample_run
-    name = f"geopark_dossiers_t{next(_db_numbers)}"
-    with pg.connect(autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    name = create_geopark_database(
+        pg,
+        cfg.database,
+        f"geopark_dossiers_t{next(_db_numbers)}",
+        {
+            PIPELINE_LOGIN: cfg.database.owner_role,
+            VIEWER_LOGIN: cfg.database.viewer_role,
+            EDITOR_LOGIN: cfg.database.editor_role,
+        },
+    )
     with pg.connect(name, autocommit=True) as conn:
-        conn.execute(admin_sql(cfg.database, name))
-        for login, role in (
-            (PIPELINE_LOGIN, cfg.database.owner_role),
-            (VIEWER_LOGIN, cfg.database.viewer_role),
-            (EDITOR_LOGIN, cfg.database.editor_role),
-        ):
-            conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
         conn.execute(f"CREATE ROLE {STRANGER_LOGIN} LOGIN")
     target = resolve(cfg.database, environ={"DATABASE_URL": pg.url(name, PIPELINE_LOGIN)})
     assert publish(cfg, target).status == "published"
@@ -347,11 +346,7 @@ def test_dossiers_use_the_configured_service_and_records_schema(
         raw["database"]["records_schema"] = "field_records"
 
     cfg = load_config(write_config(edit))
-    name = f"geopark_dossiers_t{next(_db_numbers)}"
-    with pg.connect(autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with pg.connect(name, autocommit=True) as conn:
-        conn.execute(admin_sql(cfg.database, name))
+    name = create_geopark_database(pg, cfg.database, f"geopark_dossiers_t{next(_db_numbers)}")
     service_file = tmp_path / "pg_service.conf"
     service_file.write_text(
         f"[fieldwork]\nhost={pg.host}\nport={pg.port}\ndbname={name}\nuser={pg.superuser}\n"

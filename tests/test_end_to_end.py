@@ -20,8 +20,17 @@ from pipeline.run import run_zones
 from .conftest import ROOT
 
 EXPECTED_LAYERS = [
-    "park_extent", "districts", "geosites", "survey_points", "zone_i", "zone_ii",
-    "protection_zones", "clusters", "zone_district_areas", "qa_findings", "quarantine",
+    "park_extent",
+    "districts",
+    "geosites",
+    "survey_points",
+    "zone_i",
+    "zone_ii",
+    "protection_zones",
+    "clusters",
+    "zone_district_areas",
+    "qa_findings",
+    "quarantine",
 ]
 
 
@@ -34,7 +43,7 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def test_sample_run_passes_with_every_layer(sample_run, sample_gpkg) -> None:
-    cfg, result = sample_run
+    _, result = sample_run
     assert result.status == "pass" and result.published
     layers = [name for name, _ in pyogrio.list_layers(sample_gpkg)]
     for name in EXPECTED_LAYERS:
@@ -98,7 +107,9 @@ def test_park_area_outside_tolerance_fails(write_config) -> None:
     result = run_zones(cfg)
     assert result.status == "fail" and not result.published
     report = json.loads((cfg.outputs.failed_directory / "qa_report.json").read_text("utf-8"))
-    assert any(f["check"] == "park_area_planar" and f["severity"] == "error" for f in report["findings"])
+    assert any(
+        f["check"] == "park_area_planar" and f["severity"] == "error" for f in report["findings"]
+    )
 
 
 def test_web_exports_are_wgs84(sample_run) -> None:
@@ -128,11 +139,17 @@ def test_same_inputs_give_the_same_zones(sample_run, write_config) -> None:
     a = gpd.read_file(cfg.outputs.directory / "geopark.gpkg", layer="protection_zones")
     b = gpd.read_file(again.outputs.directory / "geopark.gpkg", layer="protection_zones")
     assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
-    assert all(shapely.equals_exact(x, y, 1e-6) for x, y in zip(a.geometry, b.geometry, strict=True))
+    assert all(
+        shapely.equals_exact(x, y, 1e-6) for x, y in zip(a.geometry, b.geometry, strict=True)
+    )
 
 
 def _bad_register(tmp_path: Path) -> Path:
-    text = (ROOT / "data/raw/geosites.csv").read_text("utf-8").replace(",cave,national,", ",volcano,national,", 1)
+    text = (
+        (ROOT / "data/raw/geosites.csv")
+        .read_text("utf-8")
+        .replace(",cave,national,", ",volcano,national,", 1)
+    )
     path = tmp_path / "geosites_bad.csv"
     path.write_text(text, "utf-8")
     return path
@@ -157,7 +174,9 @@ def test_failed_run_leaves_previous_outputs_untouched(write_config, tmp_path) ->
     assert quarantine.loc[0, "row"] == 2
 
 
-def test_crash_while_writing_leaves_previous_outputs_and_no_debris(write_config, monkeypatch) -> None:
+def test_crash_while_writing_leaves_previous_outputs_and_no_debris(
+    write_config, monkeypatch
+) -> None:
     cfg = load_config(write_config())
     run_zones(cfg)
     before = digest(cfg.outputs.directory)
@@ -174,7 +193,11 @@ def test_crash_while_writing_leaves_previous_outputs_and_no_debris(write_config,
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+        [sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
 
 
@@ -184,13 +207,24 @@ def test_cli_exit_codes_and_no_tracebacks(write_config, tmp_path) -> None:
     assert "QA: PASS" in ok.stdout
 
     bad_register = _bad_register(tmp_path)
-    rejected = _cli("zones", "--config", str(write_config(
-        lambda raw: raw["inputs"]["geosites"].update(path=str(bad_register)), name="bad.toml")))
+    rejected = _cli(
+        "zones",
+        "--config",
+        str(
+            write_config(
+                lambda raw: raw["inputs"]["geosites"].update(path=str(bad_register)),
+                name="bad.toml",
+            )
+        ),
+    )
     assert rejected.returncode == 1
     assert "volcano" in rejected.stdout
 
-    unknown_key = _cli("check", "--config", str(write_config(
-        lambda raw: raw["park"].update(area=1), name="typo.toml")))
+    unknown_key = _cli(
+        "check",
+        "--config",
+        str(write_config(lambda raw: raw["park"].update(area=1), name="typo.toml")),
+    )
     assert unknown_key.returncode == 2
     assert "park.area" in unknown_key.stderr
     for proc in (ok, rejected, unknown_key):

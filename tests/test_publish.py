@@ -20,8 +20,13 @@ from pipeline.config import load_config
 from pipeline.db import migrate, models, views
 from pipeline.db.connection import Target, resolve
 from pipeline.db.publish import publish
-from pipeline.db.roles import admin_sql
-from tests.postgis import Server, postgis_available, running_server, wait_for
+from tests.postgis import (
+    Server,
+    create_geopark_database,
+    postgis_available,
+    running_server,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.postgis,
@@ -46,21 +51,16 @@ def pg() -> Iterator[Server]:
 def dbname(pg: Server, sample_run) -> str:
     """A fresh database set up with the README's administrator SQL, and three logins."""
     cfg, _ = sample_run
-    name = f"geopark_t{next(_db_numbers)}"
-    with pg.connect(autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with pg.connect(name, autocommit=True) as conn:
-        conn.execute(admin_sql(cfg.database, name))
-        for login, role in (
-            (PIPELINE_LOGIN, cfg.database.owner_role),
-            (VIEWER_LOGIN, cfg.database.viewer_role),
-            (EDITOR_LOGIN, cfg.database.editor_role),
-        ):
-            conn.execute(
-                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{login}') "
-                f"THEN CREATE ROLE {login} LOGIN IN ROLE {role}; END IF; END $$"
-            )
-    return name
+    return create_geopark_database(
+        pg,
+        cfg.database,
+        f"geopark_t{next(_db_numbers)}",
+        {
+            PIPELINE_LOGIN: cfg.database.owner_role,
+            VIEWER_LOGIN: cfg.database.viewer_role,
+            EDITOR_LOGIN: cfg.database.editor_role,
+        },
+    )
 
 
 def target_for(pg: Server, dbname: str, user: str = PIPELINE_LOGIN) -> Target:
@@ -567,11 +567,25 @@ def test_publish_through_a_pg_service_name(pg, dbname, sample_run, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PGSERVICEFILE"] = str(service_file)
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "publish", "--config", str(cfg.source), "--service", "heritage"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "publish",
+            "--config",
+            str(cfg.source),
+            "--service",
+            "heritage",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "service=heritage" in done.stderr
     with pg.connect(dbname) as conn:
         assert conn.execute("SELECT status, published_by FROM geopark.publish_log").fetchall() == [
-            ("published", PIPELINE_LOGIN)]
+            ("published", PIPELINE_LOGIN)
+        ]

@@ -70,7 +70,13 @@ def world(width: float = 100_000) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 def test_zone_i_of_a_lone_point_is_the_category_circle() -> None:
     districts, park = world()
-    result = zone(sites([("A", "cave", "local", "", 420_000, 2_420_000)]), points([]), districts, park, zoning())
+    result = zone(
+        sites([("A", "cave", "local", "", 420_000, 2_420_000)]),
+        points([]),
+        districts,
+        park,
+        zoning(),
+    )
     zi = result.zone_i.iloc[0]
     assert zi["area_ha"] == pytest.approx(regular_polygon_area(100) / 1e4, abs=1e-4)
     assert zi["zone_class"] == "I"
@@ -80,7 +86,11 @@ def test_zone_i_covers_every_survey_point_and_the_register_location() -> None:
     districts, park = world()
     survey = [("A", 420_300, 2_420_000), ("A", 420_150, 2_420_400), ("A", 419_900, 2_419_800)]
     result = zone(
-        sites([("A", "cave", "local", "", 420_000, 2_420_000)]), points(survey), districts, park, zoning()
+        sites([("A", "cave", "local", "", 420_000, 2_420_000)]),
+        points(survey),
+        districts,
+        park,
+        zoning(),
     )
     core = result.zone_i.geometry.iloc[0]
     every = shapely.points([(420_000, 2_420_000)] + [(x, y) for _, x, y in survey])
@@ -92,7 +102,13 @@ def test_zone_i_covers_every_survey_point_and_the_register_location() -> None:
 
 def test_zone_ii_is_a_ring_that_excludes_zone_i() -> None:
     districts, park = world()
-    result = zone(sites([("A", "cave", "national", "", 420_000, 2_420_000)]), points([]), districts, park, zoning())
+    result = zone(
+        sites([("A", "cave", "national", "", 420_000, 2_420_000)]),
+        points([]),
+        districts,
+        park,
+        zoning(),
+    )
     core = result.zone_i.geometry.iloc[0]
     ring = result.zone_ii.geometry.iloc[0]
     assert shapely.area(shapely.intersection(core, ring)) == pytest.approx(0, abs=1e-6)
@@ -106,10 +122,12 @@ def test_zone_i_wins_over_another_sites_zone_ii() -> None:
     districts, park = world()
     # A's Zone II (500 m) reaches over B's Zone I (B 400 m away).
     result = zone(
-        sites([
-            ("A", "cave", "national", "", 420_000, 2_420_000),
-            ("B", "cave", "local", "", 420_400, 2_420_000),
-        ]),
+        sites(
+            [
+                ("A", "cave", "national", "", 420_000, 2_420_000),
+                ("B", "cave", "local", "", 420_400, 2_420_000),
+            ]
+        ),
         points([]),
         districts,
         park,
@@ -124,7 +142,10 @@ def test_zone_i_wins_over_another_sites_zone_ii() -> None:
     assert shapely.area(shapely.intersection(core, ring)) == pytest.approx(0, abs=1e-3)
     # Nothing lost: the combined zones cover both footprints exactly.
     outer = shapely.union_all(
-        [shapely.union(a, b) for a, b in zip(result.zone_i.geometry, result.zone_ii.geometry, strict=True)]
+        [
+            shapely.union(a, b)
+            for a, b in zip(result.zone_i.geometry, result.zone_ii.geometry, strict=True)
+        ]
     )
     assert shapely.area(core) + shapely.area(ring) == pytest.approx(shapely.area(outer), rel=1e-9)
 
@@ -133,13 +154,25 @@ def test_protection_zones_never_overlap() -> None:
     districts, park = world()
     rng = np.random.default_rng(7)
     xy = rng.uniform([410_000, 2_410_000], [430_000, 2_430_000], size=(30, 2))
-    rows = [(f"S{i:02d}", "cave" if i % 2 else "geomorphological", "national" if i % 3 else "local", "", x, y)
-            for i, (x, y) in enumerate(xy)]
+    rows = [
+        (
+            f"S{i:02d}",
+            "cave" if i % 2 else "geomorphological",
+            "national" if i % 3 else "local",
+            "",
+            x,
+            y,
+        )
+        for i, (x, y) in enumerate(xy)
+    ]
     pz = zone(sites(rows), points([]), districts, park, zoning()).protection_zones
     geoms = pz.geometry.values
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = left < right
-    assert shapely.area(shapely.intersection(geoms[left[keep]], geoms[right[keep]])).max(initial=0) < 1e-3
+    assert (
+        shapely.area(shapely.intersection(geoms[left[keep]], geoms[right[keep]])).max(initial=0)
+        < 1e-3
+    )
 
 
 def test_clusters_by_code_and_by_touching_zones() -> None:
@@ -166,7 +199,10 @@ def test_clusters_by_code_and_by_touching_zones() -> None:
 def test_touch_distance_merges_nearby_sites() -> None:
     districts, park = world()
     # Zone II outer radius 250 m each: 600 m apart leaves a 100 m gap.
-    rows = [("A", "cave", "local", "", 420_000, 2_420_000), ("B", "cave", "local", "", 420_600, 2_420_000)]
+    rows = [
+        ("A", "cave", "local", "", 420_000, 2_420_000),
+        ("B", "cave", "local", "", 420_600, 2_420_000),
+    ]
     apart = zone(sites(rows), points([]), districts, park, zoning(touch=0)).geosite_clusters
     merged = zone(sites(rows), points([]), districts, park, zoning(touch=150)).geosite_clusters
     assert apart["cluster_code"].isna().all()
@@ -177,19 +213,33 @@ def test_zones_are_clipped_to_the_park_and_the_cut_is_reported() -> None:
     districts, _ = world()
     park = gpd.GeoDataFrame(geometry=[box(400_000, 2_400_000, 420_000, 2_450_000)], crs=CRS)
     # Site on the park's eastern edge: half of each zone lies outside.
-    result = zone(sites([("A", "cave", "national", "", 420_000, 2_420_000)]), points([]), districts, park, zoning())
+    result = zone(
+        sites([("A", "cave", "national", "", 420_000, 2_420_000)]),
+        points([]),
+        districts,
+        park,
+        zoning(),
+    )
     core = result.zone_i.geometry.iloc[0]
     assert shapely.covers(park.geometry.iloc[0], core)
     assert shapely.area(core) == pytest.approx(regular_polygon_area(100) / 2, rel=1e-6)
     cut = result.clipped.set_index("zone_class")["clipped_area_m2"]
     assert cut["I"] == pytest.approx(regular_polygon_area(100) / 2, rel=1e-6)
-    assert cut["II"] == pytest.approx((regular_polygon_area(600) - regular_polygon_area(100)) / 2, rel=1e-6)
+    assert cut["II"] == pytest.approx(
+        (regular_polygon_area(600) - regular_polygon_area(100)) / 2, rel=1e-6
+    )
 
 
 def test_zone_pieces_are_attributed_to_each_district() -> None:
     districts, park = world()
     # On the district boundary x = 450,000: each district gets half.
-    result = zone(sites([("A", "cave", "local", "", 450_000, 2_420_000)]), points([]), districts, park, zoning())
+    result = zone(
+        sites([("A", "cave", "local", "", 450_000, 2_420_000)]),
+        points([]),
+        districts,
+        park,
+        zoning(),
+    )
     pieces = result.zone_district_areas.query("zone_class == 'I'").set_index("district_code")
     half = regular_polygon_area(100) / 2 / 1e4
     assert pieces.loc[1, "area_ha"] == pytest.approx(half, rel=1e-4)
@@ -207,7 +257,10 @@ def test_same_inputs_give_the_same_zones() -> None:
     first = zone(sites(rows), points([]), districts, park, zoning()).protection_zones
     again = zone(sites(rows[::-1]), points([]), districts, park, zoning()).protection_zones
     assert first.drop(columns="geometry").equals(again.drop(columns="geometry"))
-    assert all(shapely.equals_exact(a, b, 1e-9) for a, b in zip(first.geometry, again.geometry, strict=True))
+    assert all(
+        shapely.equals_exact(a, b, 1e-9)
+        for a, b in zip(first.geometry, again.geometry, strict=True)
+    )
 
 
 def test_zone_without_polygonal_part_becomes_empty_not_an_error() -> None:

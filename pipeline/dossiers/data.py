@@ -17,7 +17,8 @@ import pandas as pd
 import pyogrio
 
 from pipeline.config import Config
-from pipeline.errors import GeoparkError, InputError
+from pipeline.errors import GeoparkError
+from pipeline.outputs import run_geopackage_layers
 
 #: Layers the documents need (the assessment tables are optional).
 REQUIRED_LAYERS = (
@@ -68,25 +69,7 @@ def load_heritage(path: Path) -> Heritage:
     InputError
         When the file or one of the needed layers is missing.
     """
-    if not path.exists():
-        raise InputError(
-            f"chưa có GeoPackage {path}",
-            f"the GeoPackage {path} does not exist yet",
-            file=str(path),
-            fix="run `geopark zones` (make zones) first",
-            fix_vi="chạy `geopark zones` (make zones) trước",
-        )
-    present = {name for name, _ in pyogrio.list_layers(path)}
-    missing = [name for name in REQUIRED_LAYERS if name not in present]
-    if missing:
-        raise InputError(
-            f"GeoPackage thiếu lớp {', '.join(missing)}",
-            f"the GeoPackage lacks layer(s) {', '.join(missing)}",
-            file=str(path),
-            field=", ".join(missing),
-            fix="run `geopark zones` again with this version of the pipeline",
-            fix_vi="chạy lại `geopark zones` với phiên bản này của quy trình",
-        )
+    present = run_geopackage_layers(path, REQUIRED_LAYERS)
     layers = {name: pyogrio.read_dataframe(path, layer=name) for name in REQUIRED_LAYERS}
     tables = {
         name: pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))

@@ -41,6 +41,7 @@ from pipeline.maps.scale import (
     grid_interval,
 )
 from pipeline.maps.vertices import Marker, boundary_markers, format_metres
+from pipeline.outputs import run_geopackage_layers
 from pipeline.report import SAMPLE_NOTE
 
 #: Layers a sheet needs from the GeoPackage.
@@ -101,26 +102,7 @@ class SheetResult:
 
 def load_layers(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
     """The layers the sheets draw, read from the run's GeoPackage."""
-    if not gpkg.exists():
-        raise InputError(
-            f"chưa có GeoPackage {gpkg}",
-            f"the GeoPackage {gpkg} does not exist yet",
-            file=str(gpkg),
-            fix="run `geopark zones` (make zones) first",
-            fix_vi="chạy `geopark zones` (make zones) trước",
-        )
-    import pyogrio
-
-    present = {name for name, _ in pyogrio.list_layers(gpkg)}
-    missing = [name for name in LAYERS if name not in present]
-    if missing:
-        raise InputError(
-            f"GeoPackage thiếu lớp {', '.join(missing)}",
-            f"the GeoPackage lacks the layer(s) {', '.join(missing)}",
-            file=str(gpkg),
-            fix="run `geopark zones` again to rebuild it",
-            fix_vi="chạy lại `geopark zones` để tạo lại",
-        )
+    run_geopackage_layers(gpkg, LAYERS)
     return {name: gpd.read_file(gpkg, layer=name) for name in LAYERS}
 
 
