@@ -252,7 +252,7 @@ def check_district_coverage(
 
 def check_declared_districts(
     geosites: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
-) -> tuple[list[Finding], pd.Series]:
+) -> list[Finding]:
     """Compare each geosite's declared district with the one its point falls in."""
     joined = gpd.sjoin(
         geosites[["geosite_code", "declared_district", "declared_district_code", "geometry"]],
@@ -289,8 +289,7 @@ def check_declared_districts(
                 location=row.geometry,
             )
         )
-    spatial = joined["district_code"].reindex(geosites.index)
-    return findings, spatial
+    return findings
 
 
 def check_no_overlap(protection: gpd.GeoDataFrame, tolerance_m2: float) -> list[Finding]:
@@ -478,8 +477,7 @@ def check(ingested: IngestResult, zones: ZoningResult, cfg: Config) -> QAResult:
             )
         )
     findings += check_district_coverage(ingested.districts, park, cfg.checks.sliver_area_m2)
-    declared, _ = check_declared_districts(ingested.geosites, ingested.districts)
-    findings += declared
+    findings += check_declared_districts(ingested.geosites, ingested.districts)
     findings += check_contradictions(ingested.geosites, ingested.survey_points, cfg)
     findings += check_no_overlap(zones.protection_zones, cfg.checks.overlap_tolerance_m2)
     summary = totals(zones, ingested.districts, planar)

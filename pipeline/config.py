@@ -294,12 +294,16 @@ class Config(_Strict):
             raise ValueError("the working CRS must be projected (metres), e.g. EPSG:9215")
         return value
 
-    @property
-    def output_dir(self) -> Path:
-        return self.outputs.directory
-
     def output_path(self, name: str) -> Path:
         return self.outputs.directory / getattr(self.outputs, name)
+
+    def relative(self, path: Path) -> str:
+        """``path`` as shown to people: relative to the configuration file when inside its folder."""
+        base = self.source.parent if self.source else Path.cwd()
+        try:
+            return str(Path(path).resolve().relative_to(base))
+        except ValueError:
+            return str(path)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

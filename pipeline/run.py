@@ -65,11 +65,8 @@ def _timed(timings: dict[str, float], name: str):
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def quarantine_layer(ingested: IngestResult, crs: str) -> gpd.GeoDataFrame:
@@ -102,13 +99,10 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
     extent = ing.park_extent.copy()
     extent["area_km2_planar"] = round(qa.park_area_km2, 4)
     extent["area_km2_ellipsoidal"] = round(qa.park_area_ellipsoidal_km2, 4)
-    geosites = ing.geosites.merge(
-        zones.geosite_clusters[["geosite_code", "unit_code"]], on="geosite_code"
+    # The register's cluster_code is what was declared; the zoning's is what holds.
+    geosites = ing.geosites.rename(columns={"cluster_code": "declared_cluster_code"}).merge(
+        zones.geosite_clusters[["geosite_code", "unit_code", "cluster_code"]], on="geosite_code"
     )
-    geosites = geosites.rename(columns={"cluster_code": "declared_cluster_code"}).merge(
-        zones.geosite_clusters[["geosite_code", "cluster_code"]], on="geosite_code"
-    )
-    geosites = gpd.GeoDataFrame(geosites, geometry="geometry", crs=cfg.working_crs)
     layers = {
         "park_extent": extent,
         "districts": ing.districts,
@@ -179,51 +173,41 @@ def _versions() -> dict[str, str]:
 
 
 def manifest(
-    result: RunResult, cfg: Config, started: datetime, files: dict[str, Path]
+    result: RunResult, cfg: Config, started: datetime, files: dict[str, Path], target: Path
 ) -> dict[str, Any]:
-    base = cfg.source.parent if cfg.source else Path.cwd()
+    """The run manifest; ``files`` are the staged outputs, to be moved into ``target``."""
 
-    def rel(p: Path) -> str:
-        try:
-            return str(p.resolve().relative_to(base))
-        except ValueError:
-            return str(p)
+    def entry(key: str, kind: str, path: Path) -> dict[str, Any]:
+        return {
+            "key": key,
+            "kind": kind,
+            "path": cfg.relative(path),
+            "sha256": sha256(path),
+            "bytes": path.stat().st_size,
+        }
 
-    inputs = []
-    for key, spec in input_files(cfg):
-        for kind, path in (("data", spec.path), ("schema", spec.schema_)):
-            if path is not None:
-                inputs.append(
-                    {
-                        "key": key,
-                        "kind": kind,
-                        "path": rel(path),
-                        "sha256": sha256(path),
-                        "bytes": path.stat().st_size,
-                    }
-                )
+    inputs = [
+        entry(key, kind, path)
+        for key, spec in input_files(cfg)
+        for kind, path in (("data", spec.path), ("schema", spec.schema_))
+        if path is not None
+    ]
     if cfg.source:
-        inputs.append(
-            {
-                "key": "config",
-                "kind": "config",
-                "path": rel(cfg.source),
-                "sha256": sha256(cfg.source),
-                "bytes": cfg.source.stat().st_size,
-            }
-        )
+        inputs.append(entry("config", "config", cfg.source))
     return {
         "pipeline_version": pipeline.__version__,
         "started_utc": started.isoformat(timespec="seconds"),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "status": result.status,
+        "published": result.status == "pass",
         "inputs": inputs,
         "configuration": cfg.raw,
         "versions": _versions(),
         "counts": {name: len(layer) for name, layer in result.layers.items()},
         "timings_s": result.timings,
         "outputs": {
-            name: {"path": rel(path), "sha256": sha256(path)} for name, path in files.items()
+            name: {"path": cfg.relative(target / name), "sha256": sha256(path)}
+            for name, path in files.items()
         },
     }
 
@@ -261,13 +245,7 @@ def write_outputs(
         (staging / out.qa_markdown).write_text(qa_markdown(result.report, cfg), "utf-8")
         files = {n: staging / n for n in names[:-1]}
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
-        data = manifest(result, cfg, started, files)
-        data["outputs"] = {
-            k: {**v, "path": str(Path(rel_dir(cfg, target)) / k)}
-            for k, v in data["outputs"].items()
-        }
-        data["published"] = published
-        outputs.dump_json(data, staging / out.manifest)
+        outputs.dump_json(manifest(result, cfg, started, files, target), staging / out.manifest)
         if published:
             result.written = outputs.commit_outputs(staging, target, names)
         else:
@@ -275,14 +253,6 @@ def write_outputs(
             result.written = [target / n for n in names]
     result.published = published
     return result.written
-
-
-def rel_dir(cfg: Config, path: Path) -> str:
-    base = cfg.source.parent if cfg.source else Path.cwd()
-    try:
-        return str(path.resolve().relative_to(base))
-    except ValueError:
-        return str(path)
 
 
 def run_zones(cfg: Config, progress: Progress = _quiet) -> RunResult:
