@@ -92,81 +92,67 @@ class Criterion:
     weight: int
 
 
-def _c(value: str, column: str, en: str, vi: str, weight: int) -> Criterion:
-    return Criterion(value, column, en, vi, weight)
-
-
-# Shared PEU/PTU criteria (same indicators in Brilha 2016): one sheet column each.
-_PU = {
-    "vulnerability": ("pu_vulnerability", "Vulnerability", "Tính dễ bị tổn thương"),
-    "accessibility": ("pu_accessibility", "Accessibility", "Khả năng tiếp cận"),
-    "use_limitations": ("pu_use_limitations", "Use limitations", "Hạn chế sử dụng"),
-    "safety": ("pu_safety", "Safety", "An toàn"),
-    "logistics": ("pu_logistics", "Logistics", "Hậu cần (lưu trú, ăn uống)"),
-    "density": ("pu_density_of_population", "Density of population", "Mật độ dân số"),
-    "association": (
+#: Criteria PEU and PTU share (same indicators in Brilha 2016), scored once in the
+#: sheet: (column, English name, Vietnamese name, weight % in PEU, weight % in PTU).
+_SHARED_PU: tuple[tuple[str, str, str, int, int], ...] = (
+    ("pu_vulnerability", "Vulnerability", "Tính dễ bị tổn thương", 10, 10),
+    ("pu_accessibility", "Accessibility", "Khả năng tiếp cận", 10, 10),
+    ("pu_use_limitations", "Use limitations", "Hạn chế sử dụng", 5, 5),
+    ("pu_safety", "Safety", "An toàn", 10, 10),
+    ("pu_logistics", "Logistics", "Hậu cần (lưu trú, ăn uống)", 5, 5),
+    ("pu_density_of_population", "Density of population", "Mật độ dân số", 5, 5),
+    (
         "pu_association_with_other_values",
         "Association with other values",
         "Gắn với các giá trị khác",
+        5,
+        5,
     ),
-    "scenery": ("pu_scenery", "Scenery", "Cảnh quan"),
-    "uniqueness": ("pu_uniqueness", "Uniqueness", "Tính độc đáo"),
-    "observation": ("pu_observation_conditions", "Observation conditions", "Điều kiện quan sát"),
-}
+    ("pu_scenery", "Scenery", "Cảnh quan", 5, 15),
+    ("pu_uniqueness", "Uniqueness", "Tính độc đáo", 5, 10),
+    ("pu_observation_conditions", "Observation conditions", "Điều kiện quan sát", 10, 5),
+)
 
 
-def _pu(value: str, key: str, weight: int) -> Criterion:
-    column, en, vi = _PU[key]
-    return _c(value, column, en, vi, weight)
+def _shared_pu(value: str) -> tuple[Criterion, ...]:
+    """The shared criteria with their weights in ``value`` (``PEU`` or ``PTU``)."""
+    return tuple(
+        Criterion(value, column, en, vi, peu if value == "PEU" else ptu)
+        for column, en, vi, peu, ptu in _SHARED_PU
+    )
 
 
 #: Brilha (2016) criteria and weights (%), per value.
 CRITERIA: dict[str, tuple[Criterion, ...]] = {
     "SV": (
-        _c("SV", "sv_representativeness", "Representativeness", "Tính đại diện", 30),
-        _c("SV", "sv_key_locality", "Key locality", "Địa điểm then chốt", 20),
-        _c(
+        Criterion("SV", "sv_representativeness", "Representativeness", "Tính đại diện", 30),
+        Criterion("SV", "sv_key_locality", "Key locality", "Địa điểm then chốt", 20),
+        Criterion(
             "SV", "sv_scientific_knowledge", "Scientific knowledge", "Mức độ nghiên cứu khoa học", 5
         ),
-        _c("SV", "sv_integrity", "Integrity", "Tính toàn vẹn", 15),
-        _c("SV", "sv_geological_diversity", "Geological diversity", "Đa dạng địa chất", 5),
-        _c("SV", "sv_rarity", "Rarity", "Tính hiếm", 15),
-        _c("SV", "sv_use_limitations", "Use limitations", "Hạn chế sử dụng", 10),
+        Criterion("SV", "sv_integrity", "Integrity", "Tính toàn vẹn", 15),
+        Criterion("SV", "sv_geological_diversity", "Geological diversity", "Đa dạng địa chất", 5),
+        Criterion("SV", "sv_rarity", "Rarity", "Tính hiếm", 15),
+        Criterion("SV", "sv_use_limitations", "Use limitations", "Hạn chế sử dụng", 10),
     ),
     "PEU": (
-        _pu("PEU", "vulnerability", 10),
-        _pu("PEU", "accessibility", 10),
-        _pu("PEU", "use_limitations", 5),
-        _pu("PEU", "safety", 10),
-        _pu("PEU", "logistics", 5),
-        _pu("PEU", "density", 5),
-        _pu("PEU", "association", 5),
-        _pu("PEU", "scenery", 5),
-        _pu("PEU", "uniqueness", 5),
-        _pu("PEU", "observation", 10),
-        _c("PEU", "peu_didactic_potential", "Didactic potential", "Tiềm năng giảng dạy", 20),
-        _c("PEU", "peu_geological_diversity", "Geological diversity", "Đa dạng địa chất", 10),
+        *_shared_pu("PEU"),
+        Criterion("PEU", "peu_didactic_potential", "Didactic potential", "Tiềm năng giảng dạy", 20),
+        Criterion(
+            "PEU", "peu_geological_diversity", "Geological diversity", "Đa dạng địa chất", 10
+        ),
     ),
     "PTU": (
-        _pu("PTU", "vulnerability", 10),
-        _pu("PTU", "accessibility", 10),
-        _pu("PTU", "use_limitations", 5),
-        _pu("PTU", "safety", 10),
-        _pu("PTU", "logistics", 5),
-        _pu("PTU", "density", 5),
-        _pu("PTU", "association", 5),
-        _pu("PTU", "scenery", 15),
-        _pu("PTU", "uniqueness", 10),
-        _pu("PTU", "observation", 5),
-        _c(
+        *_shared_pu("PTU"),
+        Criterion(
             "PTU",
             "ptu_interpretative_potential",
             "Interpretative potential",
             "Tiềm năng diễn giải",
             10,
         ),
-        _c("PTU", "ptu_economic_level", "Economic level", "Mức sống kinh tế địa phương", 5),
-        _c(
+        Criterion("PTU", "ptu_economic_level", "Economic level", "Mức sống kinh tế địa phương", 5),
+        Criterion(
             "PTU",
             "ptu_proximity_of_recreational_areas",
             "Proximity of recreational areas",
@@ -175,23 +161,23 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
         ),
     ),
     "DR": (
-        _c(
+        Criterion(
             "DR",
             "dr_deterioration_of_geological_elements",
             "Deterioration of geological elements",
             "Suy giảm các yếu tố địa chất",
             35,
         ),
-        _c(
+        Criterion(
             "DR",
             "dr_proximity_to_degrading_activities",
             "Proximity to areas/activities with potential to cause degradation",
             "Gần khu vực/hoạt động có thể gây suy thoái",
             20,
         ),
-        _c("DR", "dr_legal_protection", "Legal protection", "Bảo vệ pháp lý", 20),
-        _c("DR", "dr_accessibility", "Accessibility", "Khả năng tiếp cận", 15),
-        _c("DR", "dr_density_of_population", "Density of population", "Mật độ dân số", 10),
+        Criterion("DR", "dr_legal_protection", "Legal protection", "Bảo vệ pháp lý", 20),
+        Criterion("DR", "dr_accessibility", "Accessibility", "Khả năng tiếp cận", 15),
+        Criterion("DR", "dr_density_of_population", "Density of population", "Mật độ dân số", 10),
     ),
 }
 
@@ -212,6 +198,11 @@ def classify(value: float) -> str:
     if value <= HIGH_ABOVE:
         return "moderate"
     return "high"
+
+
+def class_vi(klass: str) -> str:
+    """The Vietnamese name of a class (``low``/``moderate``/``high``); other text as is."""
+    return CLASS_LABELS.get(klass, (klass, klass))[0]
 
 
 def weighted_value(scores: dict[str, float], value: str) -> float:
@@ -322,7 +313,8 @@ def ingest_assessment(
         table = table.drop(columns="geometry")
     schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
     valid, rejections = validate_table(table, schema, file=file, id_field="geosite_code")
-    missing = [c for c in score_columns() if c not in table.columns]
+    scores = score_columns()
+    missing = [c for c in scores if c not in table.columns]
     if missing:
         raise InputError(
             f"bảng đánh giá thiếu cột tiêu chí {', '.join(missing)}",
@@ -354,10 +346,10 @@ def ingest_assessment(
             )
         )
     valid = valid.loc[~unknown].copy()
-    for col in score_columns():
+    for col in scores:
         valid[col] = valid[col].astype(int)
     valid["illustrative"] = (
         valid["illustrative"].astype("string").str.strip().str.lower().isin(TRUE_WORDS)
     )
-    keep = ["geosite_code", "illustrative", *score_columns()]
+    keep = ["geosite_code", "illustrative", *scores]
     return valid[keep].sort_values("geosite_code").reset_index(drop=True), rejections

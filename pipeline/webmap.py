@@ -38,7 +38,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 import xyzservices
 from branca.element import Element, MacroElement
@@ -48,8 +47,9 @@ from jinja2 import Template
 from pipeline import outputs
 from pipeline.config import Config
 from pipeline.crs import to_crs
-from pipeline.errors import ConfigError, InputError
+from pipeline.errors import ConfigError
 from pipeline.report import SAMPLE_NOTE
+from pipeline.vocabulary import CATEGORY_VI, MEMBERSHIP_VI, SEVERITY_VI, SIGNIFICANCE_VI
 
 ASSETS = Path(__file__).with_name("webmap_assets")
 
@@ -64,15 +64,6 @@ WEBMAP_LAYERS = (
     "qa_findings",
 )
 
-CATEGORY_LABELS: dict[str, str] = {
-    "geomorphological": "địa mạo",
-    "cave": "hang động",
-    "paleontological": "cổ sinh",
-    "stratigraphic": "địa tầng",
-    "hydrogeological": "địa chất thủy văn",
-    "archaeological": "khảo cổ",
-    "cultural": "văn hóa",
-}
 CATEGORY_COLOURS: dict[str, str] = {
     "geomorphological": "#8c510a",
     "cave": "#542788",
@@ -83,14 +74,6 @@ CATEGORY_COLOURS: dict[str, str] = {
     "cultural": "#35978f",
 }
 OTHER_COLOUR = "#555555"
-SIGNIFICANCE_LABELS = {
-    "international": "quốc tế",
-    "national": "quốc gia",
-    "provincial": "cấp tỉnh",
-    "local": "địa phương",
-}
-MEMBERSHIP_LABELS = {"full": "toàn phần", "partial": "một phần", "none": "ngoài công viên"}
-SEVERITY_LABELS = {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin"}
 SEVERITY_COLOURS = {"error": "#d7191c", "warning": "#f07d00", "info": "#2b83ba"}
 ZONE_LABELS = {
     "I": ("Vùng I (bảo vệ nghiêm ngặt)", "Zone I (core)"),
@@ -162,25 +145,7 @@ def read_webmap_layers(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
     InputError
         When the GeoPackage or one of its layers is missing.
     """
-    if not gpkg.exists():
-        raise InputError(
-            f"không tìm thấy GeoPackage {gpkg}",
-            f"GeoPackage not found: {gpkg}",
-            file=str(gpkg),
-            fix="run `geopark zones` (or `make zones`) first",
-            fix_vi="chạy `geopark zones` (hoặc `make zones`) trước",
-        )
-    present = {row[0] for row in pyogrio.list_layers(gpkg)}
-    missing = [name for name in WEBMAP_LAYERS if name not in present]
-    if missing:
-        raise InputError(
-            f"GeoPackage thiếu lớp {', '.join(missing)}",
-            f"the GeoPackage lacks the layer(s) {', '.join(missing)}",
-            file=str(gpkg),
-            field=missing[0],
-            fix="run `geopark zones` again with this version of the pipeline",
-            fix_vi="chạy lại `geopark zones` với phiên bản này của quy trình",
-        )
+    outputs.run_geopackage_layers(gpkg, WEBMAP_LAYERS)
     return {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in WEBMAP_LAYERS}
 
 
@@ -295,7 +260,7 @@ def extent_popup(row: Mapping[str, Any]) -> str:
 
 
 def district_popup(row: Mapping[str, Any]) -> str:
-    membership = coded(row.get("park_membership"), MEMBERSHIP_LABELS)
+    membership = coded(row.get("park_membership"), MEMBERSHIP_VI)
     return popup_table(
         _str(row.get("district_name")),
         [
@@ -336,8 +301,8 @@ def geosite_popup(row: Mapping[str, Any], zone_i_ha: Any, zone_ii_ha: Any) -> st
             ("Mã điểm di sản", "Geosite code", text(row.get("geosite_code"))),
             ("Tên", "Name (Vietnamese)", text(row.get("name_vi"))),
             ("Tên tiếng Anh", "English name", text(row.get("name_en"))),
-            ("Loại hình", "Category", coded(row.get("category"), CATEGORY_LABELS)),
-            ("Giá trị", "Significance", coded(row.get("significance"), SIGNIFICANCE_LABELS)),
+            ("Loại hình", "Category", coded(row.get("category"), CATEGORY_VI)),
+            ("Giá trị", "Significance", coded(row.get("significance"), SIGNIFICANCE_VI)),
             ("Cụm", "Cluster", text(row.get("cluster_code"))),
             ("Huyện (khai báo)", "District (declared)", text(row.get("declared_district"))),
             ("Diện tích vùng I", "Zone I area", hectares(zone_i_ha)),
@@ -363,7 +328,7 @@ def finding_popup(row: Mapping[str, Any]) -> str:
     return popup_table(
         f"QA: {_str(row.get('check'))}",
         [
-            ("Mức độ", "Severity", coded(row.get("severity"), SEVERITY_LABELS)),
+            ("Mức độ", "Severity", coded(row.get("severity"), SEVERITY_VI)),
             ("Kiểm tra", "Check", text(row.get("check"))),
             ("Đối tượng", "Subject", text(row.get("subject"))),
             ("Nội dung", "Message (Vietnamese)", text(row.get("message_vi"))),
@@ -407,20 +372,21 @@ def overlay_names(categories: Iterable[str]) -> dict[str, str]:
     names = {
         "park_extent": "Ranh giới công viên / Park extent",
         "districts": "Huyện / Districts",
-        "zone_ii": "Vùng II (vùng đệm) / Zone II (buffer)",
-        "zone_i": "Vùng I (bảo vệ nghiêm ngặt) / Zone I (core)",
+        "zone_ii": " / ".join(ZONE_LABELS["II"]),
+        "zone_i": " / ".join(ZONE_LABELS["I"]),
     }
     for category in categories:
-        vi = CATEGORY_LABELS.get(category, category)
+        vi = CATEGORY_VI.get(category, category)
         names[f"geosites:{category}"] = f"Điểm di sản: {vi} / Geosites: {category}"
     names["qa_findings"] = "Phát hiện kiểm tra / QA findings"
     return {key: html.escape(label) for key, label in names.items()}
 
 
-def _ordered_categories(values: Iterable[Any]) -> list[str]:
+def _ordered(values: Iterable[Any], known: Iterable[str]) -> list[str]:
+    """The distinct values present: those of ``known`` in its order, then the others sorted."""
     present = {str(v) for v in values if not _blank(v)}
-    known = [c for c in CATEGORY_LABELS if c in present]
-    return known + sorted(present - set(known))
+    first = [k for k in known if k in present]
+    return first + sorted(present - set(first))
 
 
 def title_html(cfg: Config, gpkg: Path, made: date) -> str:
@@ -455,20 +421,22 @@ def legend_html(categories: Iterable[str], severities: Iterable[str]) -> str:
         "<h2>Chú giải / Legend</h2><ul>",
         f"<li>{swatch(STYLE_EXTENT)}Ranh giới công viên / Park extent</li>",
         f"<li>{swatch(STYLE_DISTRICTS)}Ranh giới huyện / District boundary</li>",
-        f"<li>{swatch(STYLE_ZONE['I'])}Vùng I (bảo vệ nghiêm ngặt) / Zone I (core)</li>",
-        f"<li>{swatch(STYLE_ZONE['II'])}Vùng II (vùng đệm) / Zone II (buffer)</li>",
+        *(
+            f"<li>{swatch(STYLE_ZONE[cls])}{html.escape(' / '.join(ZONE_LABELS[cls]))}</li>"
+            for cls in ("I", "II")
+        ),
         "</ul><h3>Điểm di sản theo loại hình / Geosites by category</h3><ul>",
     ]
     for category in categories:
         colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
-        vi = CATEGORY_LABELS.get(category, category)
+        vi = CATEGORY_VI.get(category, category)
         items.append(f"<li>{dot(colour, '#222222')}{html.escape(f'{vi} / {category}')}</li>")
     severities = list(severities)
     if severities:
         items.append("</ul><h3>Phát hiện kiểm tra / QA findings</h3><ul>")
         for severity in severities:
             colour = SEVERITY_COLOURS.get(severity, OTHER_COLOUR)
-            label = f"{SEVERITY_LABELS.get(severity, severity)} / {severity}"
+            label = f"{SEVERITY_VI.get(severity, severity)} / {severity}"
             items.append(f"<li>{dot(colour, colour, ring=True)}{html.escape(label)}</li>")
     items.append("</ul>")
     return f'<div class="gp-legend" id="gp-legend">{"".join(items)}</div>'
@@ -572,9 +540,8 @@ def build_webmap(
         cls: dict(zip(layers[key]["geosite_code"].astype(str), layers[key]["area_ha"], strict=True))
         for cls, key in (("I", "zone_i"), ("II", "zone_ii"))
     }
-    categories = _ordered_categories(geosites["category"])
-    severities = [s for s in SEVERITY_COLOURS if s in set(findings["severity"].astype(str))]
-    severities += sorted(set(findings["severity"].astype(str)) - set(severities))
+    categories = _ordered(geosites["category"], CATEGORY_VI)
+    severities = _ordered(findings["severity"].astype(str), SEVERITY_COLOURS)
     labels = overlay_names(categories)
 
     fmap = folium.Map(location=None, tiles=None, control_scale=True, zoom_start=9)
@@ -673,8 +640,6 @@ def build_webmap(
             marker=folium.CircleMarker(radius=7, **style),
         )
     finding_rows = _records(findings)
-    for row in finding_rows:
-        row["_colour"] = SEVERITY_COLOURS.get(str(row.get("severity")), OTHER_COLOUR)
     qa_layer_data = feature_collection(
         findings,
         (f"qa-{i}" for i in range(len(finding_rows))),
@@ -682,7 +647,9 @@ def build_webmap(
         (text(f"QA {r.get('severity')}: {_str(r.get('check'))}") for r in finding_rows),
     )
     for feature, row in zip(qa_layer_data["features"], finding_rows, strict=True):
-        feature["properties"]["colour"] = row["_colour"]
+        feature["properties"]["colour"] = SEVERITY_COLOURS.get(
+            str(row.get("severity")), OTHER_COLOUR
+        )
     qa_layer = folium.GeoJson(
         qa_layer_data,
         name=labels["qa_findings"],
@@ -758,7 +725,7 @@ def write_webmap(page: str, path: Path) -> Path:
 def layer_counts(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:
     """How many features each overlay draws (rows with a geometry), for the command's summary."""
     zones = mappable(layers["protection_zones"])
-    counts = {
+    return {
         "park_extent": len(mappable(layers["park_extent"])),
         "districts": len(mappable(layers["districts"])),
         "zone_i": int((zones["zone_class"].astype(str) == "I").sum()),
@@ -766,7 +733,6 @@ def layer_counts(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:
         "geosites": len(mappable(layers["geosites"])),
         "qa_findings": len(mappable(layers["qa_findings"])),
     }
-    return counts
 
 
 __all__ = [

@@ -56,22 +56,28 @@ def test_readme_shows_the_administrator_sql_we_generate():
     assert admin_sql(cfg.database, "geopark") in blocks
 
 
-def test_publish_without_a_reachable_database_fails_well(tmp_path):
+def test_publish_without_a_reachable_database_fails_well(sample_run, write_config):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once closed
     env = {**os.environ, "DATABASE_URL": f"postgresql://someone:hunter2@127.0.0.1:{port}/geopark"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "publish"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if not (ROOT / "data/processed/run_manifest.json").exists():
-        assert done.returncode == 2 and "make zones" in done.stderr
-        return
+
+    def publish(config: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pipeline", "publish", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    # nothing produced yet: told to run `make zones` first
+    nothing = publish(write_config())
+    assert nothing.returncode == 2 and "make zones" in nothing.stderr
+    # outputs there, database unreachable: told so, without the password
+    cfg, _ = sample_run
+    done = publish(cfg.source)
     assert done.returncode == 2, done.stderr
     assert "không kết nối được" in done.stderr and "cannot connect" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout

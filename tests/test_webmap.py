@@ -171,7 +171,7 @@ def test_command_writes_the_page_and_fails_well(write_config, sample_gpkg: Path,
     failed = runner.invoke(cli, ["webmap", "--config", str(config), "--no-tiles"])
     assert failed.exit_code == 2
     assert "Traceback" not in failed.output
-    assert "không tìm thấy GeoPackage" in failed.output and "GeoPackage not found" in failed.output
+    assert "chưa có GeoPackage" in failed.output and "does not exist yet" in failed.output
     assert "geopark zones" in failed.output
     assert target.read_bytes() == before  # the previous page is intact
 

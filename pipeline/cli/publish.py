@@ -72,7 +72,6 @@ def publish_command(
     result = publish(cfg, target, force=force, wait_s=wait_s, progress=StageProgress())
     for note in result.notes:
         out.print(f"  - {note}", markup=False)
-    counts = ", ".join(f"{name} {n}" for name, n in result.counts.items())
     if result.status == "unchanged":
         out.print(
             f"Không đổi, không thay gì (nhật ký #{result.publish_id}) / "
@@ -80,6 +79,7 @@ def publish_command(
             markup=False,
         )
     else:
+        counts = ", ".join(f"{name} {n}" for name, n in result.counts.items())
         out.print(
             f"Đã xuất bản vào {cfg.database.schema_} (nhật ký #{result.publish_id}) / "
             f"published to {cfg.database.schema_} (log #{result.publish_id}): {counts}",

@@ -12,6 +12,11 @@ def quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote_identifier(name)
 
 
+def literal(value: str) -> str:
+    """``value`` as an SQL string literal (for statements that take no parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def translated(conn: Connection, schema: str, records_schema: str) -> Connection:
     """``conn`` with the model placeholders mapped to real schema names."""
     return conn.execution_options(schema_translate_map=models.schema_map(schema, records_schema))
@@ -38,8 +43,29 @@ def apply_grants(
         conn.execute(text(statement))
 
 
+def _view_name(conn: Connection, db: Database, view: views.View) -> str:
+    schema = models.schema_map(db.schema_, db.records_schema)[view.schema]
+    return f"{quote(conn, schema)}.{quote(conn, view.name)}"
+
+
+def drop_views(conn: Connection, db: Database) -> None:
+    """Drop the convenience views (they are recreated after the tables change)."""
+    for view in reversed(views.VIEWS):
+        conn.execute(text(f"DROP VIEW IF EXISTS {_view_name(conn, db, view)}"))
+
+
 def create_views(conn: Connection, db: Database) -> None:
-    views.create_views(conn, db.schema_, db.records_schema)
+    """(Re)create every view of :mod:`pipeline.db.views` with its comments, in the
+    caller's transaction."""
+    s, r = quote(conn, db.schema_), quote(conn, db.records_schema)
+    for view in views.VIEWS:
+        name = _view_name(conn, db, view)
+        conn.execute(text(f"CREATE OR REPLACE VIEW {name} AS {view.sql.format(s=s, r=r)}"))
+        conn.execute(text(f"COMMENT ON VIEW {name} IS {literal(view.comment)}"))
+        for column, comment in view.columns.items():
+            conn.execute(
+                text(f"COMMENT ON COLUMN {name}.{quote(conn, column)} IS {literal(comment)}")
+            )
 
 
 def set_owner_role(conn: Connection, db: Database) -> None:

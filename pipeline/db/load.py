@@ -16,9 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pyogrio
-import pyproj
 import shapely
-from geoalchemy2 import Geometry
 from sqlalchemy import Boolean, Date, Float, Integer, Table
 
 from pipeline.db import models
@@ -30,7 +28,6 @@ class LayerRows:
     name: str
     columns: list[str]
     rows: list[tuple[Any, ...]]
-    in_geopackage: bool
 
 
 def _values(series: pd.Series, column) -> list[Any]:
@@ -53,11 +50,10 @@ def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
     """The rows of ``table``'s layer (empty when the GeoPackage has no such layer)."""
     columns = [c.name for c in table.columns]
     if table.name not in present:
-        return LayerRows(table.name, columns, [], False)
+        return LayerRows(table.name, columns, [])
     frame = pyogrio.read_dataframe(gpkg, layer=table.name, fid_as_index=True)
-    has_geom = "geom" in columns
-    if has_geom:
-        crs = pyproj.CRS.from_user_input(frame.crs) if frame.crs is not None else None
+    if "geom" in columns:
+        crs = frame.crs  # a pyproj CRS, or None
         if crs is None or crs.to_epsg() != models.SRID:
             raise InputError(
                 f"lớp {table.name} không ở hệ EPSG:{models.SRID}",
@@ -83,10 +79,8 @@ def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
         if column.name == "fid":
             data["fid"] = [int(v) for v in frame.index]
         elif column.name == "geom":
-            geoms = shapely.set_srid(frame.geometry.values, models.SRID) if len(frame) else []
-            data["geom"] = (
-                list(shapely.to_wkb(geoms, hex=True, include_srid=True)) if len(frame) else []
-            )
+            geoms = shapely.set_srid(frame.geometry.values, models.SRID)
+            data["geom"] = list(shapely.to_wkb(geoms, hex=True, include_srid=True))
         elif column.name in frame.columns:
             data[column.name] = _values(frame[column.name], column)
         elif not column.nullable:
@@ -100,20 +94,17 @@ def read_layer(gpkg: Path, table: Table, present: set[str]) -> LayerRows:
             )
         else:
             data[column.name] = [None] * len(frame)
-    rows = list(zip(*(data[c] for c in columns), strict=True)) if len(frame) else []
-    return LayerRows(table.name, columns, rows, True)
+    rows = list(zip(*(data[c] for c in columns), strict=True))
+    return LayerRows(table.name, columns, rows)
 
 
-def read_geopackage(gpkg: Path) -> list[LayerRows]:
-    """Every published layer of ``gpkg``, in load order (parents first)."""
+def read_geopackage(gpkg: Path) -> tuple[list[LayerRows], list[str]]:
+    """Every published layer of ``gpkg``, in load order (parents first), and the
+    names of the layers that have no table (and are not published)."""
     present = {name for name, _ in pyogrio.list_layers(gpkg)}
-    return [read_layer(gpkg, table, present) for table in models.LAYER_TABLES]
-
-
-def unpublished_layers(gpkg: Path) -> list[str]:
-    """Layers of the GeoPackage that have no table (and are not published)."""
     known = {t.name for t in models.LAYER_TABLES} | {"layer_styles"}
-    return sorted(name for name, _ in pyogrio.list_layers(gpkg) if name not in known)
+    layers = [read_layer(gpkg, table, present) for table in models.LAYER_TABLES]
+    return layers, sorted(present - known)
 
 
 def fingerprint(layers: list[LayerRows], *extra: str) -> str:
@@ -126,7 +117,3 @@ def fingerprint(layers: list[LayerRows], *extra: str) -> str:
         for row in layer.rows:
             digest.update(json.dumps(row, ensure_ascii=False, default=str).encode() + b"\n")
     return digest.hexdigest()
-
-
-def is_geometry(table: Table, column: str) -> bool:
-    return isinstance(table.c[column].type, Geometry)

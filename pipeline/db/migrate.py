@@ -16,13 +16,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "schemas" / "migrations"
 VERSION_TABLE = "alembic_version"
 
 
-def alembic_config(db: Database, connection: Connection | None = None) -> AlembicConfig:
-    """An Alembic configuration for ``db``; the migrations read ``attributes['database']``."""
+def alembic_config(db: Database, connection: Connection) -> AlembicConfig:
+    """An Alembic configuration running on ``connection``; the migrations read
+    ``attributes['database']`` (``schemas/migrations/env.py``)."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database"] = db
-    if connection is not None:
-        cfg.attributes["connection"] = connection
+    cfg.attributes["connection"] = connection
     return cfg
 
 

@@ -2,10 +2,10 @@
 
 Two kinds of tables live here.
 
-* **Layer tables** (:data:`LAYERS`): one per GeoPackage layer. They are rebuilt
+* **Layer tables** (:data:`LAYER_TABLES`): one per GeoPackage layer. They are rebuilt
   from these definitions on every publish (in a staging schema, then swapped
   in), so changing a layer needs no data migration.
-* **Persistent tables** (:data:`PERSISTENT`): ``publish_log``, ``qgis_projects``
+* **Persistent tables** (in :data:`persistent`): ``publish_log``, ``qgis_projects``
   (in the published schema) and the user-owned field records
   (``records.inspections``). A publish never drops, truncates or rewrites them;
   their changes go through Alembic migrations in ``schemas/migrations``.
@@ -18,8 +18,6 @@ with ``COMMENT ON``.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -107,33 +105,53 @@ def _valid_geometry(table: str, *, nullable: bool = False) -> list:
     ]
 
 
-def _fid() -> Column:
-    return Column(
-        "fid",
-        Integer,
-        primary_key=True,
-        autoincrement=False,
-        comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
-    )
+def _fid(
+    *,
+    key: bool = True,
+    comment: str = "Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
+) -> Column:
+    """The GeoPackage fid: the primary key, or (``key=False``) a unique, required column."""
+    if key:
+        return Column("fid", Integer, primary_key=True, autoincrement=False, comment=comment)
+    return Column("fid", Integer, nullable=False, unique=True, comment=comment)
 
 
-def _geosite_fk(*, nullable: bool, comment: str | None = None) -> Column:
+def _geosite_fk(
+    *, nullable: bool = False, primary_key: bool = False, comment: str | None = None
+) -> Column:
     return Column(
         "geosite_code",
         Text,
         ForeignKey(f"{PUBLISHED}.geosites.geosite_code"),
         nullable=nullable,
+        primary_key=primary_key,
         comment=comment or "Mã điểm di sản (geosites) / Geosite code (geosites)",
     )
 
 
-def _area() -> Column:
-    return Column(
-        "area_ha",
-        Float,
-        nullable=False,
-        comment="Diện tích (ha, phẳng EPSG:9215) / Area (ha, planar in EPSG:9215)",
-    )
+def _area() -> list:
+    """``area_ha``, required and not negative."""
+    return [
+        Column(
+            "area_ha",
+            Float,
+            nullable=False,
+            comment="Diện tích (ha, phẳng EPSG:9215) / Area (ha, planar in EPSG:9215)",
+        ),
+        CheckConstraint("area_ha >= 0", name="area_ha"),
+    ]
+
+
+def _located_and_sourced() -> list[Column]:
+    """Coordinates in VN-2000 and WGS 84, and where the row came from."""
+    return [
+        Column("x_vn2000", Float, comment="X VN-2000 (hướng bắc, m) / VN-2000 X (northing, m)"),
+        Column("y_vn2000", Float, comment="Y VN-2000 (hướng đông, m) / VN-2000 Y (easting, m)"),
+        Column("lon", Float, comment="Kinh độ WGS 84 / WGS 84 longitude"),
+        Column("lat", Float, comment="Vĩ độ WGS 84 / WGS 84 latitude"),
+        Column("source_file", Text, comment="Tệp nguồn / Source file"),
+        Column("source_row", Integer, comment="Dòng trong tệp nguồn / Row in the source file"),
+    ]
 
 
 def _district_lists() -> list[Column]:
@@ -152,8 +170,9 @@ def _district_lists() -> list[Column]:
     ]
 
 
-def _zone_class() -> tuple[Column, CheckConstraint]:
-    return (
+def _zone_class() -> list:
+    """``zone_class``, I or II."""
+    return [
         Column(
             "zone_class",
             Text,
@@ -162,7 +181,7 @@ def _zone_class() -> tuple[Column, CheckConstraint]:
             "Zone class: I (core, strict protection) or II (buffer)",
         ),
         CheckConstraint(_in("zone_class", ZONE_CLASSES), name="zone_class"),
-    )
+    ]
 
 
 # --------------------------------------------------------------------------- layers
@@ -237,13 +256,7 @@ districts = Table(
 geosites = Table(
     "geosites",
     metadata,
-    Column(
-        "fid",
-        Integer,
-        nullable=False,
-        unique=True,
-        comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
-    ),
+    _fid(key=False),
     Column(
         "geosite_code",
         Text,
@@ -265,12 +278,7 @@ geosites = Table(
     ),
     Column("location_quality", Text, comment="Chất lượng vị trí / Location quality"),
     Column("description", Text, comment="Mô tả / Description"),
-    Column("x_vn2000", Float, comment="X VN-2000 (hướng bắc, m) / VN-2000 X (northing, m)"),
-    Column("y_vn2000", Float, comment="Y VN-2000 (hướng đông, m) / VN-2000 Y (easting, m)"),
-    Column("lon", Float, comment="Kinh độ WGS 84 / WGS 84 longitude"),
-    Column("lat", Float, comment="Vĩ độ WGS 84 / WGS 84 latitude"),
-    Column("source_file", Text, comment="Tệp nguồn / Source file"),
-    Column("source_row", Integer, comment="Dòng trong tệp nguồn / Row in the source file"),
+    *_located_and_sourced(),
     Column(
         "unit_code",
         Text,
@@ -292,24 +300,13 @@ geosites = Table(
 survey_points = Table(
     "survey_points",
     metadata,
-    Column(
-        "fid",
-        Integer,
-        nullable=False,
-        unique=True,
-        comment="Số hiệu đối tượng (fid của GeoPackage) / Feature id (the GeoPackage fid)",
-    ),
+    _fid(key=False),
     Column("point_id", Text, primary_key=True, comment="Mã điểm khảo sát / Survey point id"),
-    _geosite_fk(nullable=False),
+    _geosite_fk(),
     Column("observation", Text, comment="Quan sát / Observation"),
     Column("survey_date", Date, comment="Ngày khảo sát / Survey date"),
     Column("team", Text, comment="Nhóm khảo sát / Survey team"),
-    Column("x_vn2000", Float, comment="X VN-2000 (hướng bắc, m) / VN-2000 X (northing, m)"),
-    Column("y_vn2000", Float, comment="Y VN-2000 (hướng đông, m) / VN-2000 Y (easting, m)"),
-    Column("lon", Float, comment="Kinh độ WGS 84 / WGS 84 longitude"),
-    Column("lat", Float, comment="Vĩ độ WGS 84 / WGS 84 latitude"),
-    Column("source_file", Text, comment="Tệp nguồn / Source file"),
-    Column("source_row", Integer, comment="Dòng trong tệp nguồn / Row in the source file"),
+    *_located_and_sourced(),
     _geom("POINT", "Vị trí điểm khảo sát / Survey point location"),
     *_valid_geometry("survey_points"),
     schema=PUBLISHED,
@@ -318,28 +315,25 @@ survey_points = Table(
 
 
 def _zone_table(name: str, comment: str) -> Table:
-    zone_class, zone_check = _zone_class()
     return Table(
         name,
         metadata,
         _fid(),
-        _geosite_fk(nullable=False),
+        _geosite_fk(),
         Column("name_vi", Text, comment="Tên điểm di sản / Geosite name (Vietnamese)"),
         Column("name_en", Text, comment="Tên tiếng Anh / Geosite name in English"),
         Column("category", Text, comment="Loại di sản / Category"),
         Column("significance", Text, comment="Tầm quan trọng / Significance"),
         Column("cluster_code", Text, comment="Mã cụm / Cluster code"),
         Column("unit_code", Text, comment="Mã đơn vị khoanh vùng / Zoning unit code"),
-        zone_class,
-        _area(),
+        *_zone_class(),
+        *_area(),
         *_district_lists(),
         _geom("MULTIPOLYGON", "Ranh giới vùng / Zone boundary"),
-        zone_check,
         CheckConstraint(f"category IS NULL OR {_in('category', CATEGORIES)}", name="category"),
         CheckConstraint(
             f"significance IS NULL OR {_in('significance', SIGNIFICANCES)}", name="significance"
         ),
-        CheckConstraint("area_ha >= 0", name="area_ha"),
         *_valid_geometry(name),
         schema=PUBLISHED,
         comment=comment,
@@ -356,8 +350,9 @@ zone_ii = _zone_table(
 )
 
 
-def _unit_columns() -> list[Column]:
-    return [
+def _unit_columns(*, lone_geosite: bool) -> list[Column]:
+    """The zoning unit's codes; ``lone_geosite``: and the geosite code of a lone site."""
+    columns = [
         Column(
             "unit_code",
             Text,
@@ -371,6 +366,14 @@ def _unit_columns() -> list[Column]:
             comment="Mã cụm (trống với điểm đơn lẻ) / Cluster code (empty for lone sites)",
         ),
     ]
+    if lone_geosite:
+        columns.append(
+            _geosite_fk(
+                nullable=True,
+                comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)",
+            )
+        )
+    return columns
 
 
 def _unit_members() -> list[Column]:
@@ -385,58 +388,43 @@ def _unit_members() -> list[Column]:
     ]
 
 
-_pz_class, _pz_check = _zone_class()
 protection_zones = Table(
     "protection_zones",
     metadata,
     _fid(),
-    *_unit_columns(),
-    _geosite_fk(
-        nullable=True,
-        comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)",
-    ),
+    *_unit_columns(lone_geosite=True),
     *_unit_members(),
-    _pz_class,
-    _area(),
+    *_zone_class(),
+    *_area(),
     *_district_lists(),
     _geom("MULTIPOLYGON", "Ranh giới vùng bảo vệ / Protection zone boundary"),
-    _pz_check,
-    CheckConstraint("area_ha >= 0", name="area_ha"),
     *_valid_geometry("protection_zones"),
     schema=PUBLISHED,
     comment="Vùng bảo vệ không chồng lấn theo cụm hoặc điểm đơn lẻ (vùng I thắng vùng II) / "
     "Non-overlapping protection zones per cluster or lone geosite (Zone I wins over Zone II)",
 )
 
-_cl_class, _cl_check = _zone_class()
 clusters = Table(
     "clusters",
     metadata,
     _fid(),
-    *_unit_columns(),
+    *_unit_columns(lone_geosite=False),
     *_unit_members(),
-    _cl_class,
-    _area(),
+    *_zone_class(),
+    *_area(),
     *_district_lists(),
     _geom("MULTIPOLYGON", "Ranh giới vùng của cụm / Cluster zone boundary"),
-    _cl_check,
-    CheckConstraint("area_ha >= 0", name="area_ha"),
     *_valid_geometry("clusters"),
     schema=PUBLISHED,
     comment="Vùng bảo vệ của các cụm điểm di sản / Protection zones of geosite clusters",
 )
 
-_zd_class, _zd_check = _zone_class()
 zone_district_areas = Table(
     "zone_district_areas",
     metadata,
     _fid(),
-    *_unit_columns(),
-    _geosite_fk(
-        nullable=True,
-        comment="Mã điểm di sản (chỉ với điểm đơn lẻ) / Geosite code (lone sites only)",
-    ),
-    _zd_class,
+    *_unit_columns(lone_geosite=True),
+    *_zone_class(),
     Column(
         "district_code",
         Integer,
@@ -445,10 +433,8 @@ zone_district_areas = Table(
         comment="Mã huyện (GSO) / District code (GSO)",
     ),
     Column("district_name", Text, comment="Tên huyện / District name"),
-    _area(),
+    *_area(),
     _geom("MULTIPOLYGON", "Phần vùng nằm trong huyện / Zone piece inside the district"),
-    _zd_check,
-    CheckConstraint("area_ha >= 0", name="area_ha"),
     *_valid_geometry("zone_district_areas"),
     schema=PUBLISHED,
     comment="Diện tích từng vùng theo huyện / Each zone piece per district, with its area",
@@ -507,19 +493,9 @@ _value_comment = "thang 0–400 / scale 0–400"
 geosite_assessment = Table(
     "geosite_assessment",
     metadata,
-    Column(
-        "geosite_code",
-        Text,
-        ForeignKey(f"{PUBLISHED}.geosites.geosite_code"),
-        primary_key=True,
-        comment="Mã điểm di sản (geosites) / Geosite code (geosites)",
-    ),
-    Column(
-        "fid",
-        Integer,
-        nullable=False,
-        unique=True,
-        comment="Số hiệu bản ghi (fid của GeoPackage) / Record id (the GeoPackage fid)",
+    _geosite_fk(primary_key=True),
+    _fid(
+        key=False, comment="Số hiệu bản ghi (fid của GeoPackage) / Record id (the GeoPackage fid)"
     ),
     Column(
         "scientific_value",
@@ -564,7 +540,7 @@ geosite_assessment_criteria = Table(
     "geosite_assessment_criteria",
     metadata,
     _fid(),
-    _geosite_fk(nullable=False),
+    _geosite_fk(),
     Column(
         "value",
         Text,
@@ -579,36 +555,22 @@ geosite_assessment_criteria = Table(
 )
 
 
-@dataclass(frozen=True)
-class Layer:
-    """A published layer: its table, geometry type and the key QGIS should use."""
-
-    table: Table
-    geometry_type: str | None
-    key: str
-
-    @property
-    def name(self) -> str:
-        return self.table.name
-
-
 #: Published layers, parents before children (the load order).
-LAYERS: tuple[Layer, ...] = (
-    Layer(park_extent, "MultiPolygon", "fid"),
-    Layer(districts, "MultiPolygon", "fid"),
-    Layer(geosites, "Point", "geosite_code"),
-    Layer(survey_points, "Point", "point_id"),
-    Layer(zone_i, "MultiPolygon", "fid"),
-    Layer(zone_ii, "MultiPolygon", "fid"),
-    Layer(protection_zones, "MultiPolygon", "fid"),
-    Layer(clusters, "MultiPolygon", "fid"),
-    Layer(zone_district_areas, "MultiPolygon", "fid"),
-    Layer(qa_findings, "Point", "fid"),
-    Layer(quarantine, "Point", "fid"),
-    Layer(geosite_assessment, None, "geosite_code"),
-    Layer(geosite_assessment_criteria, None, "fid"),
+LAYER_TABLES: tuple[Table, ...] = (
+    park_extent,
+    districts,
+    geosites,
+    survey_points,
+    zone_i,
+    zone_ii,
+    protection_zones,
+    clusters,
+    zone_district_areas,
+    qa_findings,
+    quarantine,
+    geosite_assessment,
+    geosite_assessment_criteria,
 )
-LAYER_TABLES = tuple(layer.table for layer in LAYERS)
 
 # --------------------------------------------------------------------------- persistent
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,20 +42,15 @@ import pipeline
 from pipeline.config import Config
 from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for
-from pipeline.db.load import LayerRows, fingerprint, read_geopackage, unpublished_layers
+from pipeline.db.load import LayerRows, fingerprint, read_geopackage
 from pipeline.errors import GeoparkError, InputError
 from pipeline.report import SAMPLE_NOTE
-from pipeline.run import sha256
+from pipeline.run import Progress, _quiet, sha256
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, str], None]
 
 #: First key of the advisory lock (the second is the hash of the schema name).
 LOCK_CLASS = 7_321_001
-
-
-def _quiet(vi: str, en: str) -> None:
-    return None
 
 
 @dataclass
@@ -80,8 +74,9 @@ def staging_schema(schema: str) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows]]:
-    """The GeoPackage, its run manifest and its rows; refuse a run that did not pass."""
+def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows], list[str]]:
+    """The GeoPackage, its run manifest, its rows and the names of its layers that
+    have no table; refuse a run that did not pass."""
     gpkg = cfg.output_path("geopackage")
     manifest_path = cfg.output_path("manifest")
     for path in (gpkg, manifest_path):
@@ -103,7 +98,7 @@ def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows]]:
             fix="fix the QA errors (qa_report.md) and run `geopark zones` again",
             fix_vi="sửa các lỗi QA (qa_report.md) rồi chạy lại `geopark zones`",
         )
-    layers = read_geopackage(gpkg)
+    layers, unpublished = read_geopackage(gpkg)
     expected = manifest.get("counts", {})
     for layer in layers:
         if layer.name in expected and expected[layer.name] != len(layer.rows):
@@ -116,7 +111,7 @@ def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows]]:
                 fix="run `geopark zones` again so that both come from the same run",
                 fix_vi="chạy lại `geopark zones` để cả hai cùng một lần chạy",
             )
-    return gpkg, manifest, layers
+    return gpkg, manifest, layers, unpublished
 
 
 # --------------------------------------------------------------------------- session
@@ -239,16 +234,15 @@ def _copy(conn: Connection, schema: str, layer: LayerRows) -> None:
         ) from None
 
 
-def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> None:
     q = ddl.quote
     for layer in layers:
         table = f"{q(conn, schema)}.{q(conn, layer.name)}"
-        counts[layer.name] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-        if counts[layer.name] != len(layer.rows):
+        loaded = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+        if loaded != len(layer.rows):
             raise DatabaseError(
                 f"số đối tượng lớp {layer.name} sau khi nạp không khớp",
-                f"layer {layer.name}: {counts[layer.name]} rows loaded, {len(layer.rows)} expected",
+                f"layer {layer.name}: {loaded} rows loaded, {len(layer.rows)} expected",
                 field=layer.name,
                 fix="run the publish again; report it if it repeats",
                 fix_vi="xuất bản lại; báo lỗi nếu lặp lại",
@@ -268,7 +262,6 @@ def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> dict[str,
                     fix="check the QA report and the inputs",
                     fix_vi="xem báo cáo QA và dữ liệu đầu vào",
                 )
-    return counts
 
 
 def _qgis_hooks(
@@ -325,9 +318,7 @@ def _swap(conn: Connection, cfg: Config) -> None:
     q = ddl.quote
     staging = staging_schema(db.schema_)
     conn.execute(text(f"SET LOCAL lock_timeout = '{int(db.swap_lock_timeout_s * 1000)}ms'"))
-    from pipeline.db import views
-
-    views.drop_views(conn, db.schema_, db.records_schema)
+    ddl.drop_views(conn, db)
     ddl.drop_layer_tables(conn, db.schema_)
     for table in models.LAYER_TABLES:
         conn.execute(
@@ -342,9 +333,7 @@ def _swap(conn: Connection, cfg: Config) -> None:
     note = f"{cfg.park.name_vi} / {cfg.park.name_en}: các lớp đã xuất bản / published layers"
     if cfg.park.sample_data:
         note += ". " + SAMPLE_NOTE
-    conn.execute(
-        text(f"COMMENT ON SCHEMA {q(conn, db.schema_)} IS " + "'" + note.replace("'", "''") + "'")
-    )
+    conn.execute(text(f"COMMENT ON SCHEMA {q(conn, db.schema_)} IS {ddl.literal(note)}"))
 
 
 def _log(
@@ -415,11 +404,12 @@ def publish(
     """
     db = cfg.database
     progress("Đọc GeoPackage và run_manifest.json", "Reading the GeoPackage and run_manifest.json")
-    gpkg, manifest, layers = read_outputs(cfg)
-    notes = [f"not published (no table): {name}" for name in unpublished_layers(gpkg)]
+    gpkg, manifest, layers, unpublished = read_outputs(cfg)
+    notes = [f"not published (no table): {name}" for name in unpublished]
     gpkg_sha = sha256(gpkg)
     revision = migrate.head_revision()
     content = fingerprint(layers, revision, pipeline.__version__)
+    counts = {layer.name: len(layer.rows) for layer in layers}
     progress(f"Kết nối {target.describe()}", f"Connecting to {target.describe()}")
     conn = _connect(target)
     try:
@@ -428,7 +418,6 @@ def publish(
         progress("Cập nhật lược đồ (Alembic)", "Upgrading the schema (Alembic)")
         migrate.upgrade(conn, db)
         conn.commit()
-        counts = {layer.name: len(layer.rows) for layer in layers}
         if not force and _last_fingerprint(conn, cfg) == content:
             publish_id = _log(conn, cfg, "unchanged", content, manifest, gpkg_sha, counts, revision)
             conn.commit()
@@ -451,7 +440,7 @@ def publish(
         progress(
             "Kiểm tra số lượng, hình học, ràng buộc", "Verifying counts, geometries, constraints"
         )
-        counts = _verify(conn, staging, layers)
+        _verify(conn, staging, layers)
         progress(
             "Hoán đổi vào lược đồ xuất bản", f"Swapping into the published schema {db.schema_}"
         )

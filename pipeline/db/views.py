@@ -1,15 +1,13 @@
 """Convenience views for QGIS users, defined once and created by the migrations
-and again by every publish (a publish replaces the tables they read).
+and again by every publish (a publish replaces the tables they read), with
+:func:`pipeline.db.ddl.create_views`.
 
-Each view has a key column QGIS can use (:attr:`View.key`) and a comment in
-Vietnamese and English on the view and every column.
+Each view has a comment in Vietnamese and English on the view and every column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from sqlalchemy import Connection, text
 
 from pipeline.db import models
 
@@ -27,20 +25,14 @@ class View:
 
     schema: str  # models.PUBLISHED or models.RECORDS
     name: str
-    key: str
     sql: str
     comment: str
     columns: dict[str, str] = field(default_factory=dict)
-
-    def qualified(self, schema: str, records_schema: str) -> str:
-        target = schema if self.schema == models.PUBLISHED else records_schema
-        return f'"{target}"."{self.name}"'
 
 
 GEOSITE_OVERVIEW = View(
     models.PUBLISHED,
     "geosite_overview",
-    "geosite_code",
     """
     SELECT g.geosite_code, g.name_vi, g.name_en, g.category, g.significance,
            g.cluster_code, g.unit_code, d.district_code, d.district_name,
@@ -89,7 +81,6 @@ GEOSITE_OVERVIEW = View(
 PROTECTION_ZONES_NAMED = View(
     models.PUBLISHED,
     "protection_zones_named",
-    "fid",
     """
     SELECT pz.fid, pz.unit_code, pz.cluster_code, pz.zone_class, pz.n_geosites, pz.geosite_codes,
            (SELECT string_agg(g.name_vi, '; ' ORDER BY g.geosite_code) FROM {s}.geosites g
@@ -125,7 +116,6 @@ PROTECTION_ZONES_NAMED = View(
 INSPECTIONS_STATUS = View(
     models.RECORDS,
     "inspections_status",
-    "inspection_id",
     """
     SELECT i.inspection_id, i.geosite_code, g.name_vi, g.name_en, i.inspected_on, i.inspector,
            i.condition, i.threats, i.notes, (g.geosite_code IS NULL) AS orphaned,
@@ -163,28 +153,3 @@ INSPECTIONS_STATUS = View(
 )
 
 VIEWS: tuple[View, ...] = (GEOSITE_OVERVIEW, PROTECTION_ZONES_NAMED, INSPECTIONS_STATUS)
-
-
-def _quote(conn: Connection, name: str) -> str:
-    return conn.dialect.identifier_preparer.quote_identifier(name)
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def drop_views(conn: Connection, schema: str, records_schema: str) -> None:
-    """Drop the convenience views (they are recreated after the tables change)."""
-    for view in reversed(VIEWS):
-        conn.execute(text(f"DROP VIEW IF EXISTS {view.qualified(schema, records_schema)}"))
-
-
-def create_views(conn: Connection, schema: str, records_schema: str) -> None:
-    """(Re)create every view with its comments, in the caller's transaction."""
-    s, r = _quote(conn, schema), _quote(conn, records_schema)
-    for view in VIEWS:
-        name = view.qualified(schema, records_schema)
-        conn.execute(text(f"CREATE OR REPLACE VIEW {name} AS {view.sql.format(s=s, r=r)}"))
-        conn.execute(text(f"COMMENT ON VIEW {name} IS {_literal(view.comment)}"))
-        for column, comment in view.columns.items():
-            conn.execute(text(f'COMMENT ON COLUMN {name}."{column}" IS {_literal(comment)}'))

@@ -15,7 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from pipeline.dossiers.content import CATEGORY_VI, SIGNIFICANCE_VI
+from pipeline.assessment import HIGH_ABOVE, LOW_BELOW, MAX_VALUE, VALUE_COLUMNS
+from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
 
 ZONE_COLOURS = {"I": "#c0392b", "II": "#f5b041"}
 VALUE_COLOURS = ["#1f618d", "#239b56", "#b9770e", "#922b21"]
@@ -75,10 +76,10 @@ def ranking_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     rows = summary["ranking"]
     fig, ax = plt.subplots(figsize=(9, 4.2))
     keys = [
-        ("scientific_value", "SV – giá trị khoa học / scientific"),
-        ("educational_value", "PEU – giáo dục / educational"),
-        ("touristic_value", "PTU – du lịch / touristic"),
-        ("degradation_risk", "DR – nguy cơ suy thoái / degradation risk"),
+        (VALUE_COLUMNS["SV"], "SV – giá trị khoa học / scientific"),
+        (VALUE_COLUMNS["PEU"], "PEU – giáo dục / educational"),
+        (VALUE_COLUMNS["PTU"], "PTU – du lịch / touristic"),
+        (VALUE_COLUMNS["DR"], "DR – nguy cơ suy thoái / degradation risk"),
     ]
     width = 0.2
     xs = range(len(rows))
@@ -90,10 +91,10 @@ def ranking_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
             label=label,
             color=VALUE_COLOURS[i],
         )
-    ax.axhline(200, color="grey", lw=0.8, ls="--")
-    ax.axhline(300, color="grey", lw=0.8, ls=":")
+    ax.axhline(LOW_BELOW, color="grey", lw=0.8, ls="--")
+    ax.axhline(HIGH_ABOVE, color="grey", lw=0.8, ls=":")
     ax.set_xticks(list(xs), [r["geosite_code"] for r in rows], rotation=90, fontsize=7)
-    ax.set_ylim(0, 400)
+    ax.set_ylim(0, MAX_VALUE)
     ax.set_ylabel("0–400 (Brilha 2016)")
     title = "Xếp hạng đánh giá định lượng / assessment ranking"
     if summary.get("assessment_illustrative"):

@@ -15,31 +15,16 @@ import shapely
 
 from pipeline.assessment import (
     CLASS_COLUMNS,
-    CLASS_LABELS,
     CRITERIA,
     MAX_VALUE,
     VALUE_COLUMNS,
     VALUES,
+    class_vi,
     criterion_name_vi,
 )
 from pipeline.dossiers.data import Heritage
+from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_ORDER, SIGNIFICANCE_VI
 
-CATEGORY_VI = {
-    "geomorphological": "địa mạo",
-    "cave": "hang động",
-    "paleontological": "cổ sinh",
-    "stratigraphic": "địa tầng",
-    "hydrogeological": "địa chất thủy văn",
-    "archaeological": "khảo cổ",
-    "cultural": "văn hóa",
-}
-SIGNIFICANCE_VI = {
-    "international": "quốc tế",
-    "national": "quốc gia",
-    "provincial": "cấp tỉnh",
-    "local": "địa phương",
-}
-SIGNIFICANCE_ORDER = ["international", "national", "provincial", "local"]
 #: Vietnamese names of ``records.inspections.condition`` (see pipeline.db.models.CONDITIONS).
 CONDITION_VI = {"good": "tốt", "fair": "khá", "poor": "kém", "critical": "nguy cấp"}
 
@@ -125,7 +110,7 @@ def assessment_for(heritage: Heritage, code: str) -> dict[str, Any] | None:
                 "total": float(row[VALUE_COLUMNS[key]]),
                 "max": MAX_VALUE,
                 "class": klass,
-                "class_vi": CLASS_LABELS.get(klass, (klass, klass))[0],
+                "class_vi": class_vi(klass),
                 "criteria": [
                     {
                         "name_en": c["criterion"],

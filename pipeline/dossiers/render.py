@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 import pipeline
 from pipeline import outputs
-from pipeline.assessment import CLASS_LABELS, VALUES
+from pipeline.assessment import VALUES, class_vi
 from pipeline.config import Config
 from pipeline.dossiers import charts
 from pipeline.dossiers.content import dossier_context, summary_data
@@ -61,7 +61,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _number
-    env.globals["class_vi"] = lambda k: CLASS_LABELS.get(k, (k, k))[0]
+    env.globals["class_vi"] = class_vi
     return env
 
 
@@ -82,15 +82,14 @@ def font_faces() -> list[dict[str, str]]:
     return faces
 
 
-def find_sheet(cfg: Config, unit_code: str) -> dict[str, Any]:
-    """The zoning map sheet of a zoning unit (``maps/zoning/<unit_code>.png/.pdf``)."""
+def find_sheet(cfg: Config, unit_code: str) -> tuple[Path, Path | None]:
+    """The zoning map sheet of a zoning unit (``maps/zoning/<unit_code>.png/.pdf``).
+
+    Returns the PNG's path (whether it exists or not) and the PDF's, if it exists.
+    """
     folder = zoning_sheet_folder(cfg)
-    png, pdf = folder / f"{unit_code}.png", folder / f"{unit_code}.pdf"
-    return {
-        "unit_code": unit_code,
-        "png": png if png.exists() else None,
-        "pdf": pdf if pdf.exists() else None,
-    }
+    pdf = folder / f"{unit_code}.pdf"
+    return folder / f"{unit_code}.png", pdf if pdf.exists() else None
 
 
 def write_pdf(html: str, base: Path, target: Path) -> None:
@@ -175,25 +174,20 @@ def write_dossiers(
                     0
                 ]
             )
-            sheet = find_sheet(cfg, unit)
-            if sheet["png"] is None:
+            png, sheet_pdf = find_sheet(cfg, unit)
+            if not png.exists():
                 if unit not in run.missing_sheets:
                     run.missing_sheets.append(unit)
-                sheet_ctx = {
-                    "unit_code": unit,
-                    "image": None,
-                    "pdf": None,
-                    "expected": str(sheet_path_hint(cfg, unit)),
-                }
+                sheet_ctx = {"unit_code": unit, "image": None, "pdf": None, "expected": str(png)}
             else:
                 copied = out / "sheets" / f"{unit}.png"
                 if not copied.exists():
-                    shutil.copyfile(sheet["png"], copied)
+                    shutil.copyfile(png, copied)
                 sheet_ctx = {
                     "unit_code": unit,
                     "image": f"sheets/{unit}.png",
-                    "pdf": sheet["pdf"].as_uri() if sheet["pdf"] else None,
-                    "expected": str(sheet["png"]),
+                    "pdf": sheet_pdf.as_uri() if sheet_pdf else None,
+                    "expected": str(png),
                 }
             ctx = dossier_context(
                 heritage, code, sheet=sheet_ctx, inspections=inspections, database=url is not None
@@ -254,10 +248,6 @@ def write_dossiers(
 def zoning_sheet_folder(cfg: Config) -> Path:
     """Where ``geopark maps`` writes the zoning sheets (``dossiers.zoning_sheets``)."""
     return cfg.dossiers.zoning_sheets or cfg.maps.directory / "zoning"
-
-
-def sheet_path_hint(cfg: Config, unit: str) -> Path:
-    return zoning_sheet_folder(cfg) / f"{unit}.png"
 
 
 __all__ = ["DossierRun", "Heritage", "write_dossiers"]

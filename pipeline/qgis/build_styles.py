@@ -74,7 +74,7 @@ def contract_enum(schema: str, field: str) -> list[str]:
 
 def zone_i_symbol(alpha: int = 190) -> QgsFillSymbol:
     """Zone I: a strong red-ochre fill with a dark outline."""
-    symbol = QgsFillSymbol.createSimple(
+    return QgsFillSymbol.createSimple(
         {
             "color": f"192,57,43,{alpha}",
             "outline_color": "123,36,28,255",
@@ -83,7 +83,6 @@ def zone_i_symbol(alpha: int = 190) -> QgsFillSymbol:
             "style": "solid",
         }
     )
-    return symbol
 
 
 def zone_ii_symbol(color: str = "230,126,34", outline_style: str = "solid") -> QgsFillSymbol:
@@ -158,9 +157,9 @@ def labels(
     return QgsVectorLayerSimpleLabeling(settings)
 
 
-def renderers() -> dict[str, tuple[str, object, object]]:
-    """layer -> (geometry type, renderer, labeling or None)."""
-    zone_labels = labels(
+def unit_labels() -> QgsVectorLayerSimpleLabeling:
+    """The zoning unit's code on its Zone I (a new object per layer: a layer owns its labeling)."""
+    return labels(
         'CASE WHEN "zone_class" = \'I\' THEN "unit_code" END',
         is_expression=True,
         size=8,
@@ -168,6 +167,10 @@ def renderers() -> dict[str, tuple[str, object, object]]:
         bold=True,
         polygon=True,
     )
+
+
+def renderers() -> dict[str, tuple[str, object, object]]:
+    """layer -> (geometry type, renderer, labeling or None)."""
     geosite_categories = [
         QgsRendererCategory(
             value,
@@ -222,19 +225,12 @@ def renderers() -> dict[str, tuple[str, object, object]]:
         "protection_zones": (
             "MultiPolygon",
             by_zone_class(zone_i_symbol(), zone_ii_symbol()),
-            zone_labels,
+            unit_labels(),
         ),
         "clusters": (
             "MultiPolygon",
             by_zone_class(zone_i_symbol(150), zone_ii_symbol("166,86,40", "dash")),
-            labels(
-                'CASE WHEN "zone_class" = \'I\' THEN "unit_code" END',
-                is_expression=True,
-                size=8,
-                color="#5b1a12",
-                bold=True,
-                polygon=True,
-            ),
+            unit_labels(),
         ),
         "zone_district_areas": ("MultiPolygon", by_zone_class(zda_i, zda_ii), None),
         "qa_findings": (

@@ -1,0 +1,31 @@
+"""The park's vocabulary in Vietnamese: one place for the names every output shows.
+
+Keys are the values the contracts in ``schemas/`` allow (English, as stored);
+the values are their Vietnamese names, shown first with the English beside.
+"""
+
+from __future__ import annotations
+
+CATEGORY_VI: dict[str, str] = {
+    "geomorphological": "địa mạo",
+    "cave": "hang động",
+    "paleontological": "cổ sinh",
+    "stratigraphic": "địa tầng",
+    "hydrogeological": "địa chất thủy văn",
+    "archaeological": "khảo cổ",
+    "cultural": "văn hóa",
+}
+SIGNIFICANCE_VI: dict[str, str] = {
+    "international": "quốc tế",
+    "national": "quốc gia",
+    "provincial": "cấp tỉnh",
+    "local": "địa phương",
+}
+#: Most significant first.
+SIGNIFICANCE_ORDER: list[str] = list(SIGNIFICANCE_VI)
+MEMBERSHIP_VI: dict[str, str] = {
+    "full": "toàn phần",
+    "partial": "một phần",
+    "none": "ngoài công viên",
+}
+SEVERITY_VI: dict[str, str] = {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin"}
