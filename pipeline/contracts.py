@@ -235,8 +235,8 @@ def validate_table(
                 reject(outside, name, f"{bound} {cons[bound]}", word_vi, word_en)
         if cons.get("unique"):
             dup = text.duplicated(keep="first" if keep_first else False) & ~blank
-            rows = out["_row"].groupby(text.fillna("")).transform("first")
             if keep_first:
+                rows = out["_row"].groupby(text.fillna("")).transform("first")
                 for idx in out.index[dup.fillna(False).astype(bool)]:
                     reject(
                         pd.Series(out.index == idx, index=out.index),

@@ -43,10 +43,10 @@ class CoordinateError(GeoparkError):
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _DEG = r"(?:\s*[°º˚d]\s*|\s*:\s*|\s+)"
 _MIN = r"(?:\s*['m]\s*|\s*:\s*|\s+)"
-_PATTERNS = (
-    (1, re.compile(rf"{_NUMBER}\s*[°º˚d]?")),
-    (2, re.compile(rf"{_NUMBER}{_DEG}{_NUMBER}\s*['m]?")),
-    (3, re.compile(rf"{_NUMBER}{_DEG}{_NUMBER}{_MIN}{_NUMBER}\s*(?:\"|s)?")),
+_PATTERNS = (  # degrees; degrees and minutes; degrees, minutes and seconds
+    re.compile(rf"{_NUMBER}\s*[°º˚d]?"),
+    re.compile(rf"{_NUMBER}{_DEG}{_NUMBER}\s*['m]?"),
+    re.compile(rf"{_NUMBER}{_DEG}{_NUMBER}{_MIN}{_NUMBER}\s*(?:\"|s)?"),
 )
 # Typographic look-alikes -> the plain marks the patterns use.
 _MARKS = str.maketrans(
@@ -132,7 +132,7 @@ def parse_angle(text: object, axis: Axis) -> float:
                 kind="swapped",
             )
         sign = float(HEMISPHERES[axis][letter])
-    for _count, pattern in _PATTERNS:
+    for pattern in _PATTERNS:
         match = pattern.fullmatch(s)
         if match:
             parts = match.groups()
@@ -196,7 +196,7 @@ def parse_metres(text: object) -> float:
 
 
 def format_dms(value: float, axis: Axis, *, style: str = "symbols", decimals: int = 3) -> str:
-    """Write decimal degrees as DMS (used by tests and messages).
+    """Write decimal degrees as DMS, in the notations :func:`parse_angle` reads.
 
     ``style``: ``symbols`` (21°50'48.100"N), ``spaces`` (21 50 48.100),
     ``minutes`` (21°50.80167'N), ``colons`` (21:50:48.100).

@@ -30,7 +30,7 @@ from pipeline.contracts import Rejection, load_schema, validate_table
 from pipeline.coordinates import parse_column
 from pipeline.crs import transform_geometries, transform_xy
 from pipeline.errors import InputError
-from pipeline.readers import read_input
+from pipeline.readers import ReadResult, read_input
 from pipeline.vntext import match_name, to_nfc
 
 #: Local time of the field teams, for dates taken from GPS timestamps.
@@ -72,6 +72,41 @@ def _record_id(table: pd.DataFrame, idx: object, id_field: str) -> str:
         return ""
     value = table.at[idx, id_field]
     return "" if pd.isna(value) else str(value)
+
+
+def _read(spec: InputFile, cfg: Config) -> tuple[str, ReadResult]:
+    """Read one configured input; the file name for messages and what was read."""
+    file = _rel(spec.path, cfg)
+    read = read_input(
+        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
+    )
+    return file, read
+
+
+def _schema(spec: InputFile) -> dict:
+    return load_schema(spec.schema_) if spec.schema_ else {"fields": []}
+
+
+def _source_crs(spec: InputFile, table: pd.DataFrame, file: str) -> object:
+    """The CRS of a vector input: as configured, else as the file declares it."""
+    source = spec.crs or getattr(table, "crs", None)
+    if source is None:
+        raise InputError(
+            "tệp không có hệ tọa độ",
+            "the file has no CRS",
+            file=file,
+            field="crs",
+            fix="set 'crs' for this file in geopark.toml (e.g. EPSG:4326, EPSG:9215, EPSG:32648)",
+            fix_vi="khai báo 'crs' cho tệp trong geopark.toml "
+            "(vd. EPSG:4326, EPSG:9215, EPSG:32648)",
+        )
+    return source
+
+
+def _layer(frame: pd.DataFrame, columns: list[str], sort_by: str, cfg: Config) -> gpd.GeoDataFrame:
+    """An ingested layer: its columns and geometry, sorted, in the working CRS."""
+    out = frame[[*columns, "geometry"]].sort_values(sort_by).reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=cfg.working_crs)
 
 
 # --- columns and text -------------------------------------------------------
@@ -259,14 +294,15 @@ def _points_from_columns(
         lon, lat = transform_xy(x, y, spec.crs, "EPSG:4326")
         slon, slat = transform_xy(y, x, spec.crs, "EPSG:4326")
     plausible = _in_box(lon, lat, cfg)
-    swapped = (~plausible & _in_box(slon, slat, cfg)) | swapped_letter
-    for i in np.flatnonzero(swapped & ~bad):
+    swapped = np.flatnonzero(((~plausible & _in_box(slon, slat, cfg)) | swapped_letter) & ~bad)
+    ranges = _expected_ranges(spec, cfg) if len(swapped) else ""
+    for i in swapped:
         if geographic:
             reject(
                 i,
                 f"{y_col}/{x_col}",
                 f"{raw_y[i]}/{raw_x[i]}",
-                _expected_ranges(spec, cfg),
+                ranges,
                 f"vĩ độ và kinh độ có vẻ bị đổi chỗ (cột {y_col} "
                 "chứa kinh độ); đổi lại lat_column/lon_column",
                 f"latitude and longitude look swapped ({y_col} holds a longitude); "
@@ -277,7 +313,7 @@ def _points_from_columns(
                 i,
                 f"{spec.northing_column}/{spec.easting_column}",
                 f"{y[i]}/{x[i]}",
-                _expected_ranges(spec, cfg),
+                ranges,
                 "X và Y có vẻ bị đổi chỗ (X là tọa độ Bắc, Y là tọa độ Đông)",
                 "X and Y look swapped (Vietnamese X = northing, Y = easting)",
             )
@@ -313,16 +349,14 @@ def _points_from_columns(
 def _check_surroundings(
     frame: gpd.GeoDataFrame, file: str, id_field: str, where: Surroundings, cfg: Config
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    """Reject points outside the province (beyond the "
-    "tolerance), giving their distance to the park."""
+    """Reject points outside the province (beyond the tolerance), giving their distance to the park."""
     geoms = frame.geometry.values
     if not len(frame):
         return frame, []
-    to_province = shapely.distance(geoms, where.province)
-    outside = to_province > cfg.ingest.province_tolerance_m
+    outside = shapely.distance(geoms, where.province) > cfg.ingest.province_tolerance_m
+    index = np.flatnonzero(outside)
     rejections = []
-    for i in np.flatnonzero(outside):
-        dist_park = float(shapely.distance(geoms[i], where.park))
+    for i, dist_park in zip(index, shapely.distance(geoms[index], where.park), strict=True):
         row = frame.iloc[i]
         rejections.append(
             Rejection(
@@ -338,9 +372,7 @@ def _check_surroundings(
                 message_en="point outside Lạng Sơn province, "
                 f"{dist_park / 1000:,.1f} km from the park; "
                 "check the file's crs and coordinate columns",
-                record_id=str(row[id_field])
-                if id_field in frame and pd.notna(row[id_field])
-                else "",
+                record_id=_record_id(frame, frame.index[i], id_field),
                 x=float(shapely.get_x(geoms[i])),
                 y=float(shapely.get_y(geoms[i])),
             )
@@ -349,14 +381,15 @@ def _check_surroundings(
 
 
 def _read_points(
-    spec: InputFile, cfg: Config, id_field: str, where: Surroundings, notes: list[str]
+    spec: InputFile,
+    schema: dict,
+    cfg: Config,
+    id_field: str,
+    where: Surroundings,
+    notes: list[str],
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    file = _rel(spec.path, cfg)
-    read = read_input(
-        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
-    )
+    file, read = _read(spec, cfg)
     notes += read.notes
-    schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
     table = _as_text(_map_columns(read.frame, spec, file, notes), schema, file, notes)
     target = cfg.working_crs
     rejections: list[Rejection] = []
@@ -387,18 +420,7 @@ def _read_points(
                 fix_vi="cung cấp lớp điểm (khai báo 'layer' với tệp nhiều lớp); lớp vùng thuộc "
                 "inputs.districts hoặc inputs.park_extent",
             )
-        source = spec.crs or table.crs
-        if source is None:
-            raise InputError(
-                "tệp không có hệ tọa độ",
-                "the file has no CRS",
-                file=file,
-                field="crs",
-                fix="set 'crs' for this file in geopark.toml "
-                "(e.g. EPSG:4326, EPSG:9215, EPSG:32648)",
-                fix_vi="khai báo 'crs' cho tệp trong geopark.toml "
-                "(vd. EPSG:4326, EPSG:9215, EPSG:32648)",
-            )
+        source = _source_crs(spec, table, file)
         rejections += [
             Rejection(
                 file,
@@ -465,8 +487,8 @@ def _read_points(
 def _validated(
     spec: InputFile, cfg: Config, id_field: str, where: Surroundings, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    points, rejections = _read_points(spec, cfg, id_field, where, notes)
-    schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
+    schema = _schema(spec)
+    points, rejections = _read_points(spec, schema, cfg, id_field, where, notes)
     valid, more = validate_table(
         points,
         schema,
@@ -480,13 +502,10 @@ def _validated(
 
 def ingest_admin_units(cfg: Config) -> pd.DataFrame:
     spec = cfg.inputs.admin_units
-    file = _rel(spec.path, cfg)
-    table = read_input(
-        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
-    ).frame
-    schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
+    file, read = _read(spec, cfg)
+    schema = _schema(spec)
     table = _as_text(
-        pd.DataFrame(table).drop(columns="geometry", errors="ignore"), schema, file, []
+        pd.DataFrame(read.frame).drop(columns="geometry", errors="ignore"), schema, file, []
     )
     valid, rejections = validate_table(table, schema, file=file)
     if rejections:
@@ -564,14 +583,9 @@ def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -
 
 def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
     notes = [] if notes is None else notes
-    file = _rel(spec.path, cfg)
-    read = read_input(
-        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
-    )
+    file, read = _read(spec, cfg)
     notes += read.notes
-    table = read.frame
-    if spec.columns:
-        table = _map_columns(table, spec, file, notes)
+    table = _map_columns(read.frame, spec, file, notes)
     if not isinstance(table, gpd.GeoDataFrame) or table.geometry.isna().all():
         raise InputError(
             "tệp không có hình học",
@@ -602,16 +616,7 @@ def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> g
                 fix="fix or remove the feature in QGIS and export again",
                 fix_vi="sửa hoặc xóa đối tượng trong QGIS rồi xuất lại",
             )
-    source = spec.crs or table.crs
-    if source is None:
-        raise InputError(
-            "tệp không có hệ tọa độ",
-            "the file has no CRS",
-            file=file,
-            field="crs",
-            fix="set 'crs' for this file in geopark.toml",
-            fix_vi="khai báo 'crs' cho tệp trong geopark.toml",
-        )
+    source = _source_crs(spec, table, file)
     out = table.copy()
     geom = transform_geometries(table.geometry.values, source, cfg.working_crs)
     out = out.set_geometry(gpd.GeoSeries(geom, index=table.index), crs=cfg.working_crs)
@@ -696,8 +701,7 @@ def ingest_districts(
         "name_match",
         "area_ha",
     ]
-    out = out[[*cols, "geometry"]].sort_values("district_code").reset_index(drop=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=cfg.working_crs), notes
+    return _layer(out, cols, "district_code", cfg), notes
 
 
 def ingest_park_extent(cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
@@ -727,12 +731,13 @@ def _same_place(
         return sites, []
     geoms = sites.geometry.values
     left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=limit)
-    pairs = [(a, b) for a, b in zip(left, right, strict=True) if a < b]
+    first = left < right
+    left, right = left[first], right[first]
+    distances = shapely.distance(geoms[left], geoms[right])
     rejections: list[Rejection] = []
     drop = np.zeros(len(sites), dtype=bool)
-    for a, b in pairs:
+    for a, b, dist in zip(left, right, distances, strict=True):
         ca, cb = sites["geosite_code"].iloc[a], sites["geosite_code"].iloc[b]
-        dist = float(shapely.distance(geoms[a], geoms[b]))
         text_en = f"geosites {ca} and {cb} are {dist:.1f} m apart (same place: under {limit:g} m)"
         text_vi = (
             f"điểm di sản {ca} và {cb} cách nhau {dist:.1f} m (trùng vị trí: dưới {limit:g} m)"
@@ -765,13 +770,10 @@ def _far_points(
     """Survey points farther from their geosite than ``max_point_distance_m``."""
     if not len(points):
         return points, []
-    site_geom = dict(zip(geosites["geosite_code"], geosites.geometry.values, strict=True))
+    site_geom = pd.Series(geosites.geometry.values, index=geosites["geosite_code"])
     limit = cfg.ingest.max_point_distance_m
-    dist = np.array(
-        [
-            shapely.distance(g, site_geom[c])
-            for g, c in zip(points.geometry.values, points["geosite_code"], strict=True)
-        ]
+    dist = shapely.distance(
+        points.geometry.values, site_geom.loc[points["geosite_code"]].to_numpy()
     )
     far = dist > limit
     rejections = []
@@ -806,14 +808,9 @@ def _far_points(
 
 
 def ingest_geosites(
-    cfg: Config,
-    admin: pd.DataFrame,
-    where: Surroundings | None = None,
-    notes: list[str] | None = None,
+    cfg: Config, admin: pd.DataFrame, where: Surroundings, notes: list[str]
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     spec = cfg.inputs.geosites
-    notes = [] if notes is None else notes
-    where = where or _surroundings_from_config(cfg, admin)
     sites, rejections = _validated(spec, cfg, "geosite_code", where, notes)
     official = dict(zip(admin["district_code"], admin["district_name"], strict=True))
     matches = [match_name(None if pd.isna(d) else str(d), official) for d in sites["district"]]
@@ -858,20 +855,17 @@ def ingest_geosites(
         "source_file",
         "source_row",
     ]
-    sites = sites[[*keep, "geometry"]].sort_values("geosite_code").reset_index(drop=True)
-    return gpd.GeoDataFrame(sites, geometry="geometry", crs=cfg.working_crs), rejections
+    return _layer(sites, keep, "geosite_code", cfg), rejections
 
 
 def ingest_survey_points(
     cfg: Config,
     geosites: gpd.GeoDataFrame,
     rejected_codes: set[str],
-    where: Surroundings | None = None,
-    notes: list[str] | None = None,
+    where: Surroundings,
+    notes: list[str],
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     frames, rejections = [], []
-    notes = [] if notes is None else notes
-    where = where or _surroundings_from_config(cfg, None)
     known = set(geosites["geosite_code"])
     for spec in cfg.inputs.survey_points:
         points, rej = _validated(spec, cfg, "point_id", where, notes)
@@ -945,20 +939,10 @@ def ingest_survey_points(
         "source_file",
         "source_row",
     ]
-    points = gpd.GeoDataFrame(points[[*keep, "geometry"]], geometry="geometry", crs=cfg.working_crs)
+    points = gpd.GeoDataFrame(points, geometry="geometry", crs=cfg.working_crs)
     points, far = _far_points(points, geosites, cfg, notes)
     rejections += far
-    points = points.sort_values("point_id").reset_index(drop=True)
-    return gpd.GeoDataFrame(points, geometry="geometry", crs=cfg.working_crs), rejections
-
-
-def _surroundings_from_config(cfg: Config, admin: pd.DataFrame | None) -> Surroundings:
-    admin = admin if admin is not None else ingest_admin_units(cfg)
-    districts, _ = ingest_districts(cfg.inputs.districts, cfg, admin)
-    park = ingest_park_extent(cfg)
-    return Surroundings(
-        shapely.union_all(districts.geometry.values), shapely.union_all(park.geometry.values)
-    )
+    return _layer(points, keep, "point_id", cfg), rejections
 
 
 def ingest(cfg: Config) -> IngestResult:

@@ -147,6 +147,11 @@ LABELS = {
 }
 
 
+def legacy_name(encoding: str | None) -> str | None:
+    """``tcvn3`` or ``vni`` when ``encoding`` names a legacy font encoding, else ``None``."""
+    return LEGACY_NAMES.get((encoding or "").lower().replace("_", "-"))
+
+
 def decode_tcvn3(data: bytes) -> str:
     """Decode TCVN3 bytes (ASCII plus the table above) to NFC text."""
     return "".join(TCVN3_TO_UNICODE.get(b, chr(b)) for b in data)
@@ -169,7 +174,10 @@ def encode_tcvn3(text: str) -> bytes:
 
 def decode_vni(data: bytes) -> str:
     """Decode VNI-Windows bytes to NFC text."""
-    text = data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+        text = data.decode("latin-1")
     return _VNI_PATTERN.sub(lambda m: VNI_TO_UNICODE[m.group(0)], text)
 
 
@@ -189,14 +197,6 @@ def encode_vni(text: str) -> bytes:
     return "".join(parts).encode("latin-1")
 
 
-def _cp1252_ok(data: bytes) -> bool:
-    try:
-        data.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def decode(data: bytes, encoding: str) -> str:
     """Decode ``data`` with a Python codec or a legacy name; the result is NFC.
 
@@ -205,7 +205,7 @@ def decode(data: bytes, encoding: str) -> str:
     UnicodeDecodeError, LookupError
         When the bytes are not in that encoding or the name is unknown.
     """
-    name = LEGACY_NAMES.get(encoding.lower().replace("_", "-"), encoding)
+    name = legacy_name(encoding) or encoding
     if name == "tcvn3":
         text = decode_tcvn3(data)
     elif name == "vni":
@@ -274,9 +274,9 @@ def score(text: str) -> Score:
 
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters: not a text table."""
-    if b"\x00" in data[:65536]:
-        return True
     sample = data[:65536]
+    if b"\x00" in sample:
+        return True
     controls = sum(1 for b in sample if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
     return bool(sample) and controls / len(sample) > 0.01
 
@@ -358,34 +358,25 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
         The converted values and the legacy encoding found, or the input
         and ``None`` when nothing was converted.
     """
-    present = [v for v in values if isinstance(v, str) and v and not v.isascii()]
-    if not present:
-        return list(values), None
-    raw = [_raw_bytes(v) for v in present]
-    if any(r is None for r in raw):
-        return list(values), None
-    before = score(" ".join(present))
-    if before.bad == 0:
-        return list(values), None
-    best: tuple[int, str] | None = None
+    out = list(values)
+    present = {i: v for i, v in enumerate(values) if isinstance(v, str) and v and not v.isascii()}
+    raw = [_raw_bytes(v) for v in present.values()]
+    if not present or None in raw or score(" ".join(present.values())).bad == 0:
+        return out, None
+    best: tuple[int, str, list[str]] | None = None
     for name in ("tcvn3", "vni", "cp1258"):
         try:
-            after = score(" ".join(decode(r, name) for r in raw if r is not None))
+            texts = [decode(r, name) for r in raw if r is not None]
         except (UnicodeDecodeError, ValueError):
             continue
+        after = score(" ".join(texts))
         if after.bad == 0 and after.good > 0 and (best is None or after.value > best[0]):
-            best = (after.value, name)
+            best = (after.value, name, texts)
     if best is None:
-        return list(values), None
-    name = best[1]
-    out: list[str | None] = []
-    for v in values:
-        if isinstance(v, str) and v and not v.isascii():
-            b = _raw_bytes(v)
-            out.append(decode(b, name) if b is not None else v)
-        else:
-            out.append(v)
-    return out, name
+        return out, None
+    for i, text in zip(present, best[2], strict=True):
+        out[i] = text
+    return out, best[1]
 
 
 def repair_columns(

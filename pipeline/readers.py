@@ -139,6 +139,26 @@ def _sniff(lines: list[str]) -> str:
     return best if counts[best] else ","
 
 
+def _field_count_error(label: str, delimiter: str, vi: str, en: str, row: int | None) -> InputError:
+    """A row whose fields do not line up with the header (the fix names the decimal comma)."""
+    hint = (
+        " A comma inside a number (21,84) splits it in two: use a point, quote the value, "
+        "or save with ';' as separator."
+        if delimiter == ","
+        else ""
+    )
+    return _fail(
+        label,
+        vi,
+        en,
+        "make every row have as many fields as the header; close every quote." + hint,
+        "mỗi dòng phải có đủ số cột như dòng tiêu đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong "
+        "số (21,84) làm tách cột: dùng dấu chấm, đặt giá trị trong ngoặc kép hoặc lưu với "
+        "dấu ';'.",
+        row=row,
+    )
+
+
 def _check_field_counts(text: str, delimiter: str, label: str) -> None:
     """Refuse rows with more fields than the header (pandas would shift them silently)."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
@@ -147,23 +167,12 @@ def _check_field_counts(text: str, delimiter: str, label: str) -> None:
         for record in reader:
             if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
                 row = reader.line_num
-                hint = (
-                    " A comma inside a number (21,84) splits "
-                    "it in two: use a point, quote the value, "
-                    "or save with ';' as separator."
-                    if delimiter == ","
-                    else ""
-                )
-                raise _fail(
+                raise _field_count_error(
                     label,
+                    delimiter,
                     f"dòng {row} có {len(record)} cột, dòng tiêu đề có {len(header)}",
                     f"row {row} has {len(record)} fields, the header has {len(header)}",
-                    "make every row have as many fields as the header; close every quote." + hint,
-                    "mỗi dòng phải có đủ số cột như dòng tiêu "
-                    "đề; đóng mọi dấu ngoặc kép. Dấu phẩy trong "
-                    "số (21,84) làm tách cột: dùng dấu chấm, đặt "
-                    "giá trị trong ngoặc kép hoặc lưu với dấu ';'.",
-                    row=row,
+                    row,
                 )
     except csv.Error as exc:
         raise _fail(
@@ -212,26 +221,16 @@ def read_text_table(
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         row = int(m.group(2)) if m else None
-        hint = (
-            " A comma inside a number (21,84) splits it in two: use a point, quote the value, "
-            "or save with ';' as separator."
-            if delimiter == ","
-            else ""
-        )
-        raise _fail(
+        raise _field_count_error(
             label,
+            delimiter,
             f"dòng {row} có số cột khác dòng tiêu đề" if row else "không đọc được bảng",
             (
                 f"row {row} has {m.group(3)} fields, the header has {m.group(1)}"
                 if m
                 else f"cannot parse the table: {exc}"
             ),
-            "make every row have as many fields as the header; close every quote." + hint,
-            "mỗi dòng phải có đủ số cột như dòng tiêu đề; "
-            "đóng mọi dấu ngoặc kép. Dấu phẩy trong số "
-            "(21,84) làm tách cột: dùng dấu chấm, đặt giá "
-            "trị trong ngoặc kép hoặc lưu với dấu ';'.",
-            row=row,
+            row,
         ) from None
     except (ValueError, csv.Error) as exc:
         raise _fail(
@@ -387,32 +386,40 @@ def _string_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def _shapefile_without_cpg(
-    path: Path, label: str, layer: str | None
+def _shapefile_legacy(
+    path: Path, label: str, layer: str | None, encoding: str | None
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
-    """Read a .shp whose .dbf encoding nobody declared: take the bytes, then guess."""
+    """Read a .shp's .dbf as raw bytes and decode its text in ``encoding``.
+
+    With no ``encoding`` (nobody declared one: no .cpg, nothing in geopark.toml)
+    the encoding is guessed from all non-ASCII values together, and a note says so.
+    """
     frame = _gdal(path, label, layer=layer, encoding=SHAPE_LATIN1)
     texts = _string_columns(frame)
-    raw = [
-        str(v).encode("latin-1")
-        for c in texts
-        for v in frame[c]
-        if isinstance(v, str) and not v.isascii()
-    ]
-    if not raw:
-        return frame, [], "ascii"
-    _, used = enc.decode_guess(b"\n".join(raw))
-    for c in texts:
-        frame[c] = [
-            enc.decode(v.encode("latin-1"), used) if isinstance(v, str) and not v.isascii() else v
+    raw = {
+        c: [
+            v.encode("latin-1") if isinstance(v, str) and not v.isascii() else None
             for v in frame[c]
         ]
-    note = (
-        f"{label}: không có tệp .cpg; bảng thuộc tính được nhận là / no .cpg file; the attribute "
-        f"table was detected as {enc.LABELS.get(used, used)} and converted to Unicode NFC "
-        f"(columns: {', '.join(texts)}); add a .cpg file to make this explicit"
-    )
-    return frame, [note], used
+        for c in texts
+    }
+    notes: list[str] = []
+    if encoding is None:
+        found = [b for values in raw.values() for b in values if b is not None]
+        if not found:
+            return frame, [], "ascii"
+        _, encoding = enc.decode_guess(b"\n".join(found))
+        notes.append(
+            f"{label}: không có tệp .cpg; bảng thuộc tính được nhận là / no .cpg file; the "
+            f"attribute table was detected as {enc.LABELS.get(encoding, encoding)} and converted "
+            f"to Unicode NFC (columns: {', '.join(texts)}); add a .cpg file to make this explicit"
+        )
+    for c in texts:
+        frame[c] = [
+            v if b is None else enc.decode(b, encoding)
+            for v, b in zip(frame[c], raw[c], strict=True)
+        ]
+    return frame, notes, encoding
 
 
 def _kml_from_kmz(path: Path, tmp: Path, label: str) -> Path:
@@ -450,18 +457,9 @@ def read_vector(
     suffix = path.suffix.lower()
     notes: list[str] = []
     used = None
-    legacy = enc.LEGACY_NAMES.get((encoding or "").lower())
+    legacy = enc.legacy_name(encoding)
     if suffix == ".shp" and (legacy or (encoding is None and _cpg(path) is None)):
-        if legacy:
-            frame = _gdal(path, label, layer=layer, encoding=SHAPE_LATIN1)
-            for c in _string_columns(frame):
-                frame[c] = [
-                    enc.decode(v.encode("latin-1"), legacy) if isinstance(v, str) else v
-                    for v in frame[c]
-                ]
-            used = legacy
-        else:
-            frame, notes, used = _shapefile_without_cpg(path, label, layer)
+        frame, notes, used = _shapefile_legacy(path, label, layer, legacy)
     elif suffix == ".kmz":
         # GDAL's LIBKML reader drops typed ExtendedData (SchemaData) inside a KMZ,
         # so read the archive's KML document itself
@@ -471,10 +469,10 @@ def read_vector(
         return result
     elif layer is None and suffix in MULTI_LAYER_SUFFIXES:
         names = _layers(path, label)
-        parts = [_gdal(path, label, layer=name) for name in names]
-        parts = [p for p in parts if len(p)]
+        layers = [_gdal(path, label, layer=name) for name in names]
+        parts = [p for p in layers if len(p)]
         if not parts:
-            frame = _gdal(path, label, layer=names[0]) if names else gpd.GeoDataFrame()
+            frame = layers[0] if layers else gpd.GeoDataFrame()
         else:
             frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
         if len(parts) > 1:

@@ -38,6 +38,17 @@ VIETNAMESE_LOWER = (
     "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
 )
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+#: The only capitals TCVN3 has codes for (the .VnTimeH fonts drew the others from
+#: lower-case codes), so every other non-ASCII capital comes back lower case.
+TCVN3_CAPITALS = set("ĂÂÊÔƠƯĐ")
+
+
+def tcvn3_spelling(text: str) -> str:
+    """``text`` as it survives a TCVN3 round trip, worked out without the tables."""
+    return "".join(
+        c.lower() if c.isupper() and not c.isascii() and c not in TCVN3_CAPITALS else c
+        for c in text
+    )
 
 
 def cp1258(text: str) -> bytes:
@@ -96,8 +107,7 @@ def test_each_encoding_is_detected_and_decoded_to_nfc(name: str) -> None:
         assert unicodedata.is_normalized("NFC", text)
     # TCVN3 has no capital toned letters: capitals come back lower case
     text, used = enc.decode_guess(enc.encode_tcvn3(name))
-    assert used == "tcvn3"
-    assert text == enc.decode_tcvn3(enc.encode_tcvn3(name))
+    assert (text, used) == (tcvn3_spelling(name), "tcvn3")
 
 
 @settings(max_examples=200, deadline=None)
@@ -124,7 +134,7 @@ def test_repair_converts_tcvn3_and_vni_read_as_western_text() -> None:
     tcvn = [enc.encode_tcvn3(n).decode("latin-1") for n in NAMES[:3]]
     fixed, found = enc.repair_values([*tcvn, "LS-TP-01"])
     assert found == "tcvn3"
-    assert fixed[0] == "động Tam Thanh".replace("động", enc.decode_tcvn3(enc.encode_tcvn3("Động")))
+    assert fixed == [*map(tcvn3_spelling, NAMES[:3]), "LS-TP-01"]
     vni = [enc.encode_vni(n).decode("cp1252") for n in NAMES]
     fixed, found = enc.repair_values(vni)
     assert (fixed, found) == (NAMES, "vni")
@@ -201,9 +211,9 @@ def test_shapefile_without_cpg_in_a_legacy_font_encoding(legacy, write_config, t
     got = result.survey_points.set_index("point_id")
     got = got[got["source_file"].str.endswith("points.shp")]
     assert len(got) == len(frame)
-    decode = enc.decode_tcvn3 if legacy == "tcvn3" else enc.decode_vni
+    spelling = tcvn3_spelling if legacy == "tcvn3" else str
     for pid, team in zip(frame["point_id"], frame["team"], strict=True):
-        assert got.at[pid, "team"] == decode(encode(team))
+        assert got.at[pid, "team"] == spelling(team)
     if legacy == "vni":  # VNI keeps capitals; TCVN3 cannot
         assert set(got["observation"]) == {"Động Tam Thanh, hang đá vôi"}
     assert any("no .cpg" in n and enc.LABELS[legacy] in n for n in result.notes)

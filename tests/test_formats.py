@@ -47,10 +47,14 @@ def baseline() -> pd.DataFrame:
     return result.survey_points.set_index("point_id")
 
 
-def _ingest_with(write_config, spec: dict) -> object:
+def _ingest_with(write_config, spec: dict, **rules: str) -> object:
+    """Ingest with ``spec`` as the first survey file and ``rules`` in ``[ingest]``."""
+
     def edit(raw):
         spec.setdefault("schema", raw["inputs"]["survey_points"][0]["schema"])
         raw["inputs"]["survey_points"][0] = spec
+        if rules:
+            raw.setdefault("ingest", {}).update(rules)
 
     return ingest(load_config(write_config(edit)))
 
@@ -285,16 +289,7 @@ def test_point_outside_the_province_gives_its_distance_to_the_park(write_config,
 def test_duplicate_point_ids_follow_the_configured_choice(policy, write_config, tmp_path) -> None:
     t = survey_table()
     t = pd.concat([t, t.iloc[[3]]], ignore_index=True)
-    spec = _csv(tmp_path, t)
-
-    def edit(raw):
-        raw.setdefault("ingest", {})["duplicates"] = policy
-        raw["inputs"]["survey_points"][0] = {
-            **spec,
-            "schema": raw["inputs"]["survey_points"][0]["schema"],
-        }
-
-    result = ingest(load_config(write_config(edit)))
+    result = _ingest_with(write_config, _csv(tmp_path, t), duplicates=policy)
     dup = t.iloc[3]["point_id"]
     rows = sorted(r.row for r in result.rejections if r.value == dup)
     last = len(t) + 1
@@ -330,16 +325,7 @@ def test_two_geosites_at_the_same_place(policy, write_config, tmp_path) -> None:
 def test_survey_point_far_from_its_geosite(policy, write_config, tmp_path) -> None:
     t = survey_table()
     t.loc[0, "lat"] = str(float(t.loc[0, "lat"]) + 0.05)  # about 5.5 km north
-    spec = _csv(tmp_path, t)
-
-    def edit(raw):
-        raw.setdefault("ingest", {})["far_point"] = policy
-        raw["inputs"]["survey_points"][0] = {
-            **spec,
-            "schema": raw["inputs"]["survey_points"][0]["schema"],
-        }
-
-    result = ingest(load_config(write_config(edit)))
+    result = _ingest_with(write_config, _csv(tmp_path, t), far_point=policy)
     pid = t.loc[0, "point_id"]
     if policy == "warn":
         (note,) = [n for n in result.notes if pid in n]

@@ -178,10 +178,7 @@ def test_bad_input_leaves_previous_outputs_untouched(name, write_config, tmp_pat
     before = _hashes(out)
     assert "geopark.gpkg" in before
     make_edit = CASES[name][0]
-    edit_fn = (
-        _points_vector if name.endswith(".geojson") and make_edit is _points_vector else make_edit
-    )
-    bad = write_config(edit_fn(str(MALFORMED / name)), name="bad.toml")
+    bad = write_config(make_edit(str(MALFORMED / name)), name="bad.toml")
     proc = subprocess.run(
         [sys.executable, "-m", "pipeline", "zones", "--config", str(bad)],
         capture_output=True,
@@ -228,7 +225,7 @@ ROW = st.fixed_dictionaries(
 def test_generated_rows_never_make_ingest_crash(
     rows, header, sep, encoding, write_config, tmp_path
 ) -> None:
-    frame = pd.DataFrame(rows, columns=list(header)) if rows else pd.DataFrame(columns=list(header))
+    frame = pd.DataFrame(rows, columns=list(header))
     path = tmp_path / "generated.csv"
     path.write_bytes(frame.to_csv(index=False, sep=sep).encode(encoding, errors="replace"))
     config = write_config(_points(str(path)), name="generated.toml")
