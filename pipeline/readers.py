@@ -159,11 +159,19 @@ def _field_count_error(label: str, delimiter: str, vi: str, en: str, row: int | 
     )
 
 
-def _check_field_counts(text: str, delimiter: str, label: str) -> None:
-    """Refuse rows with more fields than the header (pandas would shift them silently)."""
+def _records(
+    text: str, delimiter: str, label: str
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and each record with its line number, parsed once.
+
+    A record may end with empty extra fields (a trailing ``,,`` from a
+    spreadsheet export); extra fields holding a value are refused, since a
+    reader that shifted them would misplace every value after them.
+    """
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
     try:
         header = next(reader)
+        records = []
         for record in reader:
             if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
                 row = reader.line_num
@@ -174,6 +182,7 @@ def _check_field_counts(text: str, delimiter: str, label: str) -> None:
                     f"row {row} has {len(record)} fields, the header has {len(header)}",
                     row,
                 )
+            records.append((reader.line_num, record))
     except csv.Error as exc:
         raise _fail(
             label,
@@ -182,6 +191,7 @@ def _check_field_counts(text: str, delimiter: str, label: str) -> None:
             "check that quotes are closed and the file is a plain text table",
             "kiểm tra các dấu ngoặc kép đã đóng và tệp là bảng văn bản thuần",
         ) from None
+    return header, records
 
 
 def read_text_table(
@@ -206,41 +216,13 @@ def read_text_table(
             "xuất lại bảng, kèm dòng tiêu đề",
         )
     delimiter = _sniff(lines)
-    _check_field_counts(text, delimiter, label)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            index_col=False,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            skipinitialspace=True,
-            skip_blank_lines=False,
-        )
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        row = int(m.group(2)) if m else None
-        raise _field_count_error(
-            label,
-            delimiter,
-            f"dòng {row} có số cột khác dòng tiêu đề" if row else "không đọc được bảng",
-            (
-                f"row {row} has {m.group(3)} fields, the header has {m.group(1)}"
-                if m
-                else f"cannot parse the table: {exc}"
-            ),
-            row,
-        ) from None
-    except (ValueError, csv.Error) as exc:
-        raise _fail(
-            label,
-            "không đọc được bảng",
-            f"cannot parse the table: {exc}",
-            "check that every row has as many fields as the header and quotes are closed",
-            "kiểm tra mỗi dòng có đủ số cột như dòng tiêu đề và dấu ngoặc kép đã đóng",
-        ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    header, records = _records(text, delimiter, label)
+    width = len(header)
+    frame = pd.DataFrame(
+        [record[:width] + [None] * (width - len(record)) for _, record in records],
+        columns=[str(c).strip() for c in header],
+        dtype=object,
+    )
     if len(frame.columns) == 1 and re.search(r"\S\s+\S", frame.columns[0]):
         raise _fail(
             label,
@@ -251,7 +233,7 @@ def read_text_table(
             "hoặc '|' (dấu cách không phải dấu phân tách)",
             row=1,
         )
-    frame.insert(0, "_row", frame.index + HEADER_ROWS)
+    frame.insert(0, "_row", [line for line, _ in records])
     values = frame.drop(columns="_row")
     empty = (values.apply(lambda col: col.fillna("").str.strip() == "")).all(axis=1)
     return frame.loc[~empty].copy(), used

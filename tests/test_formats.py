@@ -390,3 +390,17 @@ def test_invalid_extent_whose_repair_changes_the_area_is_refused(write_config, t
         ingest(load_config(write_config(edit)))
     assert info.value.row == 1 and info.value.field == "geometry"
     assert "refused" in info.value.message_en and "extent.geojson" in info.value.file
+
+
+def test_trailing_empty_fields_on_any_row_are_read(tmp_path) -> None:
+    """Spreadsheet exports pad rows with ',,'; padding is not a shifted value."""
+    from pipeline.readers import read_text_table
+
+    lines = (RAW / "survey_points_wgs84.csv").read_text("utf-8").splitlines()
+    padded = [lines[0], lines[1], lines[2] + ",,", lines[3] + ",", *lines[4:]]
+    path = tmp_path / "padded.csv"
+    path.write_text("\n".join(padded) + "\n", "utf-8")
+    frame, _ = read_text_table(path)
+    original, _ = read_text_table(RAW / "survey_points_wgs84.csv")
+    assert frame.drop(columns="_row").equals(original.drop(columns="_row"))
+    assert frame["_row"].tolist() == original["_row"].tolist()
