@@ -148,17 +148,26 @@ def test_legend_lists_what_is_drawn_and_nothing_else(map_set):
     assert "Field survey point" not in _text(sheets[0].pdf)
 
 
+_ZONE_ENTRIES = {
+    "I": ("Vùng I – bảo vệ nghiêm ngặt", "Zone I – strict protection"),
+    "II": ("Vùng II – vùng đệm", "Zone II – buffer"),
+}
+
+
 def test_zoning_legend_gives_the_zone_areas(map_set):
     _, layers, sheets = map_set
     zones = layers["protection_zones"]
     for s in sheets[2:]:
         text = _text(s.pdf)
-        for zone_class in ("I", "II"):
+        for zone_class, (vi, en) in _ZONE_ENTRIES.items():
             area = zones[(zones["unit_code"] == s.code) & (zones["zone_class"] == zone_class)][
                 "area_ha"
             ].sum()
-            assert f"Zone {zone_class} – " in text
-            assert f"({area:,.2f} ha)" in text
+            # each zone's own entry carries its area: 1,234.56 in English, 1.234,56 in Vietnamese
+            area_en = f"{area:,.2f}"
+            area_vi = area_en.translate(str.maketrans(",.", ".,"))
+            assert f"{en} ({area_en} ha)" in text, (s.code, zone_class)
+            assert f"{vi} ({area_vi} ha)" in text, (s.code, zone_class)
 
 
 # ------------------------------------------------------------------ vertex table
@@ -179,9 +188,7 @@ def _table(pdf: Path) -> list[tuple[int, float, float]]:
     return sorted(rows)
 
 
-def _check_table(
-    pdf: Path, unit_code: str, layers, tolerance: float
-) -> list[tuple[int, float, float]]:
+def _check_table(pdf: Path, unit_code: str, layers) -> list[tuple[int, float, float]]:
     rows = _table(pdf)
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1)), (
         "markers numbered 1..n, each listed once"
@@ -189,15 +196,15 @@ def _check_table(
     zones = layers["protection_zones"]
     boundary = zones[zones["unit_code"] == unit_code].boundary.union_all()
     for number, x_northing, y_easting in rows:
-        # X is the northing, Y the easting: the marker lies on the zone boundary
+        # X is the northing, Y the easting: the marker lies on the zone boundary (to the cm)
         assert boundary.distance(shapely.Point(y_easting, x_northing)) < 0.01 + 1e-6, number
     return rows
 
 
 def test_vertex_table_lists_boundary_markers_in_vn2000(map_set):
-    cfg, layers, sheets = map_set
+    _, layers, sheets = map_set
     for s in sheets[2:]:
-        rows = _check_table(s.pdf, s.code, layers, cfg.maps.vertex_tolerance_m)
+        rows = _check_table(s.pdf, s.code, layers)
         assert len(rows) == len(s.markers) >= 4
         text = _text(s.pdf)
         assert "X (m)" in text and "bắc / northing" in text and "đông / easting" in text
@@ -218,7 +225,7 @@ def test_long_table_continues_on_another_page(sample_run, tmp_path):
     sheet = render_zoning_sheet("TAMTHANH", layers, cfg, pdf)
     pages = len(PdfReader(pdf).pages)
     assert pages == sheet.pages >= 2
-    rows = _check_table(pdf, "TAMTHANH", layers, 2.0)
+    rows = _check_table(pdf, "TAMTHANH", layers)
     assert len(rows) == len(sheet.markers) > 150
     assert "(tiếp theo / continued)" in PdfReader(pdf).pages[1].extract_text()
     assert f"Trang / Page {pages}/{pages}" in _text(pdf)

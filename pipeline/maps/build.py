@@ -55,13 +55,6 @@ class MapPaths:
     atlas: Path = Path()
     index: Path = Path()
 
-    def all_pdfs(self) -> list[Path]:
-        return [
-            self.overview_pdf,
-            *(p for p, _ in self.districts.values()),
-            *(p for p, _ in self.zoning.values()),
-        ]
-
 
 def park_districts(layers: dict[str, gpd.GeoDataFrame]) -> list[int]:
     """District codes with a sheet: those wholly or partly in the park."""
@@ -159,11 +152,10 @@ def assemble_atlas(sheets: list[SheetResult], atlas: Path) -> int:
 
 
 def _relocate(sheet: SheetResult, staging: Path, final: Path) -> SheetResult:
-    def move(p: Path | None) -> Path | None:
-        return None if p is None else final / p.relative_to(staging)
-
-    sheet.pdf = move(sheet.pdf)  # type: ignore[assignment]
-    sheet.png = move(sheet.png)
+    """The sheet with its PDF and PNG paths where the commit puts them."""
+    sheet.pdf = final / sheet.pdf.relative_to(staging)
+    if sheet.png is not None:
+        sheet.png = final / sheet.png.relative_to(staging)
     return sheet
 
 

@@ -19,11 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon as PolygonPatch
 from matplotlib.patches import Rectangle
 
+from pipeline.crs import transform_xy
 from pipeline.maps import style
-from pipeline.maps.paper import Box, Layout
+from pipeline.maps.paper import MM_PER_INCH, Box, Layout
 from pipeline.maps.scale import MapExtent, format_scale, format_scale_en
-
-MM_PER_PT = 25.4 / 72.0
 
 
 def page_axes(fig: Figure, layout: Layout) -> Axes:
@@ -37,12 +36,7 @@ def page_axes(fig: Figure, layout: Layout) -> Axes:
 
 def height_mm(artist: Artist, renderer: RendererBase) -> float:
     box = artist.get_window_extent(renderer)
-    return box.height * 25.4 / artist.figure.dpi
-
-
-def width_mm(artist: Artist, renderer: RendererBase) -> float:
-    box = artist.get_window_extent(renderer)
-    return box.width * 25.4 / artist.figure.dpi
+    return box.height * MM_PER_INCH / artist.figure.dpi
 
 
 def title_block(
@@ -121,7 +115,6 @@ def scale_block(
     width: float,
     extent: MapExtent,
     crs: str,
-    renderer: RendererBase,
 ) -> float:
     """Scale statement, scale bar and north arrow; returns the height used (mm)."""
     n = extent.denominator
@@ -149,9 +142,8 @@ def scale_block(
 def convergence_deg(extent: MapExtent, crs: str) -> float:
     """Meridian convergence at the sheet centre: the angle from grid north to true north."""
     proj_crs = pyproj.CRS.from_user_input(crs)
-    to_geo = pyproj.Transformer.from_crs(proj_crs, proj_crs.geodetic_crs, always_xy=True)
     cx, cy = (extent.xmin + extent.xmax) / 2, (extent.ymin + extent.ymax) / 2
-    lon, lat = to_geo.transform(cx, cy)
+    lon, lat = transform_xy(cx, cy, proj_crs, proj_crs.geodetic_crs)
     return float(pyproj.Proj(proj_crs).get_factors(lon, lat).meridian_convergence)
 
 

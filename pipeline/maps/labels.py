@@ -11,10 +11,12 @@ left out and counted, never printed over another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
+from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
 from pipeline.maps.style import Z_LABEL
@@ -30,6 +32,7 @@ _DIRECTIONS = [
     ((0, 1), "center", "bottom"),
     ((0, -1), "center", "top"),
 ]
+_LEADER = {"arrowstyle": "-", "lw": 0.4, "color": "#404040", "shrinkA": 1, "shrinkB": 2.5}
 
 
 @dataclass
@@ -70,6 +73,25 @@ def _overlaps(box: Bbox, others: list[Bbox]) -> bool:
     return any(box.overlaps(o) for o in others)
 
 
+def _annotate(
+    ax: Axes, spec: LabelSpec, offset: tuple[float, float], ha: str, va: str, **kw: Any
+) -> Annotation:
+    """``spec``'s text ``offset`` points from its anchor (colour, zorder... in ``kw``)."""
+    return ax.annotate(
+        spec.text,
+        xy=(spec.x, spec.y),
+        xytext=offset,
+        textcoords="offset points",
+        ha=ha,
+        va=va,
+        fontsize=spec.size,
+        fontweight=spec.weight,
+        fontstyle=spec.style,
+        annotation_clip=False,
+        **kw,
+    )
+
+
 def place_labels(
     ax: Axes,
     renderer: RendererBase,
@@ -99,75 +121,38 @@ def place_labels(
                 for i, r in enumerate(spec.radii_pt)
                 for (dx, dy), ha, va in _DIRECTIONS
             ]
-        done = False
         for (dx, dy), ha, va, r, leader in candidates:
             norm = (dx * dx + dy * dy) ** 0.5 or 1.0
             offset = (dx / norm * r, dy / norm * r)
-            text = ax.annotate(
-                spec.text,
-                xy=(spec.x, spec.y),
-                xytext=offset,
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=spec.size,
-                fontweight=spec.weight,
-                fontstyle=spec.style,
-                color=spec.color,
-                zorder=Z_LABEL,
-                annotation_clip=False,
-            )
+            text = _annotate(ax, spec, offset, ha, va, color=spec.color, zorder=Z_LABEL)
             raw = text.get_window_extent(renderer)
             box = Bbox([[raw.x0 - pad, raw.y0 - pad / 2], [raw.x1 + pad, raw.y1 + pad / 2]])
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
             if inside and not _overlaps(box, taken):
                 # the white halo is a copy drawn underneath as outlines; the label itself stays
                 # real text in the PDF (searchable, extractable), which a path effect would not
-                ax.annotate(
-                    spec.text,
-                    xy=(spec.x, spec.y),
-                    xytext=offset,
-                    textcoords="offset points",
-                    ha=ha,
-                    va=va,
-                    fontsize=spec.size,
-                    fontweight=spec.weight,
-                    fontstyle=spec.style,
-                    color="white",
-                    zorder=Z_LABEL - 0.1,
-                    annotation_clip=False,
-                    path_effects=halo,
+                _annotate(
+                    ax, spec, offset, ha, va, color="white", zorder=Z_LABEL - 0.1, path_effects=halo
                 )
                 if leader:
+                    # measured without the leader (an arrow would grow the box); drawn with it
                     text.remove()
-                    text = ax.annotate(
-                        spec.text,
-                        xy=(spec.x, spec.y),
-                        xytext=offset,
-                        textcoords="offset points",
-                        ha=ha,
-                        va=va,
-                        fontsize=spec.size,
-                        fontweight=spec.weight,
-                        fontstyle=spec.style,
+                    _annotate(
+                        ax,
+                        spec,
+                        offset,
+                        ha,
+                        va,
                         color=spec.color,
                         zorder=Z_LABEL,
-                        annotation_clip=False,
-                        arrowprops={
-                            "arrowstyle": "-",
-                            "lw": 0.4,
-                            "color": "#404040",
-                            "shrinkA": 1,
-                            "shrinkB": 2.5,
-                        },
+                        arrowprops=dict(_LEADER),
                     )
                     result.with_leader.append(spec.text)
                 taken.append(box)
                 result.boxes.append(box)
                 result.placed.append(spec.text)
-                done = True
                 break
             text.remove()
-        if not done:
+        else:  # nowhere to go
             result.dropped.append(spec.text)
     return result

@@ -49,6 +49,7 @@ LAYERS = ("park_extent", "districts", "geosites", "survey_points", "protection_z
 
 PANEL_MM = {"overview": 92.0, "district": 92.0, "zoning": 128.0}
 TABLE_COL_MM = 60.0
+TABLE_HEADS = ("Mốc\nNo.", "X (m)\nbắc / northing", "Y (m)\nđông / easting")
 ROW_MM = 3.3
 #: Raster resolution of the drawing canvas used to measure text while laying out.
 LAYOUT_DPI = 150
@@ -145,7 +146,7 @@ def _new_canvas(paper: SheetPaper, kind: str) -> _Canvas:
     return _Canvas(fig, canvas, furniture.page_axes(fig, layout), layout)
 
 
-def _map_axes(c: _Canvas, extent: MapExtent) -> tuple[Axes, int]:
+def _map_axes(c: _Canvas, extent: MapExtent) -> Axes:
     """The map frame with its VN-2000 metre grid and labelled ticks (X northing, Y easting)."""
     ax = c.fig.add_axes(c.layout.page.fraction(c.layout.map))
     ax.set_xlim(extent.xmin, extent.xmax)
@@ -182,7 +183,7 @@ def _map_axes(c: _Canvas, extent: MapExtent) -> tuple[Axes, int]:
     c.page.text(
         m.x - 1.5, m.top + 1.5, "X,Y (m)", fontsize=5, ha="right", va="bottom", color="#333333"
     )
-    return ax, step
+    return ax
 
 
 def _hillshade(ax: Axes, cfg: Config, extent: MapExtent) -> bool:
@@ -225,17 +226,54 @@ class _Legend:
             self.labels.append(label)
 
 
-def _draw_context(
-    ax: Axes,
-    layers: dict[str, gpd.GeoDataFrame],
-    extent: MapExtent,
-    legend: _Legend,
+@dataclass
+class _Map:
+    """A sheet's page and its map frame at the chosen scale, with what has been drawn in it."""
+
+    c: _Canvas
+    extent: MapExtent
+    ax: Axes
+    legend: _Legend
+    hillshade: bool
+
+
+def _open_map(
+    cfg: Config,
+    paper: SheetPaper,
+    kind: str,
+    bounds: tuple[float, float, float, float],
     *,
-    focus: shapely.Geometry | None,
-    focus_vi: str,
-    focus_en: str,
+    margin: float,
+    min_margin_m: float = 0.0,
+) -> _Map:
+    """A new sheet whose map frame shows ``bounds`` at the largest scale that fits."""
+    c = _new_canvas(paper, kind)
+    n = choose_scale(
+        bounds, c.layout.map, cfg.maps.scales, margin=margin, min_margin_m=min_margin_m
+    )
+    extent = extent_at_scale(bounds, c.layout.map, n)
+    ax = _map_axes(c, extent)
+    return _Map(c, extent, ax, _Legend(), _hillshade(ax, cfg, extent))
+
+
+def _hillshade_entry(m: _Map) -> None:
+    """The hillshade's legend entry (last in the legend), when there is a hillshade."""
+    if m.hillshade:
+        m.legend.add(
+            Patch(facecolor="#9e9e9e", edgecolor="none"), "Bóng địa hình (DEM)", "Hillshade (DEM)"
+        )
+
+
+def _draw_context(
+    m: _Map,
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    focus: shapely.Geometry | None = None,
+    focus_vi: str = "",
+    focus_en: str = "",
 ) -> None:
     """Districts, the park extent, and grey over everything outside ``focus``."""
+    ax, extent, legend = m.ax, m.extent, m.legend
     xmin, ymin, xmax, ymax = extent.bounds
     window = shapely.box(xmin, ymin, xmax, ymax)
     outside = window.difference(focus) if focus is not None else None
@@ -271,13 +309,9 @@ def _draw_context(
 
 
 def _draw_zones(
-    ax: Axes,
-    layers: dict[str, gpd.GeoDataFrame],
-    extent: MapExtent,
-    legend: _Legend,
-    areas: dict[str, float] | None = None,
+    m: _Map, layers: dict[str, gpd.GeoDataFrame], areas: dict[str, float] | None = None
 ) -> None:
-    zones = _within(layers["protection_zones"], extent)
+    zones = _within(layers["protection_zones"], m.extent)
     for zone_class, fill, edge, vi, en in (
         ("II", style.ZONE_II_FILL, style.ZONE_II_EDGE, "Vùng II – vùng đệm", "Zone II – buffer"),
         (
@@ -291,17 +325,15 @@ def _draw_zones(
         part = zones[zones["zone_class"] == zone_class]
         if not len(part):
             continue
-        part.plot(ax=ax, facecolor=fill, edgecolor=edge, lw=0.6, alpha=0.75, zorder=style.Z_ZONE)
+        part.plot(ax=m.ax, facecolor=fill, edgecolor=edge, lw=0.6, alpha=0.75, zorder=style.Z_ZONE)
         if areas and zone_class in areas:
             ha_vi, ha_en = _area(areas[zone_class])
             vi, en = f"{vi} ({ha_vi} ha)", f"{en} ({ha_en} ha)"
-        legend.add(Patch(facecolor=fill, edgecolor=edge, lw=0.6, alpha=0.75), vi, en)
+        m.legend.add(Patch(facecolor=fill, edgecolor=edge, lw=0.6, alpha=0.75), vi, en)
 
 
-def _draw_geosites(
-    ax: Axes, layers: dict[str, gpd.GeoDataFrame], extent: MapExtent, legend: _Legend, size: float
-) -> gpd.GeoDataFrame:
-    sites = _within(layers["geosites"], extent)
+def _draw_geosites(m: _Map, layers: dict[str, gpd.GeoDataFrame], size: float) -> gpd.GeoDataFrame:
+    sites = _within(layers["geosites"], m.extent)
     order = list(style.CATEGORY_STYLE)
     for category in sorted(
         sites["category"].unique(), key=lambda c: order.index(c) if c in order else 99
@@ -309,7 +341,7 @@ def _draw_geosites(
         marker, colour, vi, en = style.category_style(category)
         part = sites[sites["category"] == category]
         ms = size * (1.5 if marker == "*" else 1.0)
-        ax.scatter(
+        m.ax.scatter(
             part.geometry.x,
             part.geometry.y,
             marker=marker,
@@ -319,7 +351,7 @@ def _draw_geosites(
             linewidths=0.6,
             zorder=style.Z_POINT + 0.5,
         )
-        legend.add(
+        m.legend.add(
             Line2D(
                 [],
                 [],
@@ -335,7 +367,29 @@ def _draw_geosites(
     return sites
 
 
-def _sheet_text(cfg: Config, layers: dict[str, gpd.GeoDataFrame]) -> tuple[list[str], str | None]:
+def _draw_distribution(
+    m: _Map,
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    focus: shapely.Geometry,
+    focus_vi: str,
+    focus_en: str,
+    size: float,
+) -> gpd.GeoDataFrame:
+    """A distribution map: context greyed outside ``focus``, zones, geosites (returned)."""
+    _draw_context(m, layers, focus=focus, focus_vi=focus_vi, focus_en=focus_en)
+    _draw_zones(m, layers)
+    sites = _draw_geosites(m, layers, size=size)
+    _hillshade_entry(m)
+    return sites
+
+
+def _site_obstacles(m: _Map, sites: gpd.GeoDataFrame, radius_pt: float) -> list:
+    """Boxes around the geosite symbols, so labels do not cover them."""
+    return point_obstacles(m.ax, shapely.get_coordinates(sites.geometry), radius_pt)
+
+
+def _sheet_text(cfg: Config) -> tuple[list[str], str | None]:
     today = date.today()
     lines = [
         f"Hệ tọa độ VN-2000, kinh tuyến trục 107°15′, múi chiếu 3° ({cfg.working_crs}); "
@@ -352,7 +406,6 @@ def _sheet_text(cfg: Config, layers: dict[str, gpd.GeoDataFrame]) -> tuple[list[
 def _finish_page(
     c: _Canvas,
     cfg: Config,
-    layers,
     title_vi: str,
     title_en: str,
     subtitle: str,
@@ -373,24 +426,18 @@ def _finish_page(
         ax.set_xlabel("")
         ax.set_ylabel("")
     furniture.title_block(c.page, c.layout.title, title_vi, title_en, subtitle, right)
-    lines, note = _sheet_text(cfg, layers)
+    lines, note = _sheet_text(cfg)
     furniture.footer(c.page, c.layout.footer, lines, note)
 
 
-def _panel_furniture(
-    c: _Canvas,
-    layers,
-    extent: MapExtent,
-    legend: _Legend,
-    cfg: Config,
-    lists: list[tuple[str, list[str]]],
-) -> Box:
+def _panel_furniture(m: _Map, layers, cfg: Config, lists: list[tuple[str, list[str]]]) -> Box:
     """Scale, locator, legend and lists in the panel; returns the panel space left (mm)."""
+    c, extent, legend = m.c, m.extent, m.legend
     p = c.layout.panel
     r = c.renderer
     if c.layout.panel_is_side:
         top = p.top
-        used = furniture.scale_block(c.page, p.x, top, min(p.w, 92.0), extent, cfg.working_crs, r)
+        used = furniture.scale_block(c.page, p.x, top, min(p.w, 92.0), extent, cfg.working_crs)
         top -= used
         loc_w = min(p.w, 92.0)
         loc_h = loc_w * 0.62
@@ -412,7 +459,7 @@ def _panel_furniture(
     # portrait: blocks side by side along the bottom panel
     col_w = 68.0
     x = p.x
-    furniture.scale_block(c.page, x, p.top, col_w, extent, cfg.working_crs, r)
+    furniture.scale_block(c.page, x, p.top, col_w, extent, cfg.working_crs)
     furniture.locator(
         c.fig,
         c.layout,
@@ -436,17 +483,13 @@ def _result(
     code: str,
     title_vi: str,
     title_en: str,
-    c: _Canvas,
-    extent: MapExtent,
-    step: int,
+    m: _Map,
     pdf: Path,
-    legend: _Legend,
     dropped: list[str],
-    hill: bool,
     pages: int = 1,
     markers: list[Marker] | None = None,
 ) -> SheetResult:
-    m = c.layout.map
+    c, extent, frame = m.c, m.extent, m.c.layout.map
     return SheetResult(
         kind=kind,
         code=code,
@@ -456,15 +499,15 @@ def _result(
         paper=c.layout.page.label,
         page_width_mm=c.layout.page.width_mm,
         page_height_mm=c.layout.page.height_mm,
-        map_frame_mm=(m.x, m.y, m.w, m.h),
+        map_frame_mm=(frame.x, frame.y, frame.w, frame.h),
         extent=extent.bounds,
-        grid_m=step,
+        grid_m=grid_interval(extent.denominator),
         pages=pages,
         pdf=pdf,
-        legend=[lbl.replace("\n", " / ") for lbl in legend.labels],
+        legend=[lbl.replace("\n", " / ") for lbl in m.legend.labels],
         labels_dropped=dropped,
         markers=markers or [],
-        hillshade=hill,
+        hillshade=m.hillshade,
     )
 
 
@@ -493,32 +536,18 @@ def render_overview_sheet(
     layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path
 ) -> SheetResult:
     """The whole park: extent, districts, zones, geosites by category, clusters labelled."""
+    park = layers["park_extent"]
     with rc_context(rc_params()):
-        c = _new_canvas(cfg.maps.overview, "overview")
-        park = layers["park_extent"]
-        n = choose_scale(tuple(park.total_bounds), c.layout.map, cfg.maps.scales, margin=0.03)
-        extent = extent_at_scale(tuple(park.total_bounds), c.layout.map, n)
-        ax, step = _map_axes(c, extent)
-        legend = _Legend()
-        hill = _hillshade(ax, cfg, extent)
-        _draw_context(
-            ax,
+        m = _open_map(cfg, cfg.maps.overview, "overview", tuple(park.total_bounds), margin=0.03)
+        sites = _draw_distribution(
+            m,
             layers,
-            extent,
-            legend,
             focus=park.union_all(),
             focus_vi="Ngoài công viên",
             focus_en="Outside the geopark",
+            size=6,
         )
-        _draw_zones(ax, layers, extent, legend)
-        sites = _draw_geosites(ax, layers, extent, legend, size=6)
-        if hill:
-            legend.add(
-                Patch(facecolor="#9e9e9e", edgecolor="none"),
-                "Bóng địa hình (DEM)",
-                "Hillshade (DEM)",
-            )
-        specs = _district_labels(layers, extent, focus_code=None)
+        specs = _district_labels(layers, m.extent, focus_code=None)
         units = layers["protection_zones"].dissolve(by="unit_code", as_index=False)
         for _, u in units.iterrows():
             b = u.geometry.bounds
@@ -534,10 +563,7 @@ def render_overview_sheet(
                     radii_pt=(3.0, 10.0, 18.0, 28.0),
                 )
             )
-        obstacles = point_obstacles(
-            ax, list(zip(sites.geometry.x, sites.geometry.y, strict=True)), 3.5
-        )
-        placed = place_labels(ax, c.renderer, specs, obstacles)
+        placed = place_labels(m.ax, m.c.renderer, specs, _site_obstacles(m, sites, 3.5))
         title_vi = "BẢN ĐỒ PHÂN BỐ DI SẢN ĐỊA CHẤT CÔNG VIÊN ĐỊA CHẤT LẠNG SƠN"
         title_en = f"Geoheritage distribution map of the {cfg.park.name_en}"
         subtitle = (
@@ -545,41 +571,23 @@ def render_overview_sheet(
             f"{len(sites)} geosites, {len(units)} zoning units (clusters and lone geosites); "
             "nhãn: mã đơn vị / labels: unit codes"
         )
-        _panel_furniture(c, layers, extent, legend, cfg, [])
-        _finish_page(c, cfg, layers, title_vi, title_en, subtitle, extent, "overview")
-        _save([c.fig], pdf, f"{title_vi} / {title_en}", cfg)
-    return _result(
-        "overview",
-        "overview",
-        title_vi,
-        title_en,
-        c,
-        extent,
-        step,
-        pdf,
-        legend,
-        placed.dropped,
-        hill,
-    )
+        _panel_furniture(m, layers, cfg, [])
+        _finish_page(m.c, cfg, title_vi, title_en, subtitle, m.extent, "overview")
+        _save([m.c.fig], pdf, f"{title_vi} / {title_en}", cfg)
+    return _result("overview", "overview", title_vi, title_en, m, pdf, placed.dropped)
 
 
 def _district_labels(layers, extent: MapExtent, focus_code: int | None) -> list[LabelSpec]:
     window = shapely.box(*extent.bounds)
     specs = []
     for _, d in _within(layers["districts"], extent).iterrows():
-        visible = d.geometry.intersection(window)
-        if visible.area < 0.02 * window.area and d["district_code"] != focus_code:
-            continue
-        p = (
-            visible.representative_point()
-            if d["district_code"] != focus_code
-            else (
-                d.geometry.representative_point()
-                if window.contains(d.geometry.representative_point())
-                else visible.representative_point()
-            )
-        )
         focus = d["district_code"] == focus_code
+        visible = d.geometry.intersection(window)
+        if visible.area < 0.02 * window.area and not focus:
+            continue
+        p = visible.representative_point()
+        if focus and window.contains(whole := d.geometry.representative_point()):
+            p = whole  # the sheet's own district: labelled where its whole shape puts it
         specs.append(
             LabelSpec(
                 p.x,
@@ -612,31 +620,18 @@ def render_district_sheet(
         )
     d = row.iloc[0]
     with rc_context(rc_params()):
-        c = _new_canvas(cfg.maps.district, "district")
-        n = choose_scale(d.geometry.bounds, c.layout.map, cfg.maps.scales, margin=0.04)
-        extent = extent_at_scale(d.geometry.bounds, c.layout.map, n)
-        ax, step = _map_axes(c, extent)
-        legend = _Legend()
-        hill = _hillshade(ax, cfg, extent)
-        _draw_context(
-            ax,
+        m = _open_map(cfg, cfg.maps.district, "district", d.geometry.bounds, margin=0.04)
+        sites = _draw_distribution(
+            m,
             layers,
-            extent,
-            legend,
             focus=d.geometry,
             focus_vi="Ngoài huyện (vùng lân cận)",
             focus_en="Outside the district (neighbouring area)",
+            size=7,
         )
-        _draw_zones(ax, layers, extent, legend)
-        sites = _draw_geosites(ax, layers, extent, legend, size=7)
-        if hill:
-            legend.add(
-                Patch(facecolor="#9e9e9e", edgecolor="none"),
-                "Bóng địa hình (DEM)",
-                "Hillshade (DEM)",
-            )
-        specs = _district_labels(layers, extent, focus_code=district_code)
+        specs = _district_labels(layers, m.extent, focus_code=district_code)
         inside = sites[sites.within(d.geometry)]
+        inside_codes = set(inside["geosite_code"])
         for _, s in sites.iterrows():
             specs.append(
                 LabelSpec(
@@ -644,20 +639,16 @@ def render_district_sheet(
                     s.geometry.y,
                     s["geosite_code"],
                     size=6.5,
-                    priority=6 if s["geosite_code"] in set(inside["geosite_code"]) else 4,
+                    priority=6 if s["geosite_code"] in inside_codes else 4,
                     radii_pt=(4.0, 12.0, 22.0, 32.0),
                 )
             )
-        obstacles = point_obstacles(
-            ax, list(zip(sites.geometry.x, sites.geometry.y, strict=True)), 4.0
-        )
-        placed = place_labels(ax, c.renderer, specs, obstacles)
+        placed = place_labels(m.ax, m.c.renderer, specs, _site_obstacles(m, sites, 4.0))
         kind_vi = _text(d.get("district_type")) or "Huyện"
         name = _text(d["district_name"])
-        title_vi = "BẢN ĐỒ PHÂN BỐ DI SẢN ĐỊA CHẤT"
         kind_en = "city" if kind_vi.lower().startswith("thành") else "district"
+        title_vi = f"BẢN ĐỒ PHÂN BỐ DI SẢN ĐỊA CHẤT – {kind_vi.upper()} {name.upper()}"
         title_en = f"Geoheritage distribution map — {name} ({kind_en})"
-        title_vi = f"{title_vi} – {kind_vi.upper()} {name.upper()}"
         membership = {
             "full": ("toàn bộ thuộc công viên", "wholly in the geopark"),
             "partial": ("một phần thuộc công viên", "partly in the geopark"),
@@ -667,30 +658,18 @@ def render_district_sheet(
             + (f" — {membership[0]} / {membership[1]}" if membership[0] else "")
         )
         lines = [_site_line(s) for _, s in inside.sort_values("geosite_code").iterrows()]
-        others = sites[~sites["geosite_code"].isin(inside["geosite_code"])]
+        others = sites[~sites["geosite_code"].isin(inside_codes)]
         lines += [_site_line(s) + " *" for _, s in others.sort_values("geosite_code").iterrows()]
         if len(others):
             lines.append("* ngoài huyện / outside the district")
         lists = [("ĐIỂM DI SẢN / Geosites", lines or ["(không có / none)"])]
-        _panel_furniture(c, layers, extent, legend, cfg, lists)
-        _finish_page(c, cfg, layers, title_vi, title_en, subtitle, extent, str(district_code))
-        _save([c.fig], pdf, f"{title_vi} / {title_en}", cfg)
-    return _result(
-        "district",
-        str(district_code),
-        title_vi,
-        title_en,
-        c,
-        extent,
-        step,
-        pdf,
-        legend,
-        placed.dropped,
-        hill,
-    )
+        _panel_furniture(m, layers, cfg, lists)
+        _finish_page(m.c, cfg, title_vi, title_en, subtitle, m.extent, str(district_code))
+        _save([m.c.fig], pdf, f"{title_vi} / {title_en}", cfg)
+    return _result("district", str(district_code), title_vi, title_en, m, pdf, placed.dropped)
 
 
-def _table_rows(markers: list[Marker], areas: dict[str, float]) -> list[tuple]:
+def _table_rows(markers: list[Marker]) -> list[tuple]:
     rows: list[tuple] = []
     rings = {(m.zone_class, m.ring) for m in markers}
     last = None
@@ -706,7 +685,7 @@ def _table_rows(markers: list[Marker], areas: dict[str, float]) -> list[tuple]:
     return rows
 
 
-def _draw_table(ax: Axes, region: Box, rows: list[tuple], renderer) -> list[tuple]:
+def _draw_table(ax: Axes, region: Box, rows: list[tuple]) -> list[tuple]:
     """Fill ``region`` with table columns; returns the rows that did not fit."""
     if region.h < 4 * ROW_MM or region.w < TABLE_COL_MM - 2:
         return rows
@@ -718,37 +697,11 @@ def _draw_table(ax: Axes, region: Box, rows: list[tuple], renderer) -> list[tupl
             break
         x = region.x + col * (TABLE_COL_MM + 4)
         top = region.top
-        c_no, c_x, c_y = x + 9, x + 33, x + TABLE_COL_MM - 1
-        ax.text(
-            c_no,
-            top,
-            "Mốc\nNo.",
-            fontsize=6,
-            fontweight="bold",
-            ha="right",
-            va="top",
-            linespacing=1.0,
-        )
-        ax.text(
-            c_x,
-            top,
-            "X (m)\nbắc / northing",
-            fontsize=6,
-            fontweight="bold",
-            ha="right",
-            va="top",
-            linespacing=1.0,
-        )
-        ax.text(
-            c_y,
-            top,
-            "Y (m)\nđông / easting",
-            fontsize=6,
-            fontweight="bold",
-            ha="right",
-            va="top",
-            linespacing=1.0,
-        )
+        columns = (x + 9, x + 33, x + TABLE_COL_MM - 1)  # right edges: number, X, Y
+        for cx, head in zip(columns, TABLE_HEADS, strict=True):
+            ax.text(
+                cx, top, head, fontsize=6, fontweight="bold", ha="right", va="top", linespacing=1.0
+            )
         y = top - 2 * ROW_MM
         ax.plot([x, x + TABLE_COL_MM], [y + 0.6, y + 0.6], lw=0.5, color="black")
         for _ in range(capacity):
@@ -766,7 +719,7 @@ def _draw_table(ax: Axes, region: Box, rows: list[tuple], renderer) -> list[tupl
                     color=style.ZONE_I_EDGE if row[1].startswith("Vùng I ") else style.ZONE_II_EDGE,
                 )
             else:
-                for cx, value in zip((c_no, c_x, c_y), row[1:], strict=True):
+                for cx, value in zip(columns, row[1:], strict=True):
                     ax.text(cx, y - 0.4, value, fontsize=6, ha="right", va="top")
             y -= ROW_MM
         ax.plot([x, x + TABLE_COL_MM], [y + 0.4, y + 0.4], lw=0.3, color="#808080")
@@ -804,32 +757,25 @@ def render_zoning_sheet(
             fix="use a unit_code of the protection_zones layer",
             fix_vi="dùng một unit_code của lớp protection_zones",
         )
-    geoms = {
-        zc: unit[unit["zone_class"] == zc].union_all() if (unit["zone_class"] == zc).any() else None
-        for zc in ("I", "II")
-    }
-    areas = {
-        zc: float(unit.loc[unit["zone_class"] == zc, "area_ha"].sum())
-        for zc in ("I", "II")
-        if (unit["zone_class"] == zc).any()
-    }
+    parts = {zc: unit[unit["zone_class"] == zc] for zc in ("I", "II")}
+    parts = {zc: part for zc, part in parts.items() if len(part)}
+    areas = {zc: float(part["area_ha"].sum()) for zc, part in parts.items()}
+    markers = boundary_markers(
+        *(parts[zc].union_all() if zc in parts else None for zc in ("I", "II")),
+        cfg.maps.vertex_tolerance_m,
+    )
+    zone_area = unit.union_all()
     codes = [s for s in str(unit.iloc[0]["geosite_codes"]).split(";") if s]
     sites = layers["geosites"][layers["geosites"]["geosite_code"].isin(codes)]
+    sites = sites.sort_values("geosite_code")
     points = layers["survey_points"][layers["survey_points"]["geosite_code"].isin(codes)]
-    content = shapely.union_all([unit.union_all(), *sites.geometry, *points.geometry])
-    markers = boundary_markers(geoms["I"], geoms["II"], cfg.maps.vertex_tolerance_m)
+    content = shapely.union_all([zone_area, *sites.geometry, *points.geometry])
+    unit_districts = layers["districts"][layers["districts"].intersects(zone_area)]
     with rc_context(rc_params()):
-        c = _new_canvas(cfg.maps.zoning, "zoning")
-        n = choose_scale(
-            content.bounds, c.layout.map, cfg.maps.scales, margin=0.08, min_margin_m=100
-        )
-        extent = extent_at_scale(content.bounds, c.layout.map, n)
-        ax, step = _map_axes(c, extent)
-        legend = _Legend()
-        hill = _hillshade(ax, cfg, extent)
-        focus_district = layers["districts"][layers["districts"].intersects(unit.union_all())]
-        _draw_context(ax, layers, extent, legend, focus=None, focus_vi="", focus_en="")
-        _draw_zones(ax, layers, extent, legend, areas=areas)
+        m = _open_map(cfg, cfg.maps.zoning, "zoning", content.bounds, margin=0.08, min_margin_m=100)
+        ax, extent, legend = m.ax, m.extent, m.legend
+        _draw_context(m, layers)
+        _draw_zones(m, layers, areas=areas)
         visible_points = _within(layers["survey_points"], extent)
         if len(visible_points):
             ax.scatter(
@@ -848,13 +794,11 @@ def render_zoning_sheet(
                 "Điểm khảo sát thực địa",
                 "Field survey point",
             )
-        visible_sites = _draw_geosites(ax, layers, extent, legend, size=9)
+        visible_sites = _draw_geosites(m, layers, size=9)
         if markers:
-            mx = [m.y_easting for m in markers]
-            my = [m.x_northing for m in markers]
             ax.scatter(
-                mx,
-                my,
+                [mk.y_easting for mk in markers],
+                [mk.x_northing for mk in markers],
                 s=10,
                 facecolors="white",
                 edgecolors=style.MARKER_EDGE,
@@ -874,12 +818,7 @@ def render_zoning_sheet(
                 f"Mốc ranh giới và số hiệu (khái quát hóa {cfg.maps.vertex_tolerance_m:g} m)",
                 f"Boundary marker and number (generalised, {cfg.maps.vertex_tolerance_m:g} m)",
             )
-        if hill:
-            legend.add(
-                Patch(facecolor="#9e9e9e", edgecolor="none"),
-                "Bóng địa hình (DEM)",
-                "Hillshade (DEM)",
-            )
+        _hillshade_entry(m)
         specs = _district_labels(layers, extent, focus_code=None)
         for spec in specs:
             spec.priority = 1  # district names give way to the zoning content here
@@ -895,51 +834,42 @@ def render_zoning_sheet(
                     radii_pt=(5.0, 14.0, 24.0, 36.0),
                 )
             )
-        cx, cy = (extent.xmin + extent.xmax) / 2, (extent.ymin + extent.ymax) / 2
-        for m in markers:
+        for mk in markers:
             specs.append(
                 LabelSpec(
-                    m.y_easting,
-                    m.x_northing,
-                    str(m.number),
+                    mk.y_easting,
+                    mk.x_northing,
+                    str(mk.number),
                     size=5.5,
                     priority=7,
                     color="#000000",
                     radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0),
                 )
             )
-        obstacles = point_obstacles(
-            ax, list(zip(visible_sites.geometry.x, visible_sites.geometry.y, strict=True)), 4.5
-        )
-        obstacles += point_obstacles(ax, [(m.y_easting, m.x_northing) for m in markers], 2.0)
-        placed = place_labels(ax, c.renderer, specs, obstacles)
-        del cx, cy
-        lone = unit.iloc[0].get("cluster_code")
-        is_cluster = isinstance(lone, str) and lone != ""
-        names = ", ".join(
-            f"{s['geosite_code']} {_text(s['name_vi'])}"
-            for _, s in sites.sort_values("geosite_code").iterrows()
-        )
+        obstacles = _site_obstacles(m, visible_sites, 4.5)
+        obstacles += point_obstacles(ax, [(mk.y_easting, mk.x_northing) for mk in markers], 2.0)
+        placed = place_labels(ax, m.c.renderer, specs, obstacles)
+        cluster_code = unit.iloc[0].get("cluster_code")
+        is_cluster = isinstance(cluster_code, str) and cluster_code != ""
+        names = ", ".join(f"{s['geosite_code']} {_text(s['name_vi'])}" for _, s in sites.iterrows())
         title_vi = "BẢN ĐỒ KHOANH VÙNG BẢO VỆ DI SẢN ĐỊA CHẤT – " + (
             f"CỤM {unit_code}" if is_cluster else f"ĐIỂM {unit_code}"
         )
         title_en = "Geosite protection zoning map — " + (
             f"cluster {unit_code}" if is_cluster else f"geosite {unit_code}"
         )
-        district_names = ", ".join(focus_district["district_name"].astype(str))
+        district_names = ", ".join(unit_districts["district_name"].astype(str))
         subtitle = f"{names} — {district_names}"
         if len(subtitle) > 150:
             subtitle = subtitle[:147] + "…"
-        site_lines = [_site_line(s) for _, s in sites.sort_values("geosite_code").iterrows()]
+        site_lines = [_site_line(s) for _, s in sites.iterrows()]
         site_lines += [f"{len(points)} điểm khảo sát / survey points; {len(markers)} mốc / markers"]
-        left = _panel_furniture(
-            c, layers, extent, legend, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)]
-        )
-        rows = _table_rows(markers, areas)
-        figs = [c.fig]
+        left = _panel_furniture(m, layers, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)])
+        rows = _table_rows(markers)
+        c = m.c
         table_title = "TỌA ĐỘ MỐC RANH GIỚI (VN-2000) / Boundary marker coordinates"
         c.page.text(left.x, left.top, table_title, fontsize=7.5, fontweight="bold", va="top")
-        rest = _draw_table(c.page, Box(left.x, left.y, left.w, left.h - 5), rows, c.renderer)
+        rest = _draw_table(c.page, Box(left.x, left.y, left.w, left.h - 5), rows)
         extra: list[_Canvas] = []
         while rest:
             e = _new_canvas(cfg.maps.zoning, "zoning")
@@ -958,30 +888,24 @@ def render_zoning_sheet(
                 va="top",
             )
             before = len(rest)
-            rest = _draw_table(e.page, Box(body.x, body.y, body.w, body.h - 6), rest, e.renderer)
+            rest = _draw_table(e.page, Box(body.x, body.y, body.w, body.h - 6), rest)
             if len(rest) == before:  # cannot happen with sane paper sizes; never loop forever
                 break
             extra.append(e)
-        pages = 1 + len(extra)
-        for i, page in enumerate([c, *extra], start=1):
+        canvases = [c, *extra]
+        for i, page in enumerate(canvases, start=1):
             _finish_page(
-                page, cfg, layers, title_vi, title_en, subtitle, extent, unit_code, i, pages
+                page, cfg, title_vi, title_en, subtitle, extent, unit_code, i, len(canvases)
             )
-            if page is not c:
-                figs.append(page.fig)
-        _save(figs, pdf, f"{title_vi} / {title_en}", cfg)
+        _save([page.fig for page in canvases], pdf, f"{title_vi} / {title_en}", cfg)
     return _result(
         "zoning",
         unit_code,
         title_vi,
         title_en,
-        c,
-        extent,
-        step,
+        m,
         pdf,
-        legend,
         placed.dropped,
-        hill,
-        pages=pages,
+        pages=len(canvases),
         markers=markers,
     )
