@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,16 +26,11 @@ from pipeline.assessment import assess
 from pipeline.checks import QAResult, check, findings_layer
 from pipeline.config import Config, input_files
 from pipeline.ingest import IngestResult, ingest
+from pipeline.progress import Progress, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
 from pipeline.report import qa_json, qa_markdown
 from pipeline.zoning import ZoningResult, zone
-
-Progress = Callable[[str, str], None]
-
-
-def _quiet(vi: str, en: str) -> None:
-    return None
 
 
 @dataclass
@@ -122,7 +116,7 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
-def compute(cfg: Config, *, until: str = "check", progress: Progress = _quiet) -> RunResult:
+def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progress) -> RunResult:
     """Run the stages up to ``until`` (``ingest``, ``zone`` or ``check``) in memory."""
     timings: dict[str, float] = {}
     progress("Đọc và kiểm tra dữ liệu đầu vào", "Reading and validating inputs")
@@ -213,7 +207,7 @@ def manifest(
 
 
 def write_outputs(
-    result: RunResult, cfg: Config, started: datetime, progress: Progress = _quiet
+    result: RunResult, cfg: Config, started: datetime, progress: Progress = no_progress
 ) -> list[Path]:
     """Write the run's files atomically; on a failed QA, into the failed-run folder.
 
@@ -255,7 +249,7 @@ def write_outputs(
     return result.written
 
 
-def run_zones(cfg: Config, progress: Progress = _quiet) -> RunResult:
+def run_zones(cfg: Config, progress: Progress = no_progress) -> RunResult:
     """The whole job: compute every stage, then write the outputs."""
     started = datetime.now(UTC)
     result = compute(cfg, until="check", progress=progress)

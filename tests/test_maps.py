@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from pipeline.cli.main import cli
 from pipeline.maps import load_layers, render_all, render_zoning_sheet, sheet_paths
-from pipeline.maps.style import CATEGORY_STYLE
+from pipeline.vocabulary import CATEGORY_VI
 
 PT_PER_MM = 72 / 25.4
 DISTRICT = 178  # Lạng Sơn city: a small district sheet
@@ -136,8 +136,8 @@ def test_legend_lists_what_is_drawn_and_nothing_else(map_set):
     for s in sheets:
         text = _text(s.pdf)
         present = _visible_categories(layers, s.extent)
-        for category, (_, _, vi, en) in CATEGORY_STYLE.items():
-            entry = f"Geosite – {en}"
+        for category, vi in CATEGORY_VI.items():
+            entry = f"Geosite – {category}"
             assert (entry in text) == (category in present), (s.code, category)
             if category in present:
                 assert f"Di sản địa chất – {vi}" in text

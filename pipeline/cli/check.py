@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, load, out
+from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, out
+from pipeline.config import load_config
 from pipeline.report import summary_lines
 from pipeline.run import compute
 
@@ -17,7 +18,7 @@ from pipeline.run import compute
 @fails_well
 def check_command(config_path: Path) -> None:
     """Kiểm tra theo ranh giới công viên (không ghi tệp) / run the QA checks (writes nothing)."""
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     result = compute(cfg, until="check", progress=StageProgress())
     for line in summary_lines(result.report):
         out.print(line, markup=False)

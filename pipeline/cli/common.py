@@ -12,7 +12,6 @@ from typing import Any
 import click
 from rich.console import Console
 
-from pipeline.config import Config, load_config
 from pipeline.errors import GeoparkError
 
 #: Exit codes: 0 success, 1 the run finished but QA failed or rows were
@@ -49,10 +48,6 @@ class StageProgress:
     def __call__(self, vi: str, en: str) -> None:
         elapsed = time.perf_counter() - self.start
         console.print(f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {vi} [dim]/ {en}[/]")
-
-
-def load(config_path: Path) -> Config:
-    return load_config(config_path)
 
 
 def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:

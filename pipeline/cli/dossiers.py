@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import StageProgress, config_option, console, fails_well, load, out
+from pipeline.cli.common import StageProgress, config_option, console, fails_well, out
+from pipeline.config import load_config
 from pipeline.dossiers import write_dossiers
 from pipeline.dossiers.render import zoning_sheet_folder
 
@@ -29,7 +30,7 @@ def dossiers_command(config_path: Path, geosites: tuple[str, ...], no_pdf: bool)
     `geopark zones`, the zoning sheets of `geopark maps` and, when DATABASE_URL
     or PGSERVICE is set, the field inspections in the database.
     """
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     run = write_dossiers(
         cfg, only=list(geosites) or None, pdf=False if no_pdf else None, progress=StageProgress()
     )

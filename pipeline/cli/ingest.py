@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, load, out
+from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, out
+from pipeline.config import load_config
 from pipeline.run import compute
 
 
@@ -28,7 +29,7 @@ def print_rejections(rejections) -> None:
 @fails_well
 def ingest_command(config_path: Path) -> None:
     """Đọc và kiểm tra dữ liệu đầu vào / read and validate the inputs."""
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     result = compute(cfg, until="ingest", progress=StageProgress())
     ing = result.ingested
     out.print(

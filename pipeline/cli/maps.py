@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import StageProgress, config_option, fails_well, load, out
+from pipeline.cli.common import StageProgress, config_option, fails_well, out
+from pipeline.config import load_config
 
 
 @click.command("maps")
@@ -35,7 +36,7 @@ def maps_command(config_path: Path, districts: tuple[int, ...], units: tuple[str
     """
     from pipeline.maps import render_all
 
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     only = bool(districts or units)
     sheets = render_all(
         cfg,

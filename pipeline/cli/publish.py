@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import StageProgress, config_option, fails_well, load, out
+from pipeline.cli.common import StageProgress, config_option, fails_well, out
+from pipeline.config import load_config
 
 
 @click.command("publish")
@@ -59,7 +60,7 @@ def publish_command(
     DATABASE_URL, a pg_service.conf service or the PG* variables; never put a
     password on the command line.
     """
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     if admin_sql:
         from pipeline.db.roles import admin_sql as make_sql
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import config_option, fails_well, load, out, say
+from pipeline.cli.common import config_option, fails_well, out, say
+from pipeline.config import load_config
 from pipeline.webmap import (
     build_webmap,
     layer_counts,
@@ -39,7 +40,7 @@ def webmap_command(config_path: Path, no_tiles: bool, output: Path | None) -> No
     HTML page (Leaflet inlined); only the base tiles, unless --no-tiles, come
     from the network. The file is replaced atomically.
     """
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     gpkg = cfg.output_path("geopackage")
     target = output or cfg.webmap.output
     say(f"Đọc {gpkg}", f"Reading {gpkg}")

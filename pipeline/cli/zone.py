@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import StageProgress, config_option, fails_well, load, out
+from pipeline.cli.common import StageProgress, config_option, fails_well, out
+from pipeline.config import load_config
 from pipeline.run import compute
 
 
@@ -15,7 +16,7 @@ from pipeline.run import compute
 @fails_well
 def zone_command(config_path: Path) -> None:
     """Khoanh vùng I/II và cụm / compute Zone I, Zone II and clusters."""
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     result = compute(cfg, until="zone", progress=StageProgress())
     assert result.zones is not None
     table = result.zones.protection_zones

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, load, out
+from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, out
+from pipeline.config import load_config
 from pipeline.report import summary_lines
 from pipeline.run import run_zones
 
@@ -21,7 +22,7 @@ def zones_command(config_path: Path) -> None:
     The whole job: ingest, zone, check, and write the GeoPackage, web GeoJSON,
     QA report and run manifest.
     """
-    cfg = load(config_path)
+    cfg = load_config(config_path)
     result = run_zones(cfg, progress=StageProgress())
     for line in summary_lines(result.report):
         out.print(line, markup=False)

@@ -44,8 +44,9 @@ from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for
 from pipeline.db.load import LayerRows, fingerprint, read_geopackage
 from pipeline.errors import GeoparkError, InputError
+from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
-from pipeline.run import Progress, _quiet, sha256
+from pipeline.run import sha256
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,7 @@ def publish(
     *,
     force: bool = False,
     wait_s: float | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> PublishResult:
     """Publish the outputs of ``cfg`` to the database ``target``.
 

@@ -26,6 +26,7 @@ from pipeline.dossiers import charts
 from pipeline.dossiers.content import dossier_context, summary_data
 from pipeline.dossiers.data import Heritage, database_url, load_heritage, read_inspections
 from pipeline.errors import GeoparkError
+from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
 
 FONTS = Path(pipeline.__file__).parent / "fonts"
@@ -115,7 +116,7 @@ def write_dossiers(
     *,
     only: list[str] | None = None,
     pdf: bool | None = None,
-    progress=lambda vi, en: None,
+    progress: Progress = no_progress,
 ) -> DossierRun:
     """Write one dossier per geosite and the heritage summary.
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +34,7 @@ from pipeline.maps.sheets import (
     render_zoning_sheet,
 )
 from pipeline.outputs import dump_json, staged_outputs
-
-Progress = Callable[[str, str], None]
-
-
-def _quiet(vi: str, en: str) -> None:
-    return None
+from pipeline.progress import Progress, no_progress
 
 
 @dataclass
@@ -189,7 +183,7 @@ def render_all(
     layers: dict[str, gpd.GeoDataFrame] | None = None,
     districts: list[int] | None = None,
     units: list[str] | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> list[SheetResult]:
     """Render the map set into ``cfg.maps.directory`` (atomically).
 

@@ -334,7 +334,7 @@ def _draw_zones(
 
 def _draw_geosites(m: _Map, layers: dict[str, gpd.GeoDataFrame], size: float) -> gpd.GeoDataFrame:
     sites = _within(layers["geosites"], m.extent)
-    order = list(style.CATEGORY_STYLE)
+    order = list(style.CATEGORY_SYMBOL)
     for category in sorted(
         sites["category"].unique(), key=lambda c: order.index(c) if c in order else 99
     ):

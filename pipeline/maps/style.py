@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-#: Geosite symbol per category: (marker, face colour, Vietnamese, English).
-CATEGORY_STYLE: dict[str, tuple[str, str, str, str]] = {
-    "geomorphological": ("^", "#8c510a", "địa mạo", "geomorphological"),
-    "cave": ("o", "#252525", "hang động", "cave"),
-    "paleontological": ("s", "#1b7837", "cổ sinh", "paleontological"),
-    "stratigraphic": ("D", "#762a83", "địa tầng", "stratigraphic"),
-    "hydrogeological": ("p", "#2166ac", "địa chất thủy văn", "hydrogeological"),
-    "archaeological": ("*", "#b35806", "khảo cổ", "archaeological"),
-    "cultural": ("X", "#c51b7d", "văn hóa", "cultural"),
+from pipeline.vocabulary import CATEGORY_VI
+
+#: Geosite symbol per category: (marker, face colour).
+CATEGORY_SYMBOL: dict[str, tuple[str, str]] = {
+    "geomorphological": ("^", "#8c510a"),
+    "cave": ("o", "#252525"),
+    "paleontological": ("s", "#1b7837"),
+    "stratigraphic": ("D", "#762a83"),
+    "hydrogeological": ("p", "#2166ac"),
+    "archaeological": ("*", "#b35806"),
+    "cultural": ("X", "#c51b7d"),
 }
 UNKNOWN_CATEGORY = ("o", "#737373", "khác", "other")
 
@@ -33,4 +35,6 @@ Z_HILLSHADE, Z_FILL, Z_BOUNDARY, Z_ZONE, Z_POINT, Z_LABEL = 0, 1, 3, 4, 6, 8
 
 def category_style(category: str) -> tuple[str, str, str, str]:
     """(marker, colour, Vietnamese name, English name) of a geosite category."""
-    return CATEGORY_STYLE.get(category, UNKNOWN_CATEGORY)
+    if category not in CATEGORY_SYMBOL:
+        return UNKNOWN_CATEGORY
+    return (*CATEGORY_SYMBOL[category], CATEGORY_VI[category], category)
