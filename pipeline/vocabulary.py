@@ -15,14 +15,13 @@ CATEGORY_VI: dict[str, str] = {
     "archaeological": "khảo cổ",
     "cultural": "văn hóa",
 }
+#: Most significant first.
 SIGNIFICANCE_VI: dict[str, str] = {
     "international": "quốc tế",
     "national": "quốc gia",
     "provincial": "cấp tỉnh",
     "local": "địa phương",
 }
-#: Most significant first.
-SIGNIFICANCE_ORDER: list[str] = list(SIGNIFICANCE_VI)
 MEMBERSHIP_VI: dict[str, str] = {
     "full": "toàn phần",
     "partial": "một phần",

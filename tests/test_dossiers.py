@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from pipeline.cli.main import cli
 from pipeline.config import load_config
 from pipeline.dossiers import write_dossiers
+from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
 
 SECTIONS = ["identification", "description", "location", "zoning", "assessment", "inspections"]
 
@@ -133,6 +134,11 @@ def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):
         "significance"
     ].value_counts().to_dict()
     assert sum(d["count"] for d in summary["by_district"]) == len(sites)
+    # Every counted category and significance is named in Vietnamese, then English.
+    html = (dossier_cfg.dossiers.directory / "tong_hop_di_san.html").read_text("utf-8")
+    for key, vi in {**CATEGORY_VI, **SIGNIFICANCE_VI}.items():
+        if key in set(sites["category"]) | set(sites["significance"]):
+            assert f"<td>{vi} / {key}</td>" in html
 
     zone_i = zones.loc[zones["zone_class"] == "I", "area_ha"].sum()
     zone_ii = zones.loc[zones["zone_class"] == "II", "area_ha"].sum()

@@ -16,7 +16,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from pipeline.assessment import HIGH_ABOVE, LOW_BELOW, MAX_VALUE, VALUE_COLUMNS
-from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
 
 ZONE_COLOURS = {"I": "#c0392b", "II": "#f5b041"}
 VALUE_COLOURS = ["#1f618d", "#239b56", "#b9770e", "#922b21"]
@@ -34,7 +33,7 @@ def counts_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
     cats = summary["by_category"]
     left.barh(
-        [f"{CATEGORY_VI.get(c['key'], c['key'])} / {c['key']}" for c in cats],
+        [c["label"] for c in cats],
         [c["count"] for c in cats],
         color="#5d6d7e",
     )
@@ -42,7 +41,7 @@ def counts_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     left.set_title("Theo loại hình / by category", fontsize=10)
     sig = summary["by_significance"]
     right.bar(
-        [f"{SIGNIFICANCE_VI.get(s['key'], s['key'])}\n{s['key']}" for s in sig],
+        [s["label"].replace(" / ", "\n") for s in sig],
         [s["count"] for s in sig],
         color="#2e86c1",
     )

@@ -23,7 +23,7 @@ from pipeline.assessment import (
     criterion_name_vi,
 )
 from pipeline.dossiers.data import Heritage
-from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_ORDER, SIGNIFICANCE_VI
+from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
 
 #: Vietnamese names of ``records.inspections.condition`` (see pipeline.db.models.CONDITIONS).
 CONDITION_VI = {"good": "tốt", "fair": "khá", "poor": "kém", "critical": "nguy cấp"}
@@ -210,10 +210,12 @@ def dossier_context(
     }
 
 
-def _counts(series: pd.Series, order: list[str] | None = None) -> list[dict[str, Any]]:
+def _counts(series: pd.Series, names_vi: dict[str, str]) -> list[dict[str, Any]]:
+    """Count per value, in the vocabulary's order, each with its bilingual label."""
     counts = series.value_counts()
-    keys = [k for k in (order or sorted(counts.index)) if k in counts.index]
-    return [{"key": k, "count": int(counts[k])} for k in keys]
+    keys = [k for k in names_vi if k in counts.index]
+    keys += sorted(k for k in counts.index if k not in names_vi)
+    return [{"key": k, "label": bilingual(names_vi, k), "count": int(counts[k])} for k in keys]
 
 
 def summary_data(heritage: Heritage) -> dict[str, Any]:
@@ -271,8 +273,8 @@ def summary_data(heritage: Heritage) -> dict[str, Any]:
             )
     return {
         "n_geosites": len(sites),
-        "by_category": _counts(sites["category"], list(CATEGORY_VI)),
-        "by_significance": _counts(sites["significance"], SIGNIFICANCE_ORDER),
+        "by_category": _counts(sites["category"], CATEGORY_VI),
+        "by_significance": _counts(sites["significance"], SIGNIFICANCE_VI),
         "by_district": by_district,
         "areas_by_district": areas,
         "park": {
