@@ -189,6 +189,17 @@ class Outputs(_Strict):
     failed_directory: Path = Path("data/processed/failed_run")
 
 
+class Edits(_Strict):
+    """The geologists' own edits, kept outside the generated outputs.
+
+    No run ever writes or deletes this GeoPackage: it holds the hand
+    adjustments of proposed zones and the approval of units by decision.
+    Commands such as ``geopark adjust`` and ``geopark approve`` add to it.
+    """
+
+    geopackage: Path = Path("data/edits/zone_adjustments.gpkg")
+
+
 class Webmap(_Strict):
     """The interactive web map written by ``geopark webmap``."""
 
@@ -277,6 +288,7 @@ class Config(_Strict):
     zoning: Zoning
     checks: Checks = Checks()
     outputs: Outputs = Outputs()
+    edits: Edits = Edits()
     ingest: IngestRules = IngestRules()
     webmap: Webmap = Webmap()
     maps: Maps = Maps()
