@@ -39,11 +39,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.config import InputFile
-from pipeline.contracts import Rejection, load_schema, validate_table
-from pipeline.errors import InputError
-from pipeline.readers import read_table
-
 #: The four assessed values, in the order documents show them.
 VALUES: dict[str, tuple[str, str]] = {
     "SV": ("Giá trị khoa học", "Scientific value"),
@@ -272,84 +267,3 @@ def criterion_name_vi(value: str, name_en: str) -> str:
         if c.name_en == name_en:
             return c.name_vi
     return name_en
-
-
-# --- reading the assessment sheet (I/O edge) ---------------------------------
-
-TRUE_WORDS = {"true", "yes", "1", "có", "x"}
-
-
-def ingest_assessment(
-    spec: InputFile,
-    file: str,
-    known_codes: set[str],
-    rejected_codes: set[str],
-    register_file: str,
-) -> tuple[pd.DataFrame, list[Rejection]]:
-    """Read and validate the assessment sheet against its contract.
-
-    Parameters
-    ----------
-    spec
-        The ``[inputs.assessment]`` entry (CSV or XLSX, with its schema).
-    file
-        The file name to quote in rejections (relative to the configuration).
-    known_codes
-        Geosite codes of the validated register.
-    rejected_codes
-        Codes whose register row was rejected (their rows are held too).
-    register_file
-        The register's file name, for the message.
-
-    Returns
-    -------
-    (sheet, rejections)
-        Valid rows with integer scores and a boolean ``illustrative``, and a
-        :class:`Rejection` for every row that breaks the contract or names a
-        geosite the register does not have.
-    """
-    table = pd.DataFrame(read_table(spec.path, layer=spec.layer, encoding=spec.encoding))
-    if "geometry" in table.columns:
-        table = table.drop(columns="geometry")
-    schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
-    valid, rejections = validate_table(table, schema, file=file, id_field="geosite_code")
-    scores = score_columns()
-    missing = [c for c in scores if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"bảng đánh giá thiếu cột tiêu chí {', '.join(missing)}",
-            f"the assessment sheet lacks criterion column(s) {', '.join(missing)}",
-            file=file,
-            row=1,
-            field=", ".join(missing),
-            fix="add one 0-4 score column per Brilha (2016) criterion (see the contract "
-            f"{spec.schema_.name if spec.schema_ else 'schemas/assessment.schema.json'})",
-            fix_vi="thêm mỗi tiêu chí Brilha (2016) một cột điểm 0-4 (xem lược đồ)",
-        )
-    unknown = ~valid["geosite_code"].isin(known_codes)
-    for _, row in valid.loc[unknown].iterrows():
-        held = row["geosite_code"] in rejected_codes
-        rejections.append(
-            Rejection(
-                file=file,
-                row=int(row["_row"]),
-                field="geosite_code",
-                value=str(row["geosite_code"]),
-                expected=f"a geosite_code of the register {register_file}",
-                message_vi="điểm di sản này đang bị cách ly (dòng đăng ký bị loại)"
-                if held
-                else "mã điểm di sản không có trong danh mục",
-                message_en="its geosite's register row was rejected"
-                if held
-                else "geosite code not in the register",
-                record_id=str(row["geosite_code"]),
-            )
-        )
-    valid = valid.loc[~unknown].copy()
-    for col in scores:
-        valid[col] = valid[col].astype(int)
-    valid["illustrative"] = (
-        valid["illustrative"].astype("string").str.strip().str.lower().isin(TRUE_WORDS)
-    )
-    keep = ["geosite_code", "illustrative", *scores]
-    return valid[keep].sort_values("geosite_code").reset_index(drop=True), rejections

@@ -1,0 +1,113 @@
+"""Ingest: read, validate and transform the raw inputs into the working CRS.
+
+The stage takes the configuration and returns an :class:`IngestResult`:
+the geosite register, the survey points, the official districts and the park
+extent, all in the working CRS (EPSG:9215), plus every rejected row. A row
+that breaks its contract goes to quarantine with its file, row, field and
+value; a file that cannot be used at all raises :class:`InputError`.
+
+Real-world field data is judged by the rules in ``[ingest]`` of
+geopark.toml: coordinates in any notation (:mod:`pipeline.coordinates`),
+swapped columns, points outside the province, duplicate identifiers, two
+geosites at the same place, survey points far from their geosite, and
+boundary polygons that need a repair. Every conversion, repair and warning
+is a note in :attr:`IngestResult.notes`, which the QA report lists.
+
+Modules, one per input kind around the shared path:
+
+- :mod:`~pipeline.ingest.core`: read a configured input, map its columns, text;
+- :mod:`~pipeline.ingest.places`: place point rows in the working CRS and validate;
+- :mod:`~pipeline.ingest.boundaries`: official units, districts, park extent;
+- :mod:`~pipeline.ingest.register`: the geosite register;
+- :mod:`~pipeline.ingest.survey`: the survey points;
+- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from pipeline.config import Config
+from pipeline.contracts import Rejection
+from pipeline.ingest.assessment import ingest_assessment
+from pipeline.ingest.boundaries import ingest_admin_units, ingest_districts, ingest_park_extent
+from pipeline.ingest.core import file_label
+from pipeline.ingest.places import Surroundings
+from pipeline.ingest.register import ingest_geosites
+from pipeline.ingest.survey import ingest_survey_points
+
+__all__ = [
+    "IngestResult",
+    "Surroundings",
+    "ingest",
+    "ingest_admin_units",
+    "ingest_assessment",
+    "ingest_districts",
+    "ingest_geosites",
+    "ingest_park_extent",
+    "ingest_survey_points",
+]
+
+
+@dataclass
+class IngestResult:
+    """Everything ingest produced, in the working CRS."""
+
+    geosites: gpd.GeoDataFrame
+    survey_points: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    park_extent: gpd.GeoDataFrame
+    admin_units: pd.DataFrame
+    rejections: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    assessment: pd.DataFrame | None = None  # validated Brilha (2016) sheet, when configured
+
+
+def ingest(cfg: Config) -> IngestResult:
+    """Run the ingest stage.
+
+    Parameters
+    ----------
+    cfg
+        The validated configuration.
+
+    Returns
+    -------
+    IngestResult
+        Valid features in the working CRS, the rejected rows, and notes on
+        every conversion, repair and warning.
+    """
+    admin = ingest_admin_units(cfg)
+    districts, notes = ingest_districts(cfg.inputs.districts, cfg, admin)
+    extent = ingest_park_extent(cfg, notes)
+    where = Surroundings(
+        shapely.union_all(districts.geometry.values), shapely.union_all(extent.geometry.values)
+    )
+    geosites, rejections = ingest_geosites(cfg, admin, where, notes)
+    rejected_codes = {r.record_id for r in rejections if r.record_id}
+    points, more = ingest_survey_points(cfg, geosites, rejected_codes, where, notes)
+    assessment = None
+    if cfg.inputs.assessment is not None:
+        spec = cfg.inputs.assessment
+        assessment, held = ingest_assessment(
+            spec,
+            file_label(spec.path, cfg),
+            set(geosites["geosite_code"]),
+            rejected_codes,
+            file_label(cfg.inputs.geosites.path, cfg),
+        )
+        more += held
+    return IngestResult(
+        geosites=geosites,
+        survey_points=points,
+        districts=districts,
+        park_extent=extent,
+        admin_units=admin,
+        rejections=rejections + more,
+        notes=notes,
+        assessment=assessment,
+    )

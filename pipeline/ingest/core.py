@@ -1,0 +1,175 @@
+"""The shared ingest path: read a configured input, map its columns, give its text.
+
+Every input kind (register, survey points, boundaries, assessment) goes
+through the same steps: :func:`read` the file as configured (format,
+layer, sheet, encoding), copy the configured source columns to their
+contract names (:func:`map_columns`), and turn attribute values into text
+(:func:`as_text`) before the contract validates them. Placing rows in the
+working CRS is in :mod:`pipeline.ingest.places` (points) and
+:mod:`pipeline.ingest.boundaries` (polygons).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from pipeline.config import Config, InputFile
+from pipeline.contracts import Rejection, load_schema
+from pipeline.errors import InputError
+from pipeline.readers import ReadResult, read_input
+
+#: Local time of the field teams, for dates taken from GPS timestamps.
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+
+
+def file_label(path: Path, cfg: Config) -> str:
+    """The file name used in messages: relative to the configuration when possible."""
+    base = cfg.source.parent if cfg.source else Path.cwd()
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def record_id(table: pd.DataFrame, idx: object, id_field: str) -> str:
+    """The identifier of one row, for rejections ("" when the table has none)."""
+    if id_field not in table:
+        return ""
+    value = table.at[idx, id_field]
+    return "" if pd.isna(value) else str(value)
+
+
+def read(spec: InputFile, cfg: Config) -> tuple[str, ReadResult]:
+    """Read one configured input; the file name for messages and what was read."""
+    file = file_label(spec.path, cfg)
+    result = read_input(
+        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
+    )
+    return file, result
+
+
+def schema_of(spec: InputFile) -> dict:
+    """The input's contract (an empty one when none is configured)."""
+    return load_schema(spec.schema_) if spec.schema_ else {"fields": []}
+
+
+def source_crs(spec: InputFile, table: pd.DataFrame, file: str) -> object:
+    """The CRS of a vector input: as configured, else as the file declares it."""
+    source = spec.crs or getattr(table, "crs", None)
+    if source is None:
+        raise InputError(
+            "tệp không có hệ tọa độ",
+            "the file has no CRS",
+            file=file,
+            field="crs",
+            fix="set 'crs' for this file in geopark.toml (e.g. EPSG:4326, EPSG:9215, EPSG:32648)",
+            fix_vi="khai báo 'crs' cho tệp trong geopark.toml "
+            "(vd. EPSG:4326, EPSG:9215, EPSG:32648)",
+        )
+    return source
+
+
+def as_layer(
+    frame: pd.DataFrame, columns: list[str], sort_by: str, cfg: Config
+) -> gpd.GeoDataFrame:
+    """An ingested layer: its columns and geometry, sorted, in the working CRS."""
+    out = frame[[*columns, "geometry"]].sort_values(sort_by).reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=cfg.working_crs)
+
+
+def map_columns(table: pd.DataFrame, spec: InputFile, file: str, notes: list[str]) -> pd.DataFrame:
+    """Copy each configured source column to its contract name (``columns`` in geopark.toml)."""
+    if not spec.columns:
+        return table
+    available = [
+        str(c)
+        for c in table.columns
+        if c != "_row" and c != getattr(table, "_geometry_column_name", None)
+    ]
+    missing = {t: s for t, s in spec.columns.items() if s not in table.columns}
+    if missing:
+        target, source = next(iter(missing.items()))
+        raise InputError(
+            f"không có cột '{source}' (ánh xạ cho trường {target})",
+            f"no column {source!r} (mapped to field "
+            f"{target!r}); the file has: {', '.join(available)}",
+            file=file,
+            row=1,
+            field=f"columns.{target}",
+            fix="correct 'columns' for this file in geopark.toml; "
+            f"available columns: {', '.join(available)}",
+            fix_vi=f"sửa 'columns' của tệp trong geopark.toml; các cột có: {', '.join(available)}",
+        )
+    out = table.copy()
+    for target, source in spec.columns.items():
+        out[target] = table[source]
+    notes.append(
+        f"{file}: ánh xạ cột / column mapping "
+        + ", ".join(f"{s} -> {t}" for t, s in spec.columns.items())
+    )
+    return out
+
+
+def as_text(table: pd.DataFrame, schema: dict, file: str, notes: list[str]) -> pd.DataFrame:
+    """Attribute values as strings; GPS timestamps become local dates for date fields."""
+    date_fields = {f["name"] for f in schema.get("fields", []) if f.get("type") == "date"}
+    geom = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
+    out = table.copy()
+    for col in out.columns:
+        if col in ("_row", geom):
+            continue
+        series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            if col in date_fields:
+                if getattr(series.dt, "tz", None) is not None:
+                    series = series.dt.tz_convert(LOCAL_TZ)
+                    notes.append(
+                        f"{file}: {col}: thời điểm GPS đổi sang ngày giờ "
+                        f"Việt Nam / GPS times taken as dates in {LOCAL_TZ}"
+                    )
+                out[col] = series.dt.strftime("%Y-%m-%d").astype("string")
+            else:
+                out[col] = series.astype("string")
+        elif not pd.api.types.is_string_dtype(series):
+            out[col] = series.map(
+                lambda v: (
+                    None
+                    if pd.isna(v)
+                    else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                ),
+                na_action="ignore",
+            ).astype("string")
+        else:
+            out[col] = series.astype("string")
+    return out
+
+
+def unknown_geosite(
+    file: str,
+    row: int,
+    code: object,
+    record: str,
+    register_file: str,
+    rejected_codes: set[str],
+    **where: float,
+) -> Rejection:
+    """A row naming a geosite the register lacks (or whose register row was rejected)."""
+    held = code in rejected_codes
+    return Rejection(
+        file=file,
+        row=row,
+        field="geosite_code",
+        value=str(code),
+        expected=f"a geosite_code of the register {register_file}",
+        message_vi="điểm di sản này đang bị cách ly (dòng đăng ký bị loại)"
+        if held
+        else "mã điểm di sản không có trong danh mục",
+        message_en="its geosite's register row was rejected"
+        if held
+        else "geosite code not in the register",
+        record_id=record,
+        **where,
+    )
