@@ -320,19 +320,39 @@ def check_no_overlap(protection: gpd.GeoDataFrame, tolerance_m2: float) -> list[
 
 
 def findings_for_rejections(rejections: list[Rejection]) -> list[Finding]:
-    return [
-        Finding(
-            "error",
-            "rejected_row",
-            f"{r.file} row {r.row}",
-            f"{r.file} row {r.row}, field {r.field} = {r.value!r}: {r.message_en} "
-            f"(expected {r.expected})",
-            f"{r.file} dòng {r.row}, trường {r.field} = {r.value!r}: {r.message_vi} "
-            f"(cần: {r.expected})",
-            location=shapely.points(r.x, r.y) if r.x is not None and r.y is not None else None,
+    """One error per rejected row; rows that only follow from another are listed under it."""
+    causes = {f"{r.file} row/dòng {r.row}" for r in rejections if not r.cause}
+    following: dict[str, list[Rejection]] = {}
+    for r in rejections:
+        if r.cause in causes:
+            following.setdefault(r.cause, []).append(r)
+    findings = []
+    for r in rejections:
+        if r.cause in causes:
+            continue
+        key = f"{r.file} row/dòng {r.row}"
+        then = following.pop(key, [])
+        listed = "; ".join(
+            f"{c.file} row {c.row}" + (f" ({c.record_id})" if c.record_id else "") for c in then
         )
-        for r in rejections
-    ]
+        findings.append(
+            Finding(
+                "error",
+                "rejected_row",
+                f"{r.file} row {r.row}",
+                f"{r.file} row {r.row}, field {r.field} = {r.value!r}: {r.message_en} "
+                f"(expected {r.expected})" + (f"; held as a consequence: {listed}" if then else ""),
+                f"{r.file} dòng {r.row}, trường {r.field} = {r.value!r}: {r.message_vi} "
+                f"(cần: {r.expected})"
+                + (
+                    f"; các dòng bị giữ lại theo: {listed.replace(' row ', ' dòng ')}"
+                    if then
+                    else ""
+                ),
+                location=shapely.points(r.x, r.y) if r.x is not None and r.y is not None else None,
+            )
+        )
+    return findings
 
 
 def totals(

@@ -53,6 +53,8 @@ class InputFile(_Strict):
     crs: str | None = None
     layer: str | None = None
     sheet: str | None = None
+    # spreadsheet row number of the column names, when it is not row 1 (text and Excel)
+    header_row: int | None = Field(default=None, ge=1)
     encoding: str | None = None
     lon_column: str | None = None
     lat_column: str | None = None

@@ -39,6 +39,8 @@ class Rejection:
     record_id: str = ""
     x: float | None = None
     y: float | None = None
+    #: the rejected row this one follows from ("geosites.csv row 5"), if any
+    cause: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class Rejection:
             "message_vi": self.message_vi,
             "message_en": self.message_en,
             "record_id": self.record_id,
+            "cause": self.cause,
         }
 
 
@@ -206,12 +209,13 @@ def validate_table(
             )
         if "pattern" in cons:
             ok = text.str.fullmatch(cons["pattern"]).fillna(False).astype(bool)
+            example = spec.get("example")
             reject(
                 ~blank & ~ok,
                 name,
-                f"text matching {cons['pattern']}",
-                "sai định dạng",
-                "wrong format",
+                f"text like {example}" if example else "text in the format the contract describes",
+                f"sai định dạng (cần dạng như {example})" if example else "sai định dạng",
+                f"wrong format (expected something like {example})" if example else "wrong format",
             )
         if "maxLength" in cons:
             reject(

@@ -20,6 +20,16 @@ from pyproj import Transformer
 from pipeline.errors import InputError
 
 
+def describe_crs(crs: object) -> str:
+    """A CRS in a few words for messages: its EPSG code and name, never its WKT."""
+    try:
+        c = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        return "an unknown CRS"
+    epsg = c.to_epsg()
+    return f"EPSG:{epsg} ({c.name})" if epsg else f"'{c.name}' (no EPSG code)"
+
+
 @cache
 def transformer(source: str, target: str) -> Transformer:
     """The best EPSG operation from ``source`` to ``target`` (x/y = east/north order).
@@ -32,9 +42,10 @@ def transformer(source: str, target: str) -> Transformer:
     t = Transformer.from_crs(source, target, always_xy=True, only_best=True)
     if "ballpark" in t.description.lower():
         raise InputError(
-            f"không có phép chuyển đổi chính xác từ {source} sang {target}",
-            f"no accurate transformation from {source} to {target} (PROJ offers only "
-            f"'{t.description}', which ignores the datum shift)",
+            f"không có phép chuyển đổi chính xác từ {describe_crs(source)} sang "
+            f"{describe_crs(target)}",
+            f"no accurate transformation from {describe_crs(source)} to {describe_crs(target)}: "
+            "PROJ knows only an approximate one that ignores the datum shift (about 200 m here)",
             field="crs",
             fix="declare the input's true CRS by its EPSG code (e.g. EPSG:4326 or EPSG:9215)",
             fix_vi="khai báo đúng hệ tọa độ của tệp bằng mã EPSG (vd. EPSG:4326 hoặc EPSG:9215)",

@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import re
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ import pyogrio
 from pipeline import legacy_encodings as enc
 from pipeline.contracts import HEADER_ROWS
 from pipeline.errors import InputError
+from pipeline.library_warnings import translate_warnings
+from pipeline.vntext import TextChange
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -54,6 +57,8 @@ class ReadResult:
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     encoding: str | None = None
+    #: every cell whose text was changed (legacy encodings, normalisation)
+    changes: list[TextChange] = field(default_factory=list)
 
 
 def _fail(path: Path | str, vi: str, en: str, fix: str, fix_vi: str, **kw: Any) -> InputError:
@@ -99,8 +104,31 @@ def _check_file(path: Path, label: str) -> None:
 # --- delimited text ---------------------------------------------------------
 
 
+def _utf16(data: bytes) -> str | None:
+    """The codec of UTF-16 text (Excel's "Unicode Text"), with or without BOM."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) >= 4 and len(sample) % 2 == 0:
+        even, odd = sample[0::2], sample[1::2]
+        # ASCII text in UTF-16 has a NUL in every other byte
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str]:
-    if enc.looks_binary(data):
+    wide = _utf16(data)
+    if wide and not encoding:
+        try:
+            return data.decode(wide), wide
+        except UnicodeDecodeError:
+            pass
+    if enc.looks_binary(data) and not (encoding or "").lower().replace("_", "-").startswith(
+        "utf-16"
+    ):
         raise _fail(
             label,
             "tệp không phải bảng văn bản (có vẻ là tệp nhị phân)",
@@ -129,13 +157,13 @@ def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str]:
 
 
 def _sniff(lines: list[str]) -> str:
-    header = lines[0]
     try:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=DELIMITERS).delimiter
     except csv.Error:
         pass
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
+    # the separator found on most of the first lines (a title line may have none)
+    counts = {d: sum(1 for ln in lines[:20] if d in ln) for d in DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], lines[0].count(d)))
     return best if counts[best] else ","
 
 
@@ -159,30 +187,11 @@ def _field_count_error(label: str, delimiter: str, vi: str, en: str, row: int | 
     )
 
 
-def _records(
-    text: str, delimiter: str, label: str
-) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and each record with its line number, parsed once.
-
-    A record may end with empty extra fields (a trailing ``,,`` from a
-    spreadsheet export); extra fields holding a value are refused, since a
-    reader that shifted them would misplace every value after them.
-    """
+def _records(text: str, delimiter: str, label: str) -> list[list[str]]:
+    """Every record of the table, one per spreadsheet row (a quoted cell may span lines)."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
     try:
-        header = next(reader)
-        records = []
-        for record in reader:
-            if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
-                row = reader.line_num
-                raise _field_count_error(
-                    label,
-                    delimiter,
-                    f"dòng {row} có {len(record)} cột, dòng tiêu đề có {len(header)}",
-                    f"row {row} has {len(record)} fields, the header has {len(header)}",
-                    row,
-                )
-            records.append((reader.line_num, record))
+        return list(reader)
     except csv.Error as exc:
         raise _fail(
             label,
@@ -190,14 +199,81 @@ def _records(
             f"cannot parse the table: {exc}",
             "check that quotes are closed and the file is a plain text table",
             "kiểm tra các dấu ngoặc kép đã đóng và tệp là bảng văn bản thuần",
+            row=reader.line_num,
         ) from None
-    return header, records
+
+
+#: Rows searched for a header that is not on the first row.
+HEADER_SEARCH_ROWS = 20
+
+
+def _looks_like_header(cells: list[str]) -> bool:
+    """Distinct names, none of them a number: column names rather than data."""
+    names = [c.strip() for c in cells if c.strip()]
+    numeric = re.compile(r"^[-+]?[\d\s.,°'\"]+[NSEW]?$")
+    return len(set(names)) == len(names) and not any(numeric.match(n) for n in names)
+
+
+def find_header(
+    rows: list[list[str]], header_row: int | None, label: str, field: str = "header_row"
+) -> tuple[int, str | None]:
+    """The 0-based index of the header row, and a note when it was found below row 1.
+
+    The first row is the header when it is as wide as the widest of the first
+    rows. Otherwise the first full row that looks like column names is the
+    header when everything above it is blank or a one-cell title; anything
+    else is ambiguous and refused, naming the row that looks like the header
+    and the ``header_row`` setting.
+    """
+    if header_row is not None:
+        if header_row > len(rows):
+            raise _fail(
+                label,
+                f"header_row = {header_row} nhưng tệp chỉ có {len(rows)} dòng",
+                f"header_row = {header_row}, but the file has only {len(rows)} rows",
+                "set header_row to the spreadsheet row number of the column names",
+                "khai báo header_row là số dòng chứa tên cột",
+                field=field,
+            )
+        return header_row - 1, None
+    widths = [sum(1 for c in r if str(c).strip()) for r in rows[:HEADER_SEARCH_ROWS]]
+    if not widths or widths[0] >= max(widths):
+        return 0, None
+    full = max(widths)
+    candidate = widths.index(full)
+    if not _looks_like_header(rows[candidate]):
+        return 0, None
+    if all(w <= 1 for w in widths[:candidate]):
+        return candidate, (
+            f"{label}: dòng tiêu đề là dòng {candidate + 1} (các dòng trên là tiêu đề bảng) / "
+            f"the header is row {candidate + 1} (the rows above it are a title); set "
+            f"header_row = {candidate + 1} to make this explicit"
+        )
+    raise _fail(
+        label,
+        f"dòng 1 không phải dòng tiêu đề; dòng {candidate + 1} có vẻ là dòng tên cột",
+        f"row 1 is not the header; row {candidate + 1} looks like the column names "
+        f"({', '.join(c for c in rows[candidate] if c.strip())})",
+        f"set header_row = {candidate + 1} for this file in geopark.toml (or delete the rows "
+        "above the column names)",
+        f"khai báo header_row = {candidate + 1} cho tệp này trong geopark.toml (hoặc xóa các "
+        "dòng phía trên dòng tên cột)",
+        row=candidate + 1,
+        field=field,
+    )
 
 
 def read_text_table(
-    path: Path, encoding: str | None = None, label: str | None = None
+    path: Path,
+    encoding: str | None = None,
+    label: str | None = None,
+    header_row: int | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Read a delimited text file with every value as a string.
+
+    ``_row`` is the spreadsheet row number (as Excel shows the file): a record
+    whose quoted cell holds a line break is still one row.
 
     Returns
     -------
@@ -216,10 +292,25 @@ def read_text_table(
             "xuất lại bảng, kèm dòng tiêu đề",
         )
     delimiter = _sniff(lines)
-    header, records = _records(text, delimiter, label)
+    rows = _records(text, delimiter, label)
+    at, note = find_header(rows, header_row, label)
+    if note and notes is not None:
+        notes.append(note)
+    header = rows[at]
     width = len(header)
+    records = []
+    for number, record in enumerate(rows[at + 1 :], start=at + 2):
+        if len(record) > width and any(v.strip() for v in record[width:]):
+            raise _field_count_error(
+                label,
+                delimiter,
+                f"dòng {number} có {len(record)} cột, dòng tiêu đề có {width}",
+                f"row {number} has {len(record)} fields, the header (row {at + 1}) has {width}",
+                number,
+            )
+        records.append((number, record[:width] + [None] * (width - len(record))))
     frame = pd.DataFrame(
-        [record[:width] + [None] * (width - len(record)) for _, record in records],
+        [record for _, record in records],
         columns=[str(c).strip() for c in header],
         dtype=object,
     )
@@ -231,9 +322,9 @@ def read_text_table(
             "separate the columns with a comma, semicolon, tab or '|' (spaces are not separators)",
             "phân tách các cột bằng dấu phẩy, chấm phẩy, tab "
             "hoặc '|' (dấu cách không phải dấu phân tách)",
-            row=1,
+            row=at + 1,
         )
-    frame.insert(0, "_row", [line for line, _ in records])
+    frame.insert(0, "_row", [number for number, _ in records])
     values = frame.drop(columns="_row")
     empty = (values.apply(lambda col: col.fillna("").str.strip() == "")).all(axis=1)
     return frame.loc[~empty].copy(), used
@@ -259,8 +350,14 @@ def _cell_text(value: Any) -> Any:
     return str(value).strip()
 
 
-def read_excel_table(path: Path, sheet: str | None, label: str | None = None) -> pd.DataFrame:
-    """Read one sheet of an ``.xlsx`` workbook, every value as text."""
+def read_excel_table(
+    path: Path,
+    sheet: str | None,
+    label: str | None = None,
+    header_row: int | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read one sheet of an ``.xlsx`` workbook, every value as text (``_row``: Excel's row)."""
     import openpyxl
 
     label = label or str(path)
@@ -300,21 +397,28 @@ def read_excel_table(path: Path, sheet: str | None, label: str | None = None) ->
             "đặt dòng tiêu đề ở dòng 1 và mỗi bản ghi một dòng, hoặc chọn 'sheet' khác",
             field="sheet",
         )
-    header = [_cell_text(h) for h in rows[0]]
+    at, note = find_header([[_cell_text(v) for v in r] for r in rows], header_row, label)
+    if note and notes is not None:
+        notes.append(note)
+    header = [_cell_text(h) for h in rows[at]]
     while header and header[-1] == "":
         header.pop()
     if not header or any(h == "" for h in header):
         raise _fail(
             label,
             f"dòng tiêu đề của trang '{ws.title}' thiếu tên cột",
-            f"the header row of sheet {ws.title!r} has empty column names",
-            "put one name per column in row 1 (no merged or blank header cells)",
-            "đặt tên cho mỗi cột ở dòng 1 (không gộp ô, không để trống)",
-            row=1,
+            f"the header row (row {at + 1}) of sheet {ws.title!r} has empty column names",
+            f"put one name per column in row {at + 1} (no merged or blank header cells), or "
+            "set header_row to the row holding the column names",
+            f"đặt tên cho mỗi cột ở dòng {at + 1} (không gộp ô, không để trống), hoặc khai báo "
+            "header_row là dòng chứa tên cột",
+            row=at + 1,
         )
-    body = [[_cell_text(v) for v in (r + [None] * len(header))[: len(header)]] for r in rows[1:]]
+    body = [
+        [_cell_text(v) for v in (r + [None] * len(header))[: len(header)]] for r in rows[at + 1 :]
+    ]
     frame = pd.DataFrame(body, columns=header, dtype="object").astype("string")
-    frame.insert(0, "_row", np.arange(len(frame)) + HEADER_ROWS)
+    frame.insert(0, "_row", np.arange(len(frame)) + at + HEADER_ROWS)
     empty = (frame.drop(columns="_row").fillna("") == "").all(axis=1)
     return frame.loc[~empty].copy()
 
@@ -431,6 +535,94 @@ def _kml_from_kmz(path: Path, tmp: Path, label: str) -> Path:
         ) from None
 
 
+def _sidecar(path: Path, suffix: str) -> Path | None:
+    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+#: The files that make a shapefile, and what each holds (for messages).
+SHAPEFILE_PARTS = {
+    ".shp": ("hình học", "the geometries"),
+    ".shx": ("chỉ mục hình học", "the geometry index"),
+    ".dbf": ("bảng thuộc tính", "the attribute table"),
+}
+
+
+def _check_shapefile(path: Path, label: str) -> None:
+    """Every part of a shapefile present and not empty (.prj and .cpg may be absent)."""
+    for suffix, (what_vi, what_en) in SHAPEFILE_PARTS.items():
+        part = _sidecar(path, suffix)
+        if part is None:
+            raise _fail(
+                label,
+                f"shapefile thiếu tệp {path.stem}{suffix} ({what_vi})",
+                f"the shapefile lacks its {path.stem}{suffix} file ({what_en})",
+                f"copy {path.stem}{suffix} next to {path.name} (a shapefile is several files "
+                "with the same name: .shp, .shx, .dbf, .prj, .cpg), or export the layer again "
+                "as a GeoPackage",
+                f"chép {path.stem}{suffix} vào cùng thư mục với {path.name} (shapefile gồm "
+                "nhiều tệp cùng tên: .shp, .shx, .dbf, .prj, .cpg), hoặc xuất lại lớp dạng "
+                "GeoPackage",
+                field=suffix,
+            )
+    for suffix in (*SHAPEFILE_PARTS, ".prj", ".cpg"):
+        part = _sidecar(path, suffix)
+        if part is not None and part.stat().st_size == 0:
+            raise _fail(
+                label,
+                f"tệp {part.name} của shapefile rỗng (0 byte)",
+                f"the shapefile's {part.name} is empty (0 bytes)",
+                f"copy the complete {part.name} again (the copy was cut off), delete it if it is "
+                "a .prj or .cpg you can declare in geopark.toml (crs, encoding), or export the "
+                "layer again",
+                f"chép lại đầy đủ {part.name} (bản chép bị cắt), xóa nếu là .prj hoặc .cpg có "
+                "thể khai báo trong geopark.toml (crs, encoding), hoặc xuất lại lớp",
+                field=suffix,
+            )
+
+
+def _only_layer(path: Path, label: str) -> None:
+    """Refuse to guess among several layers: name them and the setting that picks one."""
+    names = _layers(path, label)
+    if len(names) > 1:
+        listed = ", ".join(f'"{n}"' for n in names)
+        raise _fail(
+            label,
+            f"tệp có {len(names)} lớp: {listed}; chưa chọn lớp nào",
+            f"the file holds {len(names)} layers: {listed}; none is chosen",
+            f'set layer = "..." for this file in geopark.toml, e.g. layer = "{names[0]}"',
+            f'khai báo layer = "..." cho tệp này trong geopark.toml, vd. layer = "{names[0]}"',
+            field="layer",
+        )
+
+
+def _gpx_without_waypoints(path: Path, label: str) -> InputError:
+    """A GPX whose waypoint layer is empty: say what it holds instead."""
+    counts = {str(name): 0 for name, _ in pyogrio.list_layers(path)}
+    for name in counts:
+        try:
+            counts[name] = int(
+                pyogrio.read_info(path, layer=name, force_feature_count=True)["features"]
+            )
+        except Exception:  # a layer GDAL cannot count holds nothing usable here
+            counts[name] = 0
+    held = {n: c for n, c in counts.items() if c > 0}
+    found = ", ".join(f"{n} ({c})" for n, c in held.items()) or "nothing"
+    return _fail(
+        label,
+        f"tệp GPX không có điểm đánh dấu (waypoint); tệp chỉ có: {found}",
+        f"the GPX file has no waypoints; it holds: {found}",
+        "mark the survey points as waypoints on the GPS unit and export again; a track or "
+        'route is a line, not survey points (layer = "track_points" reads every logged '
+        "position, rarely what is wanted)",
+        "đánh dấu các điểm khảo sát là waypoint trên máy GPS rồi xuất lại; track/route là "
+        'đường đi, không phải điểm khảo sát (layer = "track_points" đọc mọi vị trí đã ghi)',
+        field="layer",
+    )
+
+
 def read_vector(
     path: Path, layer: str | None = None, *, encoding: str | None = None, label: str | None = None
 ) -> ReadResult:
@@ -440,6 +632,8 @@ def read_vector(
     notes: list[str] = []
     used = None
     legacy = enc.legacy_name(encoding)
+    if suffix == ".shp":
+        _check_shapefile(path, label)
     if suffix == ".shp" and (legacy or (encoding is None and _cpg(path) is None)):
         frame, notes, used = _shapefile_legacy(path, label, layer, legacy)
     elif suffix == ".kmz":
@@ -463,23 +657,46 @@ def read_vector(
                 f"{len(parts)} folders together: {', '.join(names)}"
             )
     else:
+        if layer is None and suffix not in DEFAULT_LAYERS:
+            _only_layer(path, label)
         kw: dict[str, Any] = {"layer": layer or DEFAULT_LAYERS.get(suffix)}
         if encoding:
             kw["encoding"] = encoding
         frame = _gdal(path, label, **kw)
+        if suffix == ".gpx" and layer is None and not len(frame):
+            raise _gpx_without_waypoints(path, label)
     frame.insert(0, "_row", range(1, len(frame) + 1))
     return ReadResult(frame, notes, used)
 
 
-def _repair_text(frame: pd.DataFrame, label: str) -> list[str]:
+def _repair_text(frame: pd.DataFrame, label: str) -> tuple[list[str], list[TextChange]]:
+    """Re-decode columns read through the wrong code page; a note per column, a change per cell."""
     columns = [
         (c, list(frame[c].astype(object).where(frame[c].notna(), None)))
         for c in _string_columns(frame)
     ]
     fixed, conversions = enc.repair_columns(columns)
+    changes = []
+    for conversion in conversions:
+        name = conversion.column
+        before = dict(columns)[name]
+        label_en = f"converted from {enc.LABELS.get(conversion.encoding, conversion.encoding)}"
+        changes += [
+            TextChange(
+                label,
+                int(row),
+                str(name),
+                str(a),
+                str(b),
+                label_en.replace("converted from", "chuyển từ bảng mã"),
+                label_en,
+            )
+            for row, a, b in zip(frame["_row"], before, fixed[name], strict=True)
+            if a != b
+        ]
     for name, values in fixed.items():
         frame[name] = pd.Series(values, index=frame.index, dtype=frame[name].dtype)
-    return [c.describe(label) for c in conversions]
+    return [c.describe(label) for c in conversions], changes
 
 
 def read_input(
@@ -488,15 +705,19 @@ def read_input(
     layer: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    header_row: int | None = None,
     label: str | None = None,
 ) -> ReadResult:
     """Read any supported file as a table, converting legacy text to Unicode.
+
+    Warnings of the libraries underneath (GDAL through pyogrio, openpyxl) are
+    caught here and become notes in the user's terms (:mod:`pipeline.library_warnings`).
 
     Parameters
     ----------
     path
         The file.
-    layer, encoding, sheet
+    layer, encoding, sheet, header_row
         As configured for the input (all optional).
     label
         The file name to use in messages (e.g. relative to the configuration).
@@ -514,18 +735,35 @@ def read_input(
     """
     label = label or str(path)
     path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _read_any(path, layer, encoding, sheet, header_row, label)
+    result.notes += translate_warnings(caught, label)
+    return result
+
+
+def _read_any(
+    path: Path,
+    layer: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    header_row: int | None,
+    label: str,
+) -> ReadResult:
     _check_file(path, label)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        frame, used = read_text_table(path, encoding, label)
-        result = ReadResult(frame, [], used)
+        notes: list[str] = []
+        frame, used = read_text_table(path, encoding, label, header_row, notes)
+        result = ReadResult(frame, notes, used)
         if used not in ("utf-8", "utf-8-sig", "ascii", None) or (encoding and used != encoding):
             result.notes.append(
                 f"{label}: tệp văn bản được đọc với bảng mã / text file read as "
                 f"{enc.LABELS.get(used, used)} and converted to Unicode NFC"
             )
     elif suffix in EXCEL_SUFFIXES:
-        result = ReadResult(read_excel_table(path, sheet, label))
+        notes = []
+        result = ReadResult(read_excel_table(path, sheet, label, header_row, notes), notes)
     elif suffix == ".xls":
         raise _fail(
             label,
@@ -536,7 +774,9 @@ def read_input(
         )
     else:
         result = read_vector(path, layer, encoding=encoding, label=label)
-    result.notes += _repair_text(result.frame, label)
+    repaired, changes = _repair_text(result.frame, label)
+    result.notes += repaired
+    result.changes += changes
     if len(result.frame) == 0:
         raise _fail(
             label,

@@ -7,6 +7,7 @@ from typing import Any
 from pipeline.checks import QAResult
 from pipeline.config import Config
 from pipeline.contracts import Rejection
+from pipeline.vntext import TextChange
 
 SAMPLE_NOTE = (
     "Dữ liệu mẫu: vị trí chỉ gần đúng, không dùng cho hồ sơ pháp lý. / "
@@ -20,6 +21,7 @@ def qa_json(
     rejections: list[Rejection],
     counts: dict[str, int],
     notes: list[str],
+    text_changes: list[TextChange] | None = None,
 ) -> dict[str, Any]:
     """The machine-readable report."""
     return {
@@ -36,7 +38,24 @@ def qa_json(
         "findings": [f.as_dict() for f in qa.findings],
         "quarantine": [r.as_dict() for r in rejections],
         "name_conversions": notes,
+        "text_changes": [c.as_dict() for c in text_changes or []],
     }
+
+
+def grouped_quarantine(quarantine: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+    """Rejected rows in order, each row's consequences right after it (flagged True)."""
+    following: dict[str, list[dict[str, Any]]] = {}
+    causes = {f"{q['file']} row/dòng {q['row']}" for q in quarantine if not q.get("cause")}
+    for q in quarantine:
+        if q.get("cause") in causes:
+            following.setdefault(q["cause"], []).append(q)
+    out = []
+    for q in quarantine:
+        if q.get("cause") in causes:
+            continue
+        out.append((q, False))
+        out += [(c, True) for c in following.pop(f"{q['file']} row/dòng {q['row']}", [])]
+    return out
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -136,14 +155,14 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
                 ],
                 [
                     [
-                        q["file"],
+                        ("↳ " if consequence else "") + q["file"],
                         q["row"],
                         q["field"],
                         q["value"],
                         q["expected"],
                         f"{q['message_vi']} / {q['message_en']}",
                     ]
-                    for q in report["quarantine"]
+                    for q, consequence in grouped_quarantine(report["quarantine"])
                 ],
             )
         )
@@ -156,6 +175,33 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
             "",
         ]
         out += [f"- {n}" for n in report["name_conversions"]]
+    if report.get("text_changes"):
+        out += [
+            "",
+            "## Văn bản đầu vào đã thay đổi / Input text changed",
+            "",
+            _table(
+                [
+                    "tệp / file",
+                    "dòng / row",
+                    "trường / field",
+                    "trước / before",
+                    "sau / after",
+                    "thay đổi / change",
+                ],
+                [
+                    [
+                        c["file"],
+                        c["row"],
+                        c["field"],
+                        repr(c["before"]),
+                        repr(c["after"]),
+                        f"{c['change_vi']} / {c['change_en']}",
+                    ]
+                    for c in report["text_changes"]
+                ],
+            ),
+        ]
     infos = [f for f in report["findings"] if f["severity"] == "info"]
     out += ["", "## Thông tin / Measurements", ""]
     out += [f"- {f['message_vi']} / {f['message']}" for f in infos]

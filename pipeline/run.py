@@ -142,7 +142,9 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
         result.qa = check(ingested, result.zones, cfg)
     result.layers = build_layers(result, cfg)
     counts = {name: len(layer) for name, layer in result.layers.items()}
-    result.report = qa_json(result.qa, cfg, ingested.rejections, counts, ingested.notes)
+    result.report = qa_json(
+        result.qa, cfg, ingested.rejections, counts, ingested.notes, ingested.text_changes
+    )
     return result
 
 

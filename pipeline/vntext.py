@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 # Look-alikes found in real files -> the Vietnamese letter.
@@ -31,12 +31,139 @@ _ADMIN_SUFFIXES = (" city", " district", " town")
 _SPACES = re.compile(r"\s+")
 
 
+# Control characters (Unicode category Cc: NUL, C0, DEL, C1) and the two BMP
+# noncharacters: none can be shown, PostgreSQL text cannot hold NUL, XML 1.0
+# (QGIS projects and styles) forbids most of them.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+
+
+def remove_control_characters(text: str) -> str:
+    """``text`` without control characters (NUL, C0, DEL, C1) and U+FFFE/U+FFFF."""
+    return _CONTROLS.sub("", text)
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    """One change the pipeline may make to input text, named for the QA report.
+
+    Every change to text read from an input goes through :data:`NORMALISERS`
+    (via :func:`normalise`), so that each one is listed with its file, row
+    and field; a new normalisation is a new entry here, never a silent edit.
+    """
+
+    key: str
+    label_vi: str
+    label_en: str
+    apply: Callable[[str], str]
+
+
+#: The normalisations of input text, in the order they are applied.
+NORMALISERS: tuple[Normaliser, ...] = (
+    Normaliser(
+        "lookalike",
+        "Ð/ð (chữ Iceland) đổi thành Đ/đ",
+        "Ð/ð (Icelandic eth, U+00D0/U+00F0) replaced by Đ/đ (U+0110/U+0111)",
+        lambda t: t.translate(_LOOKALIKES),
+    ),
+    Normaliser(
+        "nfc",
+        "chuẩn hóa Unicode NFC (dấu tổ hợp ghép vào chữ)",
+        "Unicode NFC (combining marks composed)",
+        lambda t: unicodedata.normalize("NFC", t),
+    ),
+    Normaliser(
+        "line_break",
+        "xuống dòng trong ô đổi thành dấu cách",
+        "line break in the cell replaced by a space",
+        lambda t: _LINE_BREAKS.sub(" ", t),
+    ),
+    Normaliser(
+        "whitespace",
+        "gộp khoảng trắng thừa, bỏ khoảng trắng đầu/cuối",
+        "repeated or leading/trailing whitespace removed",
+        lambda t: _SPACES.sub(" ", t).strip(),
+    ),
+    Normaliser(
+        "control",
+        "bỏ ký tự điều khiển (NUL, ...)",
+        "control characters (NUL, ...) removed",
+        lambda t: _SPACES.sub(" ", remove_control_characters(t)).strip(),
+    ),
+)
+
+
+def normalise(text: str) -> tuple[str, tuple[Normaliser, ...]]:
+    """Apply every normalisation; the result and the ones that changed something."""
+    applied = []
+    for step in NORMALISERS:
+        changed = step.apply(text)
+        if changed != text:
+            applied.append(step)
+            text = changed
+    return text, tuple(applied)
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """One input cell the pipeline changed, for the QA report."""
+
+    file: str
+    row: int | None
+    field: str
+    before: str
+    after: str
+    change_vi: str
+    change_en: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+            "change_vi": self.change_vi,
+            "change_en": self.change_en,
+        }
+
+
+def normalise_cells(
+    values: Iterable[object], rows: Iterable[object], *, file: str, field: str
+) -> tuple[list[object], list[TextChange]]:
+    """Normalise a column's text cells; the new values and a record of each change.
+
+    Missing values (None, NaN, pandas NA) stay as they are.
+    """
+    out: list[object] = []
+    changes: list[TextChange] = []
+    for value, row in zip(values, rows, strict=True):
+        if not isinstance(value, str):
+            out.append(value)
+            continue
+        after, steps = normalise(value)
+        out.append(after)
+        if steps:
+            changes.append(
+                TextChange(
+                    file,
+                    None if row is None else int(row),  # type: ignore[call-overload]
+                    field,
+                    value,
+                    after,
+                    "; ".join(s.label_vi for s in steps),
+                    "; ".join(s.label_en for s in steps),
+                )
+            )
+    return out, changes
+
+
 def to_nfc(text: str | None) -> str | None:
-    """Return ``text`` in NFC, with Đ/đ for their look-alikes and tidy spaces."""
+    """Return ``text`` in NFC, with Đ/đ for their look-alikes, tidy spaces and
+    no control characters (every step of :data:`NORMALISERS`)."""
     if text is None:
         return None
-    text = unicodedata.normalize("NFC", str(text).translate(_LOOKALIKES))
-    return _SPACES.sub(" ", text).strip()
+    return normalise(str(text))[0]
 
 
 def strip_marks(text: str) -> str:

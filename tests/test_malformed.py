@@ -9,10 +9,14 @@ and field, and say how to fix it; the exit code is 2 for an unusable file and
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -83,6 +87,35 @@ CASES = {
         2,
         ["Self-intersection", "refused", "row/dòng: 1", "geometry"],
     ),
+    "no_coordinate_marks.csv": (
+        _points,
+        1,
+        [f"row {r}, field {f}" for r, f in ((2, "lat"), (3, "lon"), (4, "lon"), (5, "lat"))]
+        + ["row 6, field lon", "row 7, field lon", "no coordinate"],
+    ),
+    "header_not_on_first_row.csv": (
+        _points,
+        2,
+        ["row 3 looks like the column names", "header_row = 3", "row/dòng: 3"],
+    ),
+    "code_in_wrong_format.csv": (_points, 1, ["row 2", "geosite_code", "like LS-TP-01"]),
+    "tracks_only.gpx": (
+        _points_vector,
+        2,
+        ["no waypoints", "tracks (1)", "routes (1)", "field/trường: layer"],
+    ),
+    "metres_declared_as_wgs84.geojson": (
+        _points_vector,
+        2,
+        ["declares EPSG:4326 (WGS 84) (degrees) but its numbers are metres", 'crs = "EPSG:9215"'],
+    ),
+}
+
+#: Text that must never reach the user for a case (diagnoses that would be wrong).
+NEVER = {
+    "no_coordinate_marks.csv": ["swapped", "hemisphere"],
+    "code_in_wrong_format.csv": ["[A-Z]", "{1,6}"],
+    "metres_declared_as_wgs84.geojson": ["PROJCRS", "GEOGCRS", "DATUM["],
 }
 
 
@@ -110,6 +143,8 @@ def test_malformed_file_fails_well(name, write_config) -> None:
     make_edit, expected_code, needles = CASES[name]
     code, output = run_cli(write_config(make_edit(str(MALFORMED / name))))
     _assert_well_failed(code, output, expected_code, name, needles)
+    for wrong in NEVER.get(name, []):
+        assert wrong not in output, (wrong, output)
 
 
 def test_a_folder_instead_of_a_file(write_config, tmp_path) -> None:
@@ -241,3 +276,164 @@ def test_generated_rows_never_make_ingest_crash(
     if not any("\n" in str(v) or "\r" in str(v) for row in rows for v in row.values()):
         filled = {i + 2 for i, row in enumerate(rows) if any(str(v).strip() for v in row.values())}
         assert filled <= kept | rejected  # and no filled row disappears silently
+
+
+# --- files made by the test: shapefile parts, layers, CRS labels, workbooks
+
+
+def _survey_points_gdf(crs: str = "EPSG:4326"):
+    import geopandas as gpd
+    import shapely
+
+    table = pd.read_csv(ROOT / "data" / "raw" / "survey_points_wgs84.csv", dtype=str).head(3)
+    frame = gpd.GeoDataFrame(
+        table.drop(columns=["lat", "lon"]),
+        geometry=shapely.points(table["lon"].astype(float), table["lat"].astype(float)),
+        crs="EPSG:4326",
+    )
+    return frame.to_crs(crs)
+
+
+@pytest.mark.parametrize(
+    ("part", "how", "needles"),
+    [
+        (
+            ".dbf",
+            "missing",
+            ["lacks its points.dbf file (the attribute table)", "field/trường: .dbf"],
+        ),
+        (
+            ".shx",
+            "missing",
+            ["lacks its points.shx file (the geometry index)", "field/trường: .shx"],
+        ),
+        (".prj", "missing", ["lacks its points.prj file (its CRS)", 'crs = "EPSG:9215"']),
+        (".dbf", "empty", ["points.dbf is empty (0 bytes)", "field/trường: .dbf"]),
+        (".prj", "empty", ["points.prj is empty (0 bytes)", "field/trường: .prj"]),
+    ],
+)
+def test_shapefile_with_a_missing_or_empty_part(part, how, needles, write_config, tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    _survey_points_gdf().to_file(folder / "points.shp", engine="pyogrio")
+    target = folder / f"points{part}"
+    if how == "missing":
+        target.unlink()
+    else:
+        target.write_bytes(b"")
+    code, output = run_cli(write_config(_points_vector(str(folder / "points.shp"))))
+    _assert_well_failed(code, output, 2, "points.shp", needles)
+
+
+def test_geopackage_with_several_layers_lists_them(write_config, tmp_path) -> None:
+    path = tmp_path / "survey.gpkg"
+    _survey_points_gdf().to_file(path, layer="diem_khao_sat", engine="pyogrio")
+    _survey_points_gdf().to_file(path, layer="diem_cu_2019", engine="pyogrio")
+    code, output = run_cli(write_config(_points_vector(str(path))))
+    _assert_well_failed(
+        code,
+        output,
+        2,
+        "survey.gpkg",
+        ['2 layers: "diem_khao_sat", "diem_cu_2019"', 'layer = "diem_khao_sat"', "layer"],
+    )
+    assert "More than one layer" not in output  # pyogrio's own warning never shows
+
+
+def test_vn2000_parameters_on_the_wgs84_datum_are_refused(write_config, tmp_path) -> None:
+    """ArcGIS's 'WGS 84 / TM-3 107°15′' label on VN-2000 numbers: never a silent 200 m shift."""
+    arcgis = "+proj=tmerc +lat_0=0 +lon_0=107.25 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84"
+    frame = _survey_points_gdf("EPSG:9215").set_crs(arcgis, allow_override=True)
+    path = tmp_path / "arcgis.shp"
+    frame.to_file(path, engine="pyogrio")
+    code, output = run_cli(write_config(_points_vector(str(path))))
+    _assert_well_failed(
+        code,
+        output,
+        2,
+        "arcgis.shp",
+        ["107°15′ k=0.9999 on the WGS 84 datum", "VN-2000 TM-3", 'crs = "EPSG:9215"', "200 m"],
+    )
+    assert "PROJCRS" not in output and "PROJCS" not in output
+
+    def declared(raw):  # the fix the message gives is accepted
+        _points_vector(str(path))(raw)
+        raw["inputs"]["survey_points"][0]["crs"] = "EPSG:9215"
+
+    code, output = run_cli(write_config(declared, name="fixed.toml"))
+    assert code == 0, output
+
+
+def test_workbook_warnings_of_openpyxl_never_reach_the_user(write_config, tmp_path) -> None:
+    """A workbook from another program (no cell styles): openpyxl warns, the user sees nothing."""
+    source = tmp_path / "plain.xlsx"
+    pd.read_csv(ROOT / "data" / "raw" / "survey_points_wgs84.csv", dtype=str).to_excel(
+        source, index=False
+    )
+    path = tmp_path / "other_program.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                data = re.sub(rb"<cellStyles.*?</cellStyles>", b"", data, flags=re.S)
+            dst.writestr(item, data)
+    with warnings.catch_warnings(record=True) as caught:  # the file really makes openpyxl warn
+        warnings.simplefilter("always")
+        import openpyxl
+
+        openpyxl.load_workbook(path, read_only=True).close()
+    assert any("style" in str(w.message) for w in caught)
+
+    def edit(raw):
+        raw["inputs"]["survey_points"][0]["path"] = str(path)
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "zones", "--config", str(write_config(edit))],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and "openpyxl" not in proc.stderr, proc.stderr
+
+
+def test_rejected_register_row_lists_its_dependents_as_consequences(write_config, tmp_path):
+    register = pd.read_csv(ROOT / "data" / "raw" / "geosites.csv", dtype=str)
+    register.loc[register["geosite_code"] == "LS-TP-01", "category"] = "grotto"
+    path = tmp_path / "geosites.csv"
+    register.to_csv(path, index=False)
+
+    def edit(raw):
+        raw["inputs"]["geosites"]["path"] = str(path)
+
+    code, output = run_cli(write_config(edit))
+    assert code == 1, output
+    cause = [ln for ln in output.splitlines() if "geosites.csv row 2, field category" in ln]
+    assert len(cause) == 1, output
+    assert "held as a consequence: survey_points_wgs84.csv row 2 (LS-TP-01-P01)" in cause[0]
+    assert "assessment_sample.csv row" in cause[0]
+    # the dependents are no separate faults
+    assert not [ln for ln in output.splitlines() if "survey_points_wgs84.csv row 2," in ln]
+    report = (tmp_path / "processed" / "qa_report.md").read_text("utf-8")
+    assert "| ↳ survey_points_wgs84.csv | 2 | geosite_code |" in report
+    assert "consequence: the register row of geosite LS-TP-01 was rejected" in report
+
+
+def test_invalid_district_polygon_is_named_by_its_district(write_config, tmp_path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    districts = gpd.read_file(ROOT / "data" / "raw" / "lang_son_districts.geojson")
+    i = int(np.flatnonzero(districts["NAME_3"] == "Hữu Lung")[0])
+    x0, y0, x1, y1 = districts.geometry.iloc[i].bounds
+    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    districts.loc[districts.index[i], "geometry"] = bowtie
+    path = tmp_path / "districts.geojson"
+    districts.to_file(path, engine="pyogrio")
+
+    def edit(raw):
+        raw["inputs"]["districts"]["path"] = str(path)
+
+    code, output = run_cli(write_config(edit))
+    _assert_well_failed(
+        code, output, 2, "districts.geojson", [f"'Hữu Lung' (feature {i + 1})", "Self-intersection"]
+    )

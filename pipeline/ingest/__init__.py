@@ -35,10 +35,10 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.ingest.assessment import ingest_assessment
 from pipeline.ingest.boundaries import ingest_admin_units, ingest_districts, ingest_park_extent
-from pipeline.ingest.core import file_label
 from pipeline.ingest.places import Surroundings
 from pipeline.ingest.register import ingest_geosites
 from pipeline.ingest.survey import ingest_survey_points
+from pipeline.vntext import TextChange
 
 __all__ = [
     "IngestResult",
@@ -65,6 +65,8 @@ class IngestResult:
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     assessment: pd.DataFrame | None = None  # validated Brilha (2016) sheet, when configured
+    #: every cell whose text ingest changed (normalisation, legacy encodings)
+    text_changes: list[TextChange] = field(default_factory=list)
 
 
 def ingest(cfg: Config) -> IngestResult:
@@ -81,26 +83,22 @@ def ingest(cfg: Config) -> IngestResult:
         Valid features in the working CRS, the rejected rows, and notes on
         every conversion, repair and warning.
     """
-    admin = ingest_admin_units(cfg)
-    districts, notes = ingest_districts(cfg.inputs.districts, cfg, admin)
-    extent = ingest_park_extent(cfg, notes)
+    changes: list[TextChange] = []
+    admin = ingest_admin_units(cfg, changes)
+    districts, notes = ingest_districts(cfg.inputs.districts, cfg, admin, changes)
+    extent = ingest_park_extent(cfg, notes, changes)
     where = Surroundings(
         shapely.union_all(districts.geometry.values), shapely.union_all(extent.geometry.values)
     )
-    geosites, rejections = ingest_geosites(cfg, admin, where, notes)
-    rejected_codes = {r.record_id for r in rejections if r.record_id}
-    points, more = ingest_survey_points(cfg, geosites, rejected_codes, where, notes)
+    geosites, rejections = ingest_geosites(cfg, admin, where, notes, changes)
+    held = held_codes(rejections, set(geosites["geosite_code"]))
+    points, more = ingest_survey_points(cfg, geosites, held, where, notes, changes)
     assessment = None
     if cfg.inputs.assessment is not None:
-        spec = cfg.inputs.assessment
-        assessment, held = ingest_assessment(
-            spec,
-            file_label(spec.path, cfg),
-            set(geosites["geosite_code"]),
-            rejected_codes,
-            file_label(cfg.inputs.geosites.path, cfg),
+        assessment, dependent = ingest_assessment(
+            cfg.inputs.assessment, cfg, set(geosites["geosite_code"]), held, notes, changes
         )
-        more += held
+        more += dependent
     return IngestResult(
         geosites=geosites,
         survey_points=points,
@@ -110,4 +108,14 @@ def ingest(cfg: Config) -> IngestResult:
         rejections=rejections + more,
         notes=notes,
         assessment=assessment,
+        text_changes=changes,
     )
+
+
+def held_codes(rejections: list[Rejection], kept: set[str]) -> dict[str, str]:
+    """Geosite codes whose register row was rejected, each with its first such row."""
+    held: dict[str, str] = {}
+    for r in rejections:
+        if r.record_id and r.record_id not in kept:
+            held.setdefault(r.record_id, f"{r.file} row/dòng {r.row}")
+    return held

@@ -9,21 +9,22 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.assessment import score_columns
-from pipeline.config import InputFile
+from pipeline.config import Config, InputFile
 from pipeline.contracts import Rejection, load_schema, validate_table
 from pipeline.errors import InputError
-from pipeline.ingest.core import unknown_geosite
-from pipeline.readers import read_table
+from pipeline.ingest.core import file_label, read, unknown_geosite
+from pipeline.vntext import TextChange
 
 TRUE_WORDS = {"true", "yes", "1", "có", "x"}
 
 
 def ingest_assessment(
     spec: InputFile,
-    file: str,
+    cfg: Config,
     known_codes: set[str],
-    rejected_codes: set[str],
-    register_file: str,
+    held: dict[str, str],
+    notes: list[str],
+    changes: list[TextChange],
 ) -> tuple[pd.DataFrame, list[Rejection]]:
     """Read and validate the assessment sheet against its contract.
 
@@ -31,14 +32,15 @@ def ingest_assessment(
     ----------
     spec
         The ``[inputs.assessment]`` entry (CSV or XLSX, with its schema).
-    file
-        The file name to quote in rejections (relative to the configuration).
+    cfg
+        The configuration (file names are quoted relative to it).
     known_codes
         Geosite codes of the validated register.
-    rejected_codes
-        Codes whose register row was rejected (their rows are held too).
-    register_file
-        The register's file name, for the message.
+    held
+        Codes whose register row was rejected, each with that row (their rows
+        are held too, as consequences of it).
+    notes, changes
+        Where reading notes and changed text cells are listed.
 
     Returns
     -------
@@ -47,7 +49,11 @@ def ingest_assessment(
         :class:`Rejection` for every row that breaks the contract or names a
         geosite the register does not have.
     """
-    table = pd.DataFrame(read_table(spec.path, layer=spec.layer, encoding=spec.encoding))
+    file, result = read(spec, cfg)
+    notes += result.notes
+    changes += result.changes
+    register_file = file_label(cfg.inputs.geosites.path, cfg)
+    table = pd.DataFrame(result.frame)
     if "geometry" in table.columns:
         table = table.drop(columns="geometry")
     schema = load_schema(spec.schema_) if spec.schema_ else {"fields": []}
@@ -73,7 +79,7 @@ def ingest_assessment(
             row["geosite_code"],
             str(row["geosite_code"]),
             register_file,
-            rejected_codes,
+            held,
         )
         for _, row in valid.loc[unknown].iterrows()
     ]

@@ -25,13 +25,16 @@ from pipeline.ingest.core import (
     schema_of,
     source_crs,
 )
-from pipeline.vntext import match_name, to_nfc
+from pipeline.ingest.crs_checks import check_numbers
+from pipeline.vntext import TextChange, match_name, to_nfc
 
 
-def ingest_admin_units(cfg: Config) -> pd.DataFrame:
+def ingest_admin_units(cfg: Config, changes: list[TextChange] | None = None) -> pd.DataFrame:
     """The official GSO unit list every district name is matched to."""
     spec = cfg.inputs.admin_units
     file, result = read(spec, cfg)
+    if changes is not None:
+        changes += result.changes
     schema = schema_of(spec)
     table = as_text(
         pd.DataFrame(result.frame).drop(columns="geometry", errors="ignore"), schema, file, []
@@ -60,7 +63,19 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -> gpd.GeoDataFrame:
+def _feature(table: pd.DataFrame, row: int, spec: InputFile) -> tuple[str, str]:
+    """A feature as the user knows it: by its name when it has one, with its number."""
+    column = getattr(spec, "name_field", None) or "name"
+    if column in table.columns:
+        value = table.loc[table["_row"] == row, column].iloc[0]
+        if isinstance(value, str) and value.strip():
+            return f"'{value}' (đối tượng {row})", f"'{value}' (feature {row})"
+    return f"đối tượng {row}", f"feature {row}"
+
+
+def _repair(
+    table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str], spec: InputFile
+) -> gpd.GeoDataFrame:
     """Repair invalid polygons only when the area changes less than the configured share."""
     geoms = table.geometry.values
     invalid = ~shapely.is_valid(geoms)
@@ -77,11 +92,12 @@ def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -
         after = float(shapely.area(repaired))
         change = abs(after - before) / max(after, before, 1e-9) * 100
         row = int(table["_row"].iloc[i])
+        name_vi, name_en = _feature(table, row, spec)
         if shapely.is_empty(repaired) or change > limit:
             raise InputError(
-                f"đối tượng {row}: vùng không hợp lệ ({reason}); sửa tự động sẽ làm diện tích "
+                f"{name_vi}: vùng không hợp lệ ({reason}); sửa tự động sẽ làm diện tích "
                 f"thay đổi {change:.3g} % (giới hạn {limit:g} %)",
-                f"feature {row}: invalid polygon ({reason}); an automatic repair would change its "
+                f"{name_en}: invalid polygon ({reason}); an automatic repair would change its "
                 f"area by {change:.3g} % (limit {limit:g} %), so it is refused",
                 file=file,
                 row=row,
@@ -97,7 +113,7 @@ def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -
             )
         fixed[i] = repaired
         notes.append(
-            f"{file} đối tượng/feature {row}: vùng không "
+            f"{file} {name_vi} / {name_en}: vùng không "
             "hợp lệ đã được sửa / invalid polygon repaired "
             f"({reason}); diện tích thay đổi / area changed by {change:.4f} % "
             f"({before / 1e4:,.2f} ha -> {after / 1e4:,.2f} ha)"
@@ -107,11 +123,18 @@ def _repair(table: gpd.GeoDataFrame, file: str, cfg: Config, notes: list[str]) -
     return out
 
 
-def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+def _polygons(
+    spec: InputFile,
+    cfg: Config,
+    notes: list[str] | None = None,
+    changes: list[TextChange] | None = None,
+) -> gpd.GeoDataFrame:
     """Read a polygon input, refuse what is not a polygon, repair and place it."""
     notes = [] if notes is None else notes
     file, result = read(spec, cfg)
     notes += result.notes
+    if changes is not None:
+        changes += result.changes
     table = map_columns(result.frame, spec, file, notes)
     if not isinstance(table, gpd.GeoDataFrame) or table.geometry.isna().all():
         raise InputError(
@@ -134,9 +157,10 @@ def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> g
     ):
         if mask.any():
             row = int(table.loc[mask, "_row"].iloc[0])
+            name_vi, name_en = _feature(table, row, spec)
             raise InputError(
-                f"đối tượng {row}: {what_vi}",
-                f"feature {row}: {what_en}",
+                f"{name_vi}: {what_vi}",
+                f"{name_en}: {what_en}",
                 file=file,
                 row=row,
                 field="geometry",
@@ -144,19 +168,24 @@ def _polygons(spec: InputFile, cfg: Config, notes: list[str] | None = None) -> g
                 fix_vi="sửa hoặc xóa đối tượng trong QGIS rồi xuất lại",
             )
     source = source_crs(spec, table, file)
+    xy = shapely.get_coordinates(geoms)
+    check_numbers(xy[:, 0], xy[:, 1], source, file, cfg)
     out = table.copy()
     geom = transform_geometries(table.geometry.values, source, cfg.working_crs)
     out = out.set_geometry(gpd.GeoSeries(geom, index=table.index), crs=cfg.working_crs)
-    return _repair(out, file, cfg, notes)
+    return _repair(out, file, cfg, notes, spec)
 
 
 def ingest_districts(
-    spec: DistrictsInput, cfg: Config, admin: pd.DataFrame
+    spec: DistrictsInput,
+    cfg: Config,
+    admin: pd.DataFrame,
+    changes: list[TextChange] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read district polygons and give each its official GSO name and code."""
     file = file_label(spec.path, cfg)
     notes: list[str] = []
-    table = _polygons(spec, cfg, notes)
+    table = _polygons(spec, cfg, notes, changes)
     if spec.name_field not in table:
         raise InputError(
             f"không có trường tên {spec.name_field}",
@@ -231,9 +260,11 @@ def ingest_districts(
     return as_layer(out, cols, "district_code", cfg), notes
 
 
-def ingest_park_extent(cfg: Config, notes: list[str] | None = None) -> gpd.GeoDataFrame:
+def ingest_park_extent(
+    cfg: Config, notes: list[str] | None = None, changes: list[TextChange] | None = None
+) -> gpd.GeoDataFrame:
     """The park extent as one (multi)polygon in the working CRS."""
-    table = _polygons(cfg.inputs.park_extent, cfg, notes)
+    table = _polygons(cfg.inputs.park_extent, cfg, notes, changes)
     union = shapely.union_all(table.geometry.values)
     attrs = {}
     for col in ("name", "name_en", "legal_basis"):

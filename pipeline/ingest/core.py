@@ -19,7 +19,9 @@ import pandas as pd
 from pipeline.config import Config, InputFile
 from pipeline.contracts import Rejection, load_schema
 from pipeline.errors import InputError
+from pipeline.ingest.crs_checks import check_declared_crs
 from pipeline.readers import ReadResult, read_input
+from pipeline.vntext import TextChange, normalise_cells
 
 #: Local time of the field teams, for dates taken from GPS timestamps.
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -43,12 +45,85 @@ def record_id(table: pd.DataFrame, idx: object, id_field: str) -> str:
 
 
 def read(spec: InputFile, cfg: Config) -> tuple[str, ReadResult]:
-    """Read one configured input; the file name for messages and what was read."""
+    """Read one configured input; the file name for messages and what was read.
+
+    The text of every column the input uses (its contract's fields, the
+    columns mapped to them, a district name field) is normalised on the way
+    (:data:`pipeline.vntext.NORMALISERS`); each changed cell is a
+    :class:`~pipeline.vntext.TextChange` in ``ReadResult.changes``.
+    """
     file = file_label(spec.path, cfg)
     result = read_input(
-        spec.path, layer=spec.layer, encoding=spec.encoding, sheet=spec.sheet, label=file
+        spec.path,
+        layer=spec.layer,
+        encoding=spec.encoding,
+        sheet=spec.sheet,
+        header_row=spec.header_row,
+        label=file,
     )
+    result.frame = match_truncated_names(result.frame, spec, file, result.notes)
+    result.changes += normalise_text(result.frame, used_columns(spec, result.frame), file)
     return file, result
+
+
+def used_columns(spec: InputFile, table: pd.DataFrame) -> list[str]:
+    """The columns of ``table`` an input's contract and configuration use."""
+    wanted = [f["name"] for f in schema_of(spec).get("fields", [])]
+    wanted += list(spec.columns.values())
+    wanted += [getattr(spec, key, None) for key in ("name_field", "alt_name_field")]
+    return [c for c in dict.fromkeys(wanted) if c in table.columns]
+
+
+def normalise_text(table: pd.DataFrame, columns: list[str], file: str) -> list[TextChange]:
+    """Normalise the text cells of ``columns`` in place; every changed cell, listed."""
+    changes: list[TextChange] = []
+    for col in columns:
+        series = table[col]
+        if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+            continue
+        values = [None if v is None or v is pd.NA else v for v in series.tolist()]
+        new, changed = normalise_cells(values, table["_row"].tolist(), file=file, field=str(col))
+        if changed:
+            table[col] = pd.Series(new, index=table.index, dtype=series.dtype)
+            changes += changed
+    return changes
+
+
+#: Longest field name a shapefile (dBASE) can hold; longer names are cut.
+DBF_NAME_LENGTH = 10
+
+
+def match_truncated_names(
+    table: pd.DataFrame, spec: InputFile, file: str, notes: list[str]
+) -> pd.DataFrame:
+    """Give contract fields cut to 10 characters (``survey_dat``) their full name.
+
+    A column is renamed only when its name is the first 10 characters of
+    exactly one contract field that the table lacks and ``columns`` does not
+    map; each renaming is a note for the QA report.
+    """
+    fields = [f["name"] for f in schema_of(spec).get("fields", [])]
+    missing = [
+        f
+        for f in fields
+        if f not in table.columns and f not in spec.columns and len(f) > DBF_NAME_LENGTH
+    ]
+    renames = {}
+    for col in table.columns:
+        name = str(col)
+        if len(name) != DBF_NAME_LENGTH or name in fields:
+            continue
+        hits = [f for f in missing if f[:DBF_NAME_LENGTH].lower() == name.lower()]
+        if len(hits) == 1:
+            renames[col] = hits[0]
+    if not renames:
+        return table
+    notes.append(
+        f"{file}: tên trường bị cắt còn 10 ký tự được ghép với lược đồ / field names cut to "
+        "10 characters matched to the contract: "
+        + ", ".join(f"{a} -> {b}" for a, b in renames.items())
+    )
+    return table.rename(columns=renames)
 
 
 def schema_of(spec: InputFile) -> dict:
@@ -59,6 +134,17 @@ def schema_of(spec: InputFile) -> dict:
 def source_crs(spec: InputFile, table: pd.DataFrame, file: str) -> object:
     """The CRS of a vector input: as configured, else as the file declares it."""
     source = spec.crs or getattr(table, "crs", None)
+    if source is None and spec.path.suffix.lower() == ".shp":
+        raise InputError(
+            f"shapefile thiếu tệp {spec.path.stem}.prj (hệ tọa độ)",
+            f"the shapefile lacks its {spec.path.stem}.prj file (its CRS)",
+            file=file,
+            field="crs",
+            fix=f"copy {spec.path.stem}.prj next to {spec.path.name}, or set 'crs' for this file "
+            'in geopark.toml (e.g. crs = "EPSG:9215" for VN-2000 / TM-3 107°15′)',
+            fix_vi=f"chép {spec.path.stem}.prj vào cùng thư mục, hoặc khai báo 'crs' cho tệp "
+            'trong geopark.toml (vd. crs = "EPSG:9215" cho VN-2000 / TM-3 107°15′)',
+        )
     if source is None:
         raise InputError(
             "tệp không có hệ tọa độ",
@@ -69,6 +155,8 @@ def source_crs(spec: InputFile, table: pd.DataFrame, file: str) -> object:
             fix_vi="khai báo 'crs' cho tệp trong geopark.toml "
             "(vd. EPSG:4326, EPSG:9215, EPSG:32648)",
         )
+    if spec.crs is None:
+        check_declared_crs(source, file)
     return source
 
 
@@ -153,23 +241,29 @@ def unknown_geosite(
     code: object,
     record: str,
     register_file: str,
-    rejected_codes: set[str],
+    held: dict[str, str],
     **where: float,
 ) -> Rejection:
-    """A row naming a geosite the register lacks (or whose register row was rejected)."""
-    held = code in rejected_codes
+    """A row naming a geosite the register lacks, or whose register row was rejected.
+
+    In the second case the row is a consequence of that rejection: its
+    ``cause`` names the register row (``held[code]``), under which the QA
+    report lists it.
+    """
+    cause = held.get(str(code), "")
     return Rejection(
         file=file,
         row=row,
         field="geosite_code",
         value=str(code),
         expected=f"a geosite_code of the register {register_file}",
-        message_vi="điểm di sản này đang bị cách ly (dòng đăng ký bị loại)"
-        if held
+        message_vi=f"hệ quả: dòng đăng ký của điểm di sản {code} bị loại ({cause})"
+        if cause
         else "mã điểm di sản không có trong danh mục",
-        message_en="its geosite's register row was rejected"
-        if held
+        message_en=f"consequence: the register row of geosite {code} was rejected ({cause})"
+        if cause
         else "geosite code not in the register",
         record_id=record,
+        cause=cause,
         **where,
     )

@@ -30,6 +30,8 @@ from pipeline.ingest.core import (
     schema_of,
     source_crs,
 )
+from pipeline.ingest.crs_checks import check_numbers
+from pipeline.vntext import TextChange
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,19 @@ class Surroundings:
 
     province: shapely.Geometry
     park: shapely.Geometry
+
+
+#: What spreadsheets and exports write in a cell that has no value.
+NO_VALUE_MARKS = frozenset(
+    {"", "nan", "#n/a", "n/a", "na", "-", "--", "—", "–", "null", "none", "#value!", "?"}
+)
+
+
+def is_no_value(value: object) -> bool:
+    """True for an empty cell or a missing-value mark (``NaN``, ``#N/A``, ``-``, ``n/a``)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return True
+    return isinstance(value, str) and value.strip().lower() in NO_VALUE_MARKS
 
 
 def _in_box(lon: np.ndarray, lat: np.ndarray, cfg: Config) -> np.ndarray:
@@ -108,6 +123,26 @@ def _points_from_columns(
 
     raw_x = table[x_col].tolist()
     raw_y = table[y_col].tolist()
+    if geographic:
+        check_numbers(
+            np.asarray(parse_column(raw_x, "metres").values),
+            np.asarray(parse_column(raw_y, "metres").values),
+            spec.crs,
+            file,
+            cfg,
+            columns=True,
+        )
+    for i in range(n):
+        for col, raw in ((x_col, raw_x), (y_col, raw_y)):
+            if not bad[i] and is_no_value(raw[i]):
+                reject(
+                    i,
+                    col,
+                    "" if raw[i] is None or pd.isna(raw[i]) else str(raw[i]),
+                    "a coordinate",
+                    "không có tọa độ (ô trống hoặc ghi chú thiếu số liệu)",
+                    "no coordinate (the cell is empty or marks a missing value)",
+                )
     pending = np.zeros(n, dtype=bool)  # latitudes beyond ±90: a swap, or out of range
     if geographic:
         px, py = parse_column(raw_x, "lon"), parse_column(raw_y, "lat")
@@ -245,9 +280,11 @@ def _read_points(
     id_field: str,
     where: Surroundings,
     notes: list[str],
+    changes: list[TextChange],
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     file, result = read(spec, cfg)
     notes += result.notes
+    changes += result.changes
     table = as_text(map_columns(result.frame, spec, file, notes), schema, file, notes)
     target = cfg.working_crs
     rejections: list[Rejection] = []
@@ -294,6 +331,7 @@ def _read_points(
         ]
         table = table.loc[present]
         geoms = table.geometry.values
+        check_numbers(shapely.get_x(geoms), shapely.get_y(geoms), source, file, cfg)
         ll = transform_geometries(geoms, source, "EPSG:4326")
         lon, lat = shapely.get_x(ll), shapely.get_y(ll)
         plausible = _in_box(lon, lat, cfg)
@@ -343,11 +381,16 @@ def _read_points(
 
 
 def validated(
-    spec: InputFile, cfg: Config, id_field: str, where: Surroundings, notes: list[str]
+    spec: InputFile,
+    cfg: Config,
+    id_field: str,
+    where: Surroundings,
+    notes: list[str],
+    changes: list[TextChange],
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     """Read, map, place and validate one point input; valid rows and every rejection."""
     schema = schema_of(spec)
-    points, rejections = _read_points(spec, schema, cfg, id_field, where, notes)
+    points, rejections = _read_points(spec, schema, cfg, id_field, where, notes, changes)
     valid, more = validate_table(
         points,
         schema,

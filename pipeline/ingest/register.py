@@ -17,7 +17,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.ingest.core import as_layer, file_label
 from pipeline.ingest.places import Surroundings, validated
-from pipeline.vntext import match_name
+from pipeline.vntext import TextChange, match_name
 
 
 def _same_place(
@@ -63,11 +63,15 @@ def _same_place(
 
 
 def ingest_geosites(
-    cfg: Config, admin: pd.DataFrame, where: Surroundings, notes: list[str]
+    cfg: Config,
+    admin: pd.DataFrame,
+    where: Surroundings,
+    notes: list[str],
+    changes: list[TextChange],
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     """Read the geosite register; valid geosites in the working CRS and rejected rows."""
     spec = cfg.inputs.geosites
-    sites, rejections = validated(spec, cfg, "geosite_code", where, notes)
+    sites, rejections = validated(spec, cfg, "geosite_code", where, notes, changes)
     official = dict(zip(admin["district_code"], admin["district_name"], strict=True))
     matches = [match_name(None if pd.isna(d) else str(d), official) for d in sites["district"]]
     ok = np.array([m.code is not None for m in matches], dtype=bool)

@@ -17,6 +17,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.ingest.core import as_layer, file_label, unknown_geosite
 from pipeline.ingest.places import Surroundings, validated
+from pipeline.vntext import TextChange
 
 
 def _far_points(
@@ -65,15 +66,16 @@ def _far_points(
 def ingest_survey_points(
     cfg: Config,
     geosites: gpd.GeoDataFrame,
-    rejected_codes: set[str],
+    held: dict[str, str],
     where: Surroundings,
     notes: list[str],
+    changes: list[TextChange],
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     """Read every survey file; valid points of known geosites and rejected rows."""
     frames, rejections = [], []
     known = set(geosites["geosite_code"])
     for spec in cfg.inputs.survey_points:
-        points, rej = validated(spec, cfg, "point_id", where, notes)
+        points, rej = validated(spec, cfg, "point_id", where, notes, changes)
         rejections += rej
         file = file_label(spec.path, cfg)
         unknown = ~points["geosite_code"].isin(known)
@@ -85,7 +87,7 @@ def ingest_survey_points(
                 row["geosite_code"],
                 str(row["point_id"]),
                 register,
-                rejected_codes,
+                held,
                 x=row.geometry.x,
                 y=row.geometry.y,
             )
