@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +136,35 @@ def write_shp(tmp: Path) -> dict:
     }
 
 
+def write_shp_cut_names(tmp: Path) -> dict:
+    """A shapefile whose field names GDAL cut to 10 characters, with no column mapping."""
+    path = tmp / "cut_names.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's own notice of the cut names, when writing
+        pyogrio.write_dataframe(survey_gdf(), path, encoding="UTF-8")
+    assert "survey_dat" in pyogrio.read_info(path)["fields"]
+    return {"path": str(path)}
+
+
+def write_unicode_text(tmp: Path) -> dict:
+    """Excel's "Unicode Text" export: UTF-16 LE with BOM, tab-separated, CRLF."""
+    path = tmp / "points.txt"
+    text = survey_table().to_csv(index=False, sep="\t", lineterminator="\r\n")
+    path.write_bytes(text.encode("utf-16"))
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    return {"path": str(path), "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+
+
+def write_xlsx_with_title(tmp: Path) -> dict:
+    """A workbook with a title and a blank row above the column names (header on row 3)."""
+    path = tmp / "titled.xlsx"
+    table = survey_table()
+    with pd.ExcelWriter(path) as writer:
+        table.to_excel(writer, index=False, startrow=2)
+        writer.sheets["Sheet1"]["A1"] = "Điểm khảo sát Công viên địa chất Lạng Sơn 2024"
+    return {"path": str(path), "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+
+
 def write_gpkg(tmp: Path) -> dict:
     path = tmp / "points.gpkg"
     survey_gdf().to_crs("EPSG:9215").pipe(pyogrio.write_dataframe, path, layer="diem_khao_sat")
@@ -184,6 +214,9 @@ WRITERS: dict[str, tuple[Callable[[Path], dict], float]] = {
     "kml": (write_kml, 0.01),
     "kmz": (write_kmz, 0.01),
     "shp": (write_shp, 1e-3),
+    "shp-cut-names": (write_shp_cut_names, 1e-3),
+    "txt-utf16-unicode-text": (write_unicode_text, 1e-3),
+    "xlsx-title-rows": (write_xlsx_with_title, 1e-3),
     "gpkg": (write_gpkg, 1e-3),
     "geojson": (write_geojson, 1e-3),
     "csv-dms": (write_dms_csv, 0.01),  # 0.0001" is 3 mm
@@ -208,10 +241,23 @@ def test_every_format_gives_the_sample_points(kind, baseline, write_config, tmp_
     assert np.abs(got["x_vn2000"] - expected["x_vn2000"]).max() < tolerance
     assert np.abs(got["y_vn2000"] - expected["y_vn2000"]).max() < tolerance
     assert (got["geosite_code"] == expected["geosite_code"]).all()
-    if kind in ("xlsx", "gpx", "shp", "gpkg", "geojson", "csv-dms"):
+    if kind in ("xlsx", "gpx", "shp", "gpkg", "geojson", "csv-dms", *EXPORTS):
         assert (got["survey_date"] == expected["survey_date"]).all()
-    if kind in ("xlsx", "kml", "shp", "gpkg"):
+    if kind in ("xlsx", "kml", "shp", "gpkg", *EXPORTS):
         assert (got["observation"] == expected["observation"]).all()
+        assert (got["team"] == expected["team"]).all()
+    if kind == "shp-cut-names":
+        assert any(
+            "cut to 10 characters" in n and "survey_dat -> survey_date" in n for n in result.notes
+        )
+    if kind == "xlsx-title-rows":
+        assert any("the header is row 3" in n for n in result.notes)
+        rows = got["source_row"].sort_values().tolist()
+        assert rows[0] == 4  # spreadsheet numbering below the header on row 3
+
+
+#: Office exports that must simply be read, with nothing configured for their quirks.
+EXPORTS = ("shp-cut-names", "txt-utf16-unicode-text", "xlsx-title-rows")
 
 
 def test_boundaries_from_mapinfo_tab_and_kml(write_config, tmp_path) -> None:
@@ -404,3 +450,73 @@ def test_trailing_empty_fields_on_any_row_are_read(tmp_path) -> None:
     original, _ = read_text_table(RAW / "survey_points_wgs84.csv")
     assert frame.drop(columns="_row").equals(original.drop(columns="_row"))
     assert frame["_row"].tolist() == original["_row"].tolist()
+
+
+def test_header_row_setting_reads_a_table_below_notes(write_config) -> None:
+    """The ambiguous case of tests/malformed: the setting the message names makes it readable."""
+    from .conftest import ROOT
+
+    path = ROOT / "tests" / "malformed" / "header_not_on_first_row.csv"
+    spec = {"path": str(path), "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+    spec["header_row"] = 3
+    result = _ingest_with(write_config, spec)
+    mine = result.survey_points[result.survey_points["source_file"].str.endswith(path.name)]
+    assert mine["point_id"].tolist() == ["LS-TP-01-P01"]
+    assert mine["source_row"].tolist() == [4]
+
+
+def test_line_breaks_in_quoted_cells_are_read_converted_and_listed(write_config, tmp_path):
+    """A quoted cell spanning lines stays one row (Excel's numbering); the change is listed."""
+    table = survey_table().head(4)
+    table.loc[1, "observation"] = "passage\nwith speleothems"
+    table.loc[2, "team"] = "  Ðội   khảo sát "
+    path = tmp_path / "multiline.csv"
+    table.to_csv(path, index=False)
+    assert len(path.read_text("utf-8").splitlines()) == 6  # 5 rows + one line inside a cell
+    spec = {"path": str(path), "crs": "EPSG:4326", "lon_column": "lon", "lat_column": "lat"}
+    result = _ingest_with(write_config, spec)
+    mine = result.survey_points[result.survey_points["source_file"].str.endswith(path.name)]
+    by_id = mine.set_index("point_id")
+    assert by_id.loc[table.loc[1, "point_id"], "observation"] == "passage with speleothems"
+    assert by_id.loc[table.loc[3, "point_id"], "source_row"] == 5  # not 6: one row per record
+    changes = [c for c in result.text_changes if c.file.endswith("multiline.csv")]
+    assert [(c.row, c.field) for c in changes] == [(3, "observation"), (4, "team")]
+    assert "line break" in changes[0].change_en and changes[0].before == "passage\nwith speleothems"
+    assert "Ð" in changes[1].change_en and "whitespace" in changes[1].change_en
+    assert changes[1].after == "Đội khảo sát"
+
+
+def test_text_changes_are_in_the_qa_report(write_config, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import cli
+
+    table = survey_table().head(2)
+    table.loc[0, "observation"] = "Ðá vôi\tPhai Vệ"
+    path = tmp_path / "changed.csv"
+    table.to_csv(path, index=False)
+
+    def edit(raw):
+        raw["inputs"]["survey_points"][0]["path"] = str(path)
+
+    result = CliRunner().invoke(cli, ["zones", "--config", str(write_config(edit))])
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "processed" / "qa_report.md").read_text("utf-8")
+    section = md.split("## Văn bản đầu vào đã thay đổi / Input text changed")[1]
+    assert "| changed.csv | 2 | observation | 'Ðá vôi\\tPhai Vệ' | 'Đá vôi Phai Vệ' |" in section
+    import json
+
+    report = json.loads((tmp_path / "processed" / "qa_report.json").read_text("utf-8"))
+    listed = [c for c in report["text_changes"] if c["file"] == "changed.csv"]
+    assert listed == [
+        {
+            "file": "changed.csv",
+            "row": 2,
+            "field": "observation",
+            "before": "Ðá vôi\tPhai Vệ",
+            "after": "Đá vôi Phai Vệ",
+            "change_vi": listed[0]["change_vi"],
+            "change_en": "Ð/ð (Icelandic eth, U+00D0/U+00F0) replaced by Đ/đ (U+0110/U+0111); "
+            "repeated or leading/trailing whitespace removed",
+        }
+    ]
