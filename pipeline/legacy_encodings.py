@@ -198,7 +198,7 @@ def encode_vni(text: str) -> bytes:
 
 
 def decode(data: bytes, encoding: str) -> str:
-    """Decode ``data`` with a Python codec or a legacy name; the result is NFC.
+    """Decode ``data`` with a Python codec or a legacy name (legacy text comes out NFC).
 
     Raises
     ------
@@ -212,6 +212,10 @@ def decode(data: bytes, encoding: str) -> str:
         text = decode_vni(data)
     else:
         text = data.decode(name)
+        if name.lower().replace("_", "-").startswith("utf"):
+            # Unicode stays as written: the NFC of each cell is listed when ingest
+            # normalises it (pipeline.vntext.NORMALISERS)
+            return text
     return unicodedata.normalize("NFC", text)
 
 
@@ -291,13 +295,13 @@ def decode_guess(data: bytes) -> tuple[str, str]:
     Returns
     -------
     (text, encoding)
-        NFC text and the codec name used (``utf-8-sig``, ``utf-8``, ``cp1258``,
+        The text (UTF-8 as written, legacy encodings converted to NFC) and the codec name used (``utf-8-sig``, ``utf-8``, ``cp1258``,
         ``tcvn3`` or ``vni``).
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return unicodedata.normalize("NFC", data.decode("utf-8-sig", errors="strict")), "utf-8-sig"
+        return data.decode("utf-8-sig", errors="strict"), "utf-8-sig"
     try:
-        return unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8"
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     best: tuple[int, str, str] | None = None

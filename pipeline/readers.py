@@ -583,9 +583,13 @@ def _check_shapefile(path: Path, label: str) -> None:
             )
 
 
-def _only_layer(path: Path, label: str) -> None:
+#: Tables QGIS keeps in a GeoPackage beside the data (styles, projects): never a choice.
+METADATA_LAYERS = frozenset({"layer_styles", "qgis_projects"})
+
+
+def _only_layer(path: Path, label: str) -> str | None:
     """Refuse to guess among several layers: name them and the setting that picks one."""
-    names = _layers(path, label)
+    names = [n for n in _layers(path, label) if n not in METADATA_LAYERS]
     if len(names) > 1:
         listed = ", ".join(f'"{n}"' for n in names)
         raise _fail(
@@ -596,6 +600,7 @@ def _only_layer(path: Path, label: str) -> None:
             f'khai báo layer = "..." cho tệp này trong geopark.toml, vd. layer = "{names[0]}"',
             field="layer",
         )
+    return names[0] if names else None
 
 
 def _gpx_without_waypoints(path: Path, label: str) -> InputError:
@@ -658,7 +663,7 @@ def read_vector(
             )
     else:
         if layer is None and suffix not in DEFAULT_LAYERS:
-            _only_layer(path, label)
+            layer = _only_layer(path, label)
         kw: dict[str, Any] = {"layer": layer or DEFAULT_LAYERS.get(suffix)}
         if encoding:
             kw["encoding"] = encoding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -470,6 +471,7 @@ def test_line_breaks_in_quoted_cells_are_read_converted_and_listed(write_config,
     table = survey_table().head(4)
     table.loc[1, "observation"] = "passage\nwith speleothems"
     table.loc[2, "team"] = "  Ðội   khảo sát "
+    table.loc[0, "observation"] = unicodedata.normalize("NFD", "Động Tam Thanh")
     path = tmp_path / "multiline.csv"
     table.to_csv(path, index=False)
     assert len(path.read_text("utf-8").splitlines()) == 6  # 5 rows + one line inside a cell
@@ -480,10 +482,16 @@ def test_line_breaks_in_quoted_cells_are_read_converted_and_listed(write_config,
     assert by_id.loc[table.loc[1, "point_id"], "observation"] == "passage with speleothems"
     assert by_id.loc[table.loc[3, "point_id"], "source_row"] == 5  # not 6: one row per record
     changes = [c for c in result.text_changes if c.file.endswith("multiline.csv")]
-    assert [(c.row, c.field) for c in changes] == [(3, "observation"), (4, "team")]
-    assert "line break" in changes[0].change_en and changes[0].before == "passage\nwith speleothems"
-    assert "Ð" in changes[1].change_en and "whitespace" in changes[1].change_en
-    assert changes[1].after == "Đội khảo sát"
+    assert [(c.row, c.field) for c in changes] == [
+        (2, "observation"),
+        (3, "observation"),
+        (4, "team"),
+    ]
+    assert changes[0].change_en == "Unicode NFC (combining marks composed)"
+    assert changes[0].after == unicodedata.normalize("NFC", "Động Tam Thanh")
+    assert "line break" in changes[1].change_en and changes[1].before == "passage\nwith speleothems"
+    assert "Ð" in changes[2].change_en and "whitespace" in changes[2].change_en
+    assert changes[2].after == "Đội khảo sát"
 
 
 def test_text_changes_are_in_the_qa_report(write_config, tmp_path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -340,6 +341,16 @@ def test_geopackage_with_several_layers_lists_them(write_config, tmp_path) -> No
     assert "More than one layer" not in output  # pyogrio's own warning never shows
 
 
+def test_geopackage_with_qgis_styles_is_one_layer(write_config, tmp_path) -> None:
+    """QGIS's layer_styles table beside the data is not a layer to choose."""
+    path = tmp_path / "styled.gpkg"
+    styles = pd.DataFrame({"f_table_name": ["diem_khao_sat"], "styleQML": ["<qgis/>"]})
+    pyogrio.write_dataframe(styles, path, layer="layer_styles")
+    _survey_points_gdf().to_file(path, layer="diem_khao_sat", engine="pyogrio")
+    code, output = run_cli(write_config(_points_vector(str(path))))
+    assert code == 0, output
+
+
 def test_vn2000_parameters_on_the_wgs84_datum_are_refused(write_config, tmp_path) -> None:
     """ArcGIS's 'WGS 84 / TM-3 107°15′' label on VN-2000 numbers: never a silent 200 m shift."""
     arcgis = "+proj=tmerc +lat_0=0 +lon_0=107.25 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84"
@@ -409,12 +420,13 @@ def test_rejected_register_row_lists_its_dependents_as_consequences(write_config
     assert code == 1, output
     cause = [ln for ln in output.splitlines() if "geosites.csv row 2, field category" in ln]
     assert len(cause) == 1, output
-    assert "held as a consequence: survey_points_wgs84.csv row 2 (LS-TP-01-P01)" in cause[0]
+    assert "held as a consequence: " in cause[0]
+    assert "survey_points_wgs84.csv row 2 (LS-TP-01-P01)" in cause[0]
     assert "assessment_sample.csv row" in cause[0]
     # the dependents are no separate faults
     assert not [ln for ln in output.splitlines() if "survey_points_wgs84.csv row 2," in ln]
-    report = (tmp_path / "processed" / "qa_report.md").read_text("utf-8")
-    assert "| ↳ survey_points_wgs84.csv | 2 | geosite_code |" in report
+    report = (tmp_path / "processed" / "failed_run" / "qa_report.md").read_text("utf-8")
+    assert re.search(r"\| ↳ \S*survey_points_wgs84.csv \| 2 \| geosite_code \|", report)
     assert "consequence: the register row of geosite LS-TP-01 was rejected" in report
 
 
