@@ -351,12 +351,22 @@ def test_geopackage_with_qgis_styles_is_one_layer(write_config, tmp_path) -> Non
     assert code == 0, output
 
 
+#: The .prj ArcGIS writes for "TM-3 107°15′" built on its WGS 84 geographic CRS.
+ARCGIS_TM3_ON_WGS84 = (
+    'PROJCS["WGS_1984_TM3_107_15",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",'
+    'SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],'
+    'UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
+    'PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],'
+    'PARAMETER["Central_Meridian",107.25],PARAMETER["Scale_Factor",0.9999],'
+    'PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]'
+)
+
+
 def test_vn2000_parameters_on_the_wgs84_datum_are_refused(write_config, tmp_path) -> None:
     """ArcGIS's 'WGS 84 / TM-3 107°15′' label on VN-2000 numbers: never a silent 200 m shift."""
-    arcgis = "+proj=tmerc +lat_0=0 +lon_0=107.25 +k=0.9999 +x_0=500000 +y_0=0 +datum=WGS84"
-    frame = _survey_points_gdf("EPSG:9215").set_crs(arcgis, allow_override=True)
     path = tmp_path / "arcgis.shp"
-    frame.to_file(path, engine="pyogrio")
+    _survey_points_gdf("EPSG:9215").to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").write_text(ARCGIS_TM3_ON_WGS84)  # as ArcGIS writes it
     code, output = run_cli(write_config(_points_vector(str(path))))
     _assert_well_failed(
         code,

@@ -47,12 +47,18 @@ def _dms(degrees: float) -> str:
     return f"{whole}°{minutes:02d}′" if minutes else f"{whole}°"
 
 
+def _on_wgs84_datum(crs: pyproj.CRS) -> bool:
+    """The datum (not only the ellipsoid, which VN-2000 shares) is WGS 84."""
+    name = (crs.datum.name if crs.datum else "").upper().replace("_", " ")
+    return ("WGS" in name and "84" in name) or "WORLD GEODETIC SYSTEM 1984" in name
+
+
 def check_declared_crs(crs: object, file: str) -> None:
     """Refuse a Transverse Mercator on WGS 84 whose parameters are VN-2000 TM-3's."""
     c = pyproj.CRS.from_user_input(crs)
     if not c.is_projected or c.coordinate_operation is None:
         return
-    if "WGS" not in (c.datum.name or "").upper() and "WGS 84" not in c.ellipsoid.name:
+    if not _on_wgs84_datum(c):
         return
     if "transverse mercator" not in c.coordinate_operation.method_name.lower():
         return
