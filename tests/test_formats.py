@@ -528,3 +528,30 @@ def test_text_changes_are_in_the_qa_report(write_config, tmp_path) -> None:
             "repeated or leading/trailing whitespace removed",
         }
     ]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_table_without_bom_is_detected(codec, tmp_path) -> None:
+    from pipeline.readers import read_input
+
+    path = tmp_path / "points.csv"
+    path.write_bytes(survey_table().to_csv(index=False).encode(codec))
+    result = read_input(path)
+    assert result.encoding == codec
+    frame = result.frame.drop(columns="_row").reset_index(drop=True)
+    assert frame.equals(survey_table().astype(object))
+
+
+def test_library_warnings_become_notes_or_are_dropped_with_a_reason() -> None:
+    from pipeline.library_warnings import KNOWN, translate
+
+    assert (
+        translate("Workbook contains no default style, apply openpyxl's default", "a.xlsx") is None
+    )
+    note = translate(
+        "Measured (M) geometry types are not supported. Original type 'PointM'", "p.shp"
+    )
+    assert note is not None and note.startswith("p.shp: ") and "measured (M) values" in note
+    unknown = translate("Something\n  GDAL   said", "x.gpkg")
+    assert unknown is not None and "the reading library reported: Something GDAL said" in unknown
+    assert all(k.reason for k in KNOWN if k.message_en is None)  # every drop has its reason
