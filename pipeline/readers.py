@@ -681,23 +681,22 @@ def _repair_text(frame: pd.DataFrame, label: str) -> tuple[list[str], list[TextC
         for c in _string_columns(frame)
     ]
     fixed, conversions = enc.repair_columns(columns)
+    before = dict(columns)
     changes = []
     for conversion in conversions:
-        name = conversion.column
-        before = dict(columns)[name]
-        label_en = f"converted from {enc.LABELS.get(conversion.encoding, conversion.encoding)}"
+        name, code = conversion.column, enc.LABELS.get(conversion.encoding, conversion.encoding)
         changes += [
             TextChange(
                 label,
                 int(row),
                 str(name),
-                str(a),
-                str(b),
-                label_en.replace("converted from", "chuyển từ bảng mã"),
-                label_en,
+                str(old),
+                str(new),
+                f"chuyển từ bảng mã {code} sang Unicode",
+                f"converted from {code} to Unicode",
             )
-            for row, a, b in zip(frame["_row"], before, fixed[name], strict=True)
-            if a != b
+            for row, old, new in zip(frame["_row"], before[name], fixed[name], strict=True)
+            if old != new
         ]
     for name, values in fixed.items():
         frame[name] = pd.Series(values, index=frame.index, dtype=frame[name].dtype)

@@ -246,3 +246,9 @@ def test_excel_cells_typed_in_vni_are_converted(tmp_path) -> None:
     read = read_input(path, sheet="Điểm")
     assert list(read.frame["team"]) == list(_survey_frame().head(5)["team"])
     assert any("VNI" in n and "'team'" in n for n in read.notes)
+    # and each converted cell is listed with its spreadsheet row
+    assert [(c.row, c.field, c.after) for c in read.changes] == [
+        (row, "team", team)
+        for row, team in zip(range(2, 7), _survey_frame().head(5)["team"], strict=True)
+    ]
+    assert all(c.change_en == "converted from VNI-Windows to Unicode" for c in read.changes)
