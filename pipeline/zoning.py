@@ -242,6 +242,26 @@ def _clip(geoms: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
     return out
 
 
+def _intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """``small ∩ large`` pairwise, for small zones against large boundaries.
+
+    Each large polygon is first cut to a rectangle just around its small
+    partner (GEOS' rectangle clipping is linear and cheap), so the overlay
+    only sees the few boundary vertices near the zone. The rectangle lies
+    outside the small geometry, so the result is the same.
+    """
+    margin = 1.0
+    boxes = shapely.bounds(small) + [-margin, -margin, margin, margin]
+    near = np.array(
+        [
+            shapely.clip_by_rect(geom, *box) if np.isfinite(box).all() else geom
+            for geom, box in zip(large, boxes, strict=True)
+        ],
+        dtype=object,
+    )
+    return shapely.intersection(small, near)
+
+
 def _district_pieces(
     zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keys: list[str], min_area_m2: float
 ) -> gpd.GeoDataFrame:
@@ -256,7 +276,7 @@ def _district_pieces(
     pieces = np.array(zone_geoms[z], dtype=object)
     inside = shapely.contains(district_geoms[d], pieces)
     if (~inside).any():
-        pieces[~inside] = shapely.intersection(pieces[~inside], district_geoms[d[~inside]])
+        pieces[~inside] = _intersect_local(pieces[~inside], district_geoms[d[~inside]])
     frame = zones.iloc[z][keys].reset_index(drop=True)
     frame["district_code"] = districts["district_code"].to_numpy()[d]
     frame["district_name"] = districts["district_name"].to_numpy()[d]
