@@ -66,9 +66,7 @@ def _codes(prefix: str, n: int) -> np.ndarray:
     return np.char.add(prefix, np.char.zfill(np.arange(n).astype(str), 6)).astype(object)
 
 
-def _geosites(
-    codes, xy, categories, significances, clusters, working_crs: str
-) -> gpd.GeoDataFrame:
+def _geosites(codes, xy, categories, significances, clusters, working_crs: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "geosite_code": codes,
@@ -102,7 +100,7 @@ def karst_register(
     centres = shapely.get_coordinates(random_points_in(park, n_massifs, rng))
     weights = rng.lognormal(0.0, 0.8, n_massifs)
     spread = rng.lognormal(np.log(600.0), 0.5, n_massifs)  # metres
-    n_lone = int(round(n_sites * LONE_SHARE))
+    n_lone = round(n_sites * LONE_SHARE)
     shapely.prepare(park)
 
     xy = np.empty((0, 2))
@@ -136,6 +134,9 @@ def karst_register(
         [np.arange(min(n_sites, n_points)), rng.integers(0, n_sites, max(0, n_points - n_sites))]
     )
     points_xy = xy[owner] + rng.normal(0.0, 1.0, (len(owner), 2)) * extent[owner, None]
+    # a surveyed feature lies in the park: one that would not is logged at its site
+    outside = ~shapely.contains_xy(park, points_xy[:, 0], points_xy[:, 1])
+    points_xy[outside] = xy[owner[outside]]
     points = gpd.GeoDataFrame(
         {"geosite_code": codes[owner]}, geometry=shapely.points(points_xy), crs=working_crs
     )
@@ -181,19 +182,22 @@ REGISTERS = {"karst": karst_register, "dense": dense_register}
 def write_survey_csvs(
     geosites: gpd.GeoDataFrame,
     points: gpd.GeoDataFrame,
-    district_name: str,
+    district_names,
     geosites_csv: Path,
     points_csv: Path,
 ) -> None:
-    """The register and survey as the field team's WGS 84 CSV files (as in data/raw)."""
+    """The register and survey as the field team's WGS 84 CSV files (as in data/raw).
+
+    ``district_names``: each geosite's declared district, aligned with ``geosites``.
+    """
     lon, lat = crs_ops.transform_xy(
         geosites.geometry.x.to_numpy(), geosites.geometry.y.to_numpy(), geosites.crs, "EPSG:4326"
     )
     with open(geosites_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["geosite_code", "name_vi", "name_en", "category", "significance", "cluster_code"]
-            + ["district", "lat", "lon", "location_quality", "description"]
+            "geosite_code,name_vi,name_en,category,significance,cluster_code,"
+            "district,lat,lon,location_quality,description".split(",")
         )
         for row in zip(
             geosites["geosite_code"],
@@ -204,9 +208,10 @@ def write_survey_csvs(
             geosites["cluster_code"].fillna(""),
             np.round(lat, 6),
             np.round(lon, 6),
+            district_names,
             strict=True,
         ):
-            writer.writerow([*row[:6], district_name, row[6], row[7], "gps", ""])
+            writer.writerow([*row[:6], row[8], row[6], row[7], "gps", ""])
     plon, plat = crs_ops.transform_xy(
         points.geometry.x.to_numpy(), points.geometry.y.to_numpy(), points.crs, "EPSG:4326"
     )
