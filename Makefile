@@ -52,8 +52,8 @@ maps: zones ## map sheets and the interactive web map into maps/
 dossiers: maps ## geosite dossiers and the heritage summary (HTML, PDF) into data/processed/dossiers/
 	$(BIN)/geopark dossiers --config $(CONFIG)
 
-bench: setup ## zoning time and peak memory on synthetic surveys of 10,000 and 100,000 points
-	$(BIN)/python -m pipeline.bench --points 10000 100000
+bench: setup ## zoning vs PostGIS SQL and geopandas, and geopark zones end to end (BENCH_ARGS=--quick for a short run)
+	$(BIN)/python -m pipeline.bench $(BENCH_ARGS)
 
 test: setup system-deps ## run the whole test suite
 	$(BIN)/python -m pytest
