@@ -20,7 +20,8 @@ Modules, one per input kind around the shared path:
 - :mod:`~pipeline.ingest.boundaries`: official units, districts, park extent;
 - :mod:`~pipeline.ingest.register`: the geosite register;
 - :mod:`~pipeline.ingest.survey`: the survey points;
-- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet.
+- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet;
+- :mod:`~pipeline.ingest.extents`: the geosite extents (polygons, lines, points).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pipeline.contracts import Rejection
 from pipeline.ingest.assessment import ingest_assessment
 from pipeline.ingest.boundaries import ingest_admin_units, ingest_districts, ingest_park_extent
 from pipeline.ingest.core import file_label
+from pipeline.ingest.extents import ingest_extents
 from pipeline.ingest.places import Surroundings
 from pipeline.ingest.register import ingest_geosites
 from pipeline.ingest.survey import ingest_survey_points
@@ -47,6 +49,7 @@ __all__ = [
     "ingest_admin_units",
     "ingest_assessment",
     "ingest_districts",
+    "ingest_extents",
     "ingest_geosites",
     "ingest_park_extent",
     "ingest_survey_points",
@@ -65,6 +68,7 @@ class IngestResult:
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     assessment: pd.DataFrame | None = None  # validated Brilha (2016) sheet, when configured
+    extents: gpd.GeoDataFrame | None = None  # geosite extents (ingest.extents), when configured
 
 
 def ingest(cfg: Config) -> IngestResult:
@@ -101,6 +105,19 @@ def ingest(cfg: Config) -> IngestResult:
             file_label(cfg.inputs.geosites.path, cfg),
         )
         more += held
+    extents = None
+    if cfg.inputs.geosite_extents is not None:
+        spec = cfg.inputs.geosite_extents
+        extents, held = ingest_extents(
+            spec,
+            file_label(spec.path, cfg),
+            cfg.working_crs,
+            set(geosites["geosite_code"]),
+            rejected_codes,
+            file_label(cfg.inputs.geosites.path, cfg),
+            notes,
+        )
+        more += held
     return IngestResult(
         geosites=geosites,
         survey_points=points,
@@ -110,4 +127,5 @@ def ingest(cfg: Config) -> IngestResult:
         rejections=rejections + more,
         notes=notes,
         assessment=assessment,
+        extents=extents,
     )
