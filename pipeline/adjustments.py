@@ -521,7 +521,8 @@ def adjust_unit(
             shutil.copy2(path, tmp)
         else:
             tmp.unlink()
-        for layer, frame in ((LAYER, feature), (PROPOSALS_LAYER, copied)):
+        # the proposals first: the GeoPackage and its CRS exist before the typed layer
+        for layer, frame in ((PROPOSALS_LAYER, copied), (LAYER, feature)):
             _put(tmp, layer, frame, unit_code, zone_class)
         from pipeline.qgis.styles import write_geopackage_styles
 
@@ -532,9 +533,54 @@ def adjust_unit(
     return Copied(path, unit_code, zone_class, area_ha, bool(existing))
 
 
+#: The adjustments table as it is created (GeoPackage, SQLite): typed columns
+#: (``adjusted_on`` a DATE), the contract's required fields NOT NULL, one
+#: feature per unit and zone class, so QGIS refuses to save a second one.
+ADJUSTMENTS_DDL = f"""
+CREATE TABLE "{LAYER}" (
+    "fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    "geom" MULTIPOLYGON,
+    "unit_code" TEXT NOT NULL,
+    "zone_class" TEXT NOT NULL CHECK ("zone_class" IN ('I', 'II')),
+    "author" TEXT NOT NULL,
+    "adjusted_on" DATE NOT NULL,
+    "reason" TEXT NOT NULL,
+    "proposal_sha256" TEXT,
+    "proposal_area_ha" REAL,
+    UNIQUE ("unit_code", "zone_class")
+)
+"""
+
+
+def _create_adjustments_layer(path: Path, srs_id: int) -> None:
+    """Register an empty :data:`LAYER` in an existing GeoPackage (see :data:`ADJUSTMENTS_DDL`)."""
+    with sqlite3.connect(path) as db:
+        db.execute(ADJUSTMENTS_DDL)
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+            "VALUES (?, 'features', ?, ?, ?)",
+            (
+                LAYER,
+                LAYER,
+                "Điều chỉnh ranh giới vùng bảo vệ / Zone adjustments (geopark adjust)",
+                srs_id,
+            ),
+        )
+        db.execute(
+            "INSERT INTO gpkg_geometry_columns "
+            "(table_name, column_name, geometry_type_name, srs_id, z, m) "
+            "VALUES (?, 'geom', 'MULTIPOLYGON', ?, 0, 0)",
+            (LAYER, srs_id),
+        )
+    db.close()
+
+
 def _put(path: Path, layer: str, frame: gpd.GeoDataFrame, unit: str, zone_class: str) -> None:
     """Replace the feature of ``unit``/``zone_class`` in ``layer`` (creating the layer)."""
     exists = path.exists() and layer in _layers(path)
+    if not exists and layer == LAYER:
+        _create_adjustments_layer(path, int(frame.crs.to_epsg()))
+        exists = True
     if exists:
         with sqlite3.connect(path) as db:
             db.execute(
