@@ -121,7 +121,7 @@ def _empty(crs: str) -> gpd.GeoDataFrame:
 def _layers(path: Path) -> set[str]:
     try:
         return {name for name, _ in pyogrio.list_layers(path)}
-    except Exception as exc:  # noqa: BLE001 - GDAL's own error types vary by driver
+    except Exception as exc:
         raise InputError(
             "không mở được GeoPackage chỉnh sửa",
             f"the edits GeoPackage cannot be opened: {exc}",
@@ -141,9 +141,11 @@ def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = series.dt.strftime("%Y-%m-%d").astype("string")
         else:
             out[col] = series.map(
-                lambda v: None
-                if v is None or (isinstance(v, float) and np.isnan(v))
-                else (v.isoformat() if isinstance(v, date) else str(v)),
+                lambda v: (
+                    None
+                    if v is None or (isinstance(v, float) and np.isnan(v))
+                    else (v.isoformat() if isinstance(v, date) else str(v))
+                ),
                 na_action="ignore",
             ).astype("string")
     return out
@@ -257,7 +259,7 @@ def read_adjustments(cfg: Config) -> Adjustments | None:
 # --------------------------------------------------------------------------- applying
 
 
-def _valid(geom: shapely.Geometry) -> shapely.Geometry:
+def usable_geometry(geom: shapely.Geometry) -> shapely.Geometry:
     """A geometry overlays can work with (an invalid one is reported by the checks)."""
     if shapely.is_valid(geom):
         return geom
@@ -284,7 +286,7 @@ def _stale(row: pd.Series, proposal: shapely.Geometry, stored: dict) -> dict:
         "changed_area_ha": None,
     }
     if before is not None and not shapely.is_empty(before):
-        changed = shapely.symmetric_difference(_valid(before), proposal)
+        changed = shapely.symmetric_difference(usable_geometry(before), proposal)
         out["changed_area_ha"] = float(shapely.area(changed)) / 1e4
         if not shapely.is_empty(changed):
             out["location"] = shapely.point_on_surface(changed)
@@ -355,7 +357,9 @@ def apply_adjustments(
         }
         if record["applied"]:
             record.update(_stale(row, current.loc[key], stored))
-            by_unit.setdefault(row["unit_code"], {})[row["zone_class"]] = _valid(row.geometry)
+            by_unit.setdefault(row["unit_code"], {})[row["zone_class"]] = usable_geometry(
+                row.geometry
+            )
         records.append(record)
     table = pd.DataFrame(records)
     if not by_unit:
@@ -391,9 +395,7 @@ def apply_adjustments(
     )
     clusters = protection.loc[protection["cluster_code"].notna()].drop(columns="geosite_code")
     clusters = gpd.GeoDataFrame(clusters.reset_index(drop=True), geometry="geometry")
-    result = replace(
-        zones, protection_zones=protection, zone_district_areas=zda, clusters=clusters
-    )
+    result = replace(zones, protection_zones=protection, zone_district_areas=zda, clusters=clusters)
     return result, Applied(table, footprints)
 
 
@@ -450,7 +452,7 @@ def _existing_fid(path: Path, layer: str, unit: str, zone_class: str) -> list[in
         return []
     with sqlite3.connect(path) as db:
         rows = db.execute(
-            f'SELECT fid FROM "{layer}" WHERE unit_code = ? AND zone_class = ?',  # noqa: S608
+            f'SELECT fid FROM "{layer}" WHERE unit_code = ? AND zone_class = ?',
             (unit, zone_class),
         ).fetchall()
     db.close()
@@ -584,7 +586,7 @@ def _put(path: Path, layer: str, frame: gpd.GeoDataFrame, unit: str, zone_class:
     if exists:
         with sqlite3.connect(path) as db:
             db.execute(
-                f'DELETE FROM "{layer}" WHERE unit_code = ? AND zone_class = ?',  # noqa: S608
+                f'DELETE FROM "{layer}" WHERE unit_code = ? AND zone_class = ?',
                 (unit, zone_class),
             )
         db.close()

@@ -8,6 +8,7 @@ measurements (areas, totals) for the report.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from pipeline.adjustments import Applied
+from pipeline.adjustments import Applied, usable_geometry
 from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.crs import transform_geometries
@@ -331,18 +332,39 @@ def _what_zone_i_covers(
     """What a unit's Zone I must cover: its geosites, their survey points and extents."""
     items = []
     sites = ingested.geosites.loc[ingested.geosites["geosite_code"].isin(unit_sites)]
-    items += [(f"geosite {c}", g) for c, g in zip(sites["geosite_code"], sites.geometry.values)]
+    items += [
+        (f"geosite {c}", g)
+        for c, g in zip(sites["geosite_code"], sites.geometry.values, strict=True)
+    ]
     points = ingested.survey_points.loc[ingested.survey_points["geosite_code"].isin(unit_sites)]
     items += [
-        (f"survey point {p}", g) for p, g in zip(points["point_id"], points.geometry.values)
+        (f"survey point {p}", g)
+        for p, g in zip(points["point_id"], points.geometry.values, strict=True)
     ]
     if ingested.extents is not None:
         ext = ingested.extents.loc[ingested.extents["geosite_code"].isin(unit_sites)]
         items += [
-            (f"extent of {c} ({r.source_file} feature {r.source_row})", r.geometry)
-            for c, r in zip(ext["geosite_code"], ext.itertuples())
+            (f"extent of {r.geosite_code} ({r.source_file} feature {r.source_row})", r.geometry)
+            for r in ext.itertuples()
         ]
     return items
+
+
+def _adjustment_error(
+    findings: list[Finding], row: Any, where: Any, check: str, en: str, vi: str, **kw: Any
+) -> None:
+    """Add an error about the adjustment ``row`` (named by unit, zone, fid and author)."""
+    unit, zc = row.unit_code, row.zone_class
+    findings.append(
+        Finding(
+            "error",
+            check,
+            f"{unit} zone {zc}",
+            f"adjustment of {unit} Zone {zc} (fid {row.fid}, {row.author}): {en}",
+            f"điều chỉnh {unit} vùng {zc} (fid {row.fid}, {row.author}): {vi}",
+            **{"location": where, **kw},
+        )
+    )
 
 
 def check_adjustments(
@@ -376,17 +398,7 @@ def check_adjustments(
         geom = row.geometry
         where = shapely.point_on_surface(geom) if not shapely.is_empty(geom) else None
 
-        def error(check: str, en: str, vi: str, **kw) -> None:
-            findings.append(
-                Finding(
-                    "error",
-                    check,
-                    subject,
-                    f"adjustment of {unit} Zone {zc} (fid {row.fid}, {row.author}): {en}",
-                    f"điều chỉnh {unit} vùng {zc} (fid {row.fid}, {row.author}): {vi}",
-                    **{"location": where, **kw},
-                )
-            )
+        error = functools.partial(_adjustment_error, findings, row, where)
 
         if not row.applied:
             error(
@@ -400,6 +412,7 @@ def check_adjustments(
             continue
         if not shapely.is_valid(geom):
             reason = shapely.is_valid_reason(geom)
+            geom = usable_geometry(geom)  # the other checks look at its repaired form
             error(
                 "adjustment_invalid",
                 f"invalid geometry ({reason}); fix it in QGIS (Vector > Geometry Tools > "

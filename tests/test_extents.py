@@ -140,7 +140,7 @@ def test_point_only_geosites_keep_the_hull_rule_beside_a_site_with_an_extent() -
 
 
 def test_sample_extents_are_read_and_zone_i_covers_them(sample_run) -> None:
-    cfg, result = sample_run
+    _, result = sample_run
     ext = result.ingested.extents
     assert set(ext["geosite_code"]) >= {"LS-HL-02", "LS-TP-03"}
     kinds = dict(zip(ext["geosite_code"], ext.geometry.geom_type, strict=True))
