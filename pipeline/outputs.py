@@ -46,6 +46,10 @@ GPKG_LAYERS: dict[str, str] = {
 }
 
 
+#: Layers of the edits GeoPackage (``[edits]``), which no run writes.
+EDITS_LAYERS: dict[str, str] = {"zone_adjustments": "MultiPolygon"}
+
+
 def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Column types GDAL writes cleanly (dates as dates, no Python objects)."""
     out = frame.copy()

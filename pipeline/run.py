@@ -249,7 +249,13 @@ def write_outputs(
         outputs.write_geopackage(result.layers, staging / out.geopackage)
         # QGIS: default styles inside the GeoPackage and a project beside it
         write_geopackage_styles(staging / out.geopackage, list(result.layers))
-        write_geopackage_project(staging / out.geopackage, staging / out.project, cfg=cfg)
+        write_geopackage_project(
+            staging / out.geopackage,
+            staging / out.project,
+            cfg=cfg,
+            edits=cfg.edits.geopackage,
+            home=target,
+        )
         zones_web = result.layers["protection_zones"]
         outputs.write_geojson_wgs84(zones_web, staging / out.web_zones)
         outputs.write_geojson_wgs84(result.layers["geosites"], staging / out.web_geosites)
