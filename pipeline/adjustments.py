@@ -32,9 +32,12 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -336,8 +339,11 @@ def apply_adjustments(
     """
     protection = zones.protection_zones.copy()
     protection["status"] = "proposed"
+    proposed = replace(
+        zones, protection_zones=protection, clusters=zones.clusters.assign(status="proposed")
+    )
     if adjustments is None or not len(adjustments.features):
-        return replace(zones, protection_zones=protection), Applied()
+        return proposed, Applied()
     current = proposals(zones).set_index(KEYS).geometry
     stored = {
         (r.unit_code, r.zone_class): r.geometry
@@ -363,7 +369,7 @@ def apply_adjustments(
         records.append(record)
     table = pd.DataFrame(records)
     if not by_unit:
-        return replace(zones, protection_zones=protection), Applied(table)
+        return proposed, Applied(table)
 
     footprints = {}
     replaced = []
@@ -514,24 +520,10 @@ def adjust_unit(
     copied = feature[["unit_code", "zone_class", "proposal_sha256", "geometry"]].assign(
         copied_on=feature["adjusted_on"]
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".adjust-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if path.exists():
-            shutil.copy2(path, tmp)
-        else:
-            tmp.unlink()
+    with _editing(path) as tmp:
         # the proposals first: the GeoPackage and its CRS exist before the typed layer
         for layer, frame in ((PROPOSALS_LAYER, copied), (LAYER, feature)):
             _put(tmp, layer, frame, unit_code, zone_class)
-        from pipeline.qgis.styles import write_geopackage_styles
-
-        write_geopackage_styles(tmp, [LAYER, PROPOSALS_LAYER])
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return Copied(path, unit_code, zone_class, area_ha, bool(existing))
 
 
@@ -577,10 +569,125 @@ def _create_adjustments_layer(path: Path, srs_id: int) -> None:
     db.close()
 
 
+@contextmanager
+def _editing(path: Path) -> Iterator[Path]:
+    """A copy of the edits GeoPackage to change, moved into place only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".adjust-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        if path.exists():
+            shutil.copy2(path, tmp)
+        else:
+            tmp.unlink()
+        yield tmp
+        from pipeline.qgis.styles import write_geopackage_styles
+
+        write_geopackage_styles(tmp, [LAYER, PROPOSALS_LAYER])
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What :func:`pull_adjustments` did."""
+
+    path: Path
+    added: list[str]
+    replaced: list[str]
+    unchanged: list[str]
+
+
+def pull_adjustments(cfg: Config, connection: Any, *, replace_existing: bool = False) -> Pulled:
+    """Copy the adjustments of the shared database into the edits GeoPackage.
+
+    The GeoPackage is the source of truth for every run; the database's
+    ``<records>.zone_adjustments`` is where editors draft adjustments together.
+    A row whose unit and zone class the GeoPackage lacks is added; one that
+    differs from the GeoPackage's replaces it only with ``replace_existing``
+    (else nothing is written and the units are named); identical ones are left.
+
+    Parameters
+    ----------
+    connection
+        A SQLAlchemy connection to the heritage database.
+    """
+    from sqlalchemy import text
+
+    schema = cfg.database.records_schema.replace('"', '""')
+    rows = connection.execute(
+        text(
+            "SELECT unit_code, zone_class, author, adjusted_on, reason, proposal_sha256, "
+            f'proposal_area_ha, ST_AsBinary(geom) AS wkb FROM "{schema}".zone_adjustments '
+            "ORDER BY unit_code, zone_class"
+        )
+    ).all()
+    path = cfg.edits.geopackage
+    local = pd.DataFrame(columns=KEYS)
+    if path.exists() and LAYER in _layers(path):
+        local = pyogrio.read_dataframe(path, layer=LAYER)
+    known = {(r.unit_code, r.zone_class): r for r in local.itertuples()}
+    added, replaced, unchanged, conflicts = [], [], [], []
+    frames = []
+    for row in rows:
+        geom = _as_multipolygons(np.array([shapely.from_wkb(bytes(row.wkb))], dtype=object))[0]
+        label = f"{row.unit_code} {row.zone_class}"
+        mine = known.get((row.unit_code, row.zone_class))
+        same = mine is not None and (
+            geometry_sha256(mine.geometry) == geometry_sha256(geom)
+            and (mine.author, mine.reason) == (row.author, row.reason)
+        )
+        if same:
+            unchanged.append(label)
+            continue
+        if mine is not None and not replace_existing:
+            conflicts.append(label)
+            continue
+        (replaced if mine is not None else added).append(label)
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "unit_code": [row.unit_code],
+                    "zone_class": [row.zone_class],
+                    "author": [row.author],
+                    "adjusted_on": [row.adjusted_on],
+                    "reason": [row.reason],
+                    "proposal_sha256": [row.proposal_sha256],
+                    "proposal_area_ha": [row.proposal_area_ha],
+                },
+                geometry=[geom],
+                crs=cfg.working_crs,
+            )
+        )
+    if conflicts:
+        raise InputError(
+            "điều chỉnh trong cơ sở dữ liệu khác với GeoPackage: " + ", ".join(conflicts),
+            "the database's adjustments differ from the GeoPackage's for: " + ", ".join(conflicts),
+            file=cfg.relative(path),
+            field="unit_code, zone_class",
+            fix="run again with --replace to take the database's version (the GeoPackage's "
+            "is lost), or settle the difference in QGIS first",
+            fix_vi="chạy lại với --replace để lấy bản trong cơ sở dữ liệu (bản GeoPackage sẽ "
+            "mất), hoặc thống nhất trong QGIS trước",
+        )
+    if frames:
+        with _editing(path) as tmp:
+            for frame in frames:
+                _put(tmp, LAYER, frame, frame["unit_code"][0], frame["zone_class"][0])
+    return Pulled(path, added, replaced, unchanged)
+
+
 def _put(path: Path, layer: str, frame: gpd.GeoDataFrame, unit: str, zone_class: str) -> None:
     """Replace the feature of ``unit``/``zone_class`` in ``layer`` (creating the layer)."""
     exists = path.exists() and layer in _layers(path)
     if not exists and layer == LAYER:
+        if not path.exists():  # a GeoPackage (with its CRS registered) to add the table to
+            empty = frame.iloc[:0][[*KEYS, "proposal_sha256", frame.geometry.name]]
+            pyogrio.write_dataframe(
+                empty, path, layer=PROPOSALS_LAYER, driver="GPKG", geometry_type="MultiPolygon"
+            )
         _create_adjustments_layer(path, int(frame.crs.to_epsg()))
         exists = True
     if exists:

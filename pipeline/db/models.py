@@ -36,6 +36,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -773,4 +774,73 @@ inspections = Table(
     schema=RECORDS,
     comment="Hồ sơ kiểm tra thực địa điểm di sản (do người dùng nhập, không bao giờ bị xóa khi xuất bản) / "
     "Field inspections of geosites (entered by users, never removed by a publish)",
+)
+
+zone_adjustments = Table(
+    "zone_adjustments",
+    persistent,
+    Column(
+        "adjustment_id",
+        BigInteger,
+        Identity(always=False),
+        primary_key=True,
+        comment="Số hiệu điều chỉnh / Adjustment id",
+    ),
+    Column(
+        "unit_code",
+        Text,
+        nullable=False,
+        comment="Mã đơn vị khoanh vùng (mã cụm hoặc mã điểm đơn lẻ) / "
+        "Zoning unit code (the cluster code or the lone geosite's code)",
+    ),
+    Column(
+        "zone_class",
+        Text,
+        nullable=False,
+        comment="Cấp vùng: I (lõi) hoặc II (toàn bộ ranh giới ngoài của đơn vị) / "
+        "Zone class: I (the core) or II (the unit's whole footprint)",
+    ),
+    Column("author", Text, nullable=False, comment="Người điều chỉnh / Who adjusted it"),
+    Column("adjusted_on", Date, nullable=False, comment="Ngày điều chỉnh / Date of the adjustment"),
+    Column("reason", Text, nullable=False, comment="Lý do / Why the boundary was moved"),
+    Column(
+        "proposal_sha256",
+        Text,
+        comment="SHA-256 của ranh giới đề xuất khi sao chép / "
+        "SHA-256 of the proposed boundary when it was copied",
+    ),
+    Column(
+        "proposal_area_ha",
+        Float,
+        comment="Diện tích đề xuất khi sao chép (ha) / Proposal area when it was copied (ha)",
+    ),
+    Column(
+        "geom",
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False),
+        nullable=False,
+        comment="Ranh giới đã điều chỉnh / The adjusted boundary",
+    ),
+    Column(
+        "created_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=text("now()"),
+        comment="Thời điểm nhập / When it was entered",
+    ),
+    Column(
+        "created_by",
+        Text,
+        nullable=False,
+        server_default=text("current_user"),
+        comment="Người nhập / Who entered it",
+    ),
+    CheckConstraint(_in("zone_class", ZONE_CLASSES), name="zone_class"),
+    CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+    UniqueConstraint("unit_code", "zone_class", name="zone_adjustments_unit_zone_key"),
+    Index("zone_adjustments_geom_gist", "geom", postgresql_using="gist"),
+    schema=RECORDS,
+    comment="Điều chỉnh thủ công ranh giới vùng bảo vệ (bản dùng chung; nguồn chính là "
+    "data/edits/zone_adjustments.gpkg, lấy về bằng geopark adjust --from-db) / "
+    "Hand adjustments of protection zones (the shared copy; the source of truth is "
+    "data/edits/zone_adjustments.gpkg, pulled in with geopark adjust --from-db)",
 )
