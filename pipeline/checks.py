@@ -8,6 +8,7 @@ measurements (areas, totals) for the report.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from pipeline.adjustments import Applied, usable_geometry
 from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.crs import transform_geometries
@@ -319,6 +321,202 @@ def check_no_overlap(protection: gpd.GeoDataFrame, tolerance_m2: float) -> list[
     return findings
 
 
+def _unit_members(zones: ZoningResult, unit: str) -> list[str]:
+    gc = zones.geosite_clusters
+    return sorted(gc.loc[gc["unit_code"] == unit, "geosite_code"])
+
+
+def _what_zone_i_covers(
+    unit_sites: list[str], ingested: IngestResult
+) -> list[tuple[str, shapely.Geometry]]:
+    """What a unit's Zone I must cover: its geosites, their survey points and extents."""
+    items = []
+    sites = ingested.geosites.loc[ingested.geosites["geosite_code"].isin(unit_sites)]
+    items += [
+        (f"geosite {c}", g)
+        for c, g in zip(sites["geosite_code"], sites.geometry.values, strict=True)
+    ]
+    points = ingested.survey_points.loc[ingested.survey_points["geosite_code"].isin(unit_sites)]
+    items += [
+        (f"survey point {p}", g)
+        for p, g in zip(points["point_id"], points.geometry.values, strict=True)
+    ]
+    if ingested.extents is not None:
+        ext = ingested.extents.loc[ingested.extents["geosite_code"].isin(unit_sites)]
+        items += [
+            (f"extent of {r.geosite_code} ({r.source_file} feature {r.source_row})", r.geometry)
+            for r in ext.itertuples()
+        ]
+    return items
+
+
+def _adjustment_error(
+    findings: list[Finding], row: Any, where: Any, check: str, en: str, vi: str, **kw: Any
+) -> None:
+    """Add an error about the adjustment ``row`` (named by unit, zone, fid and author)."""
+    unit, zc = row.unit_code, row.zone_class
+    findings.append(
+        Finding(
+            "error",
+            check,
+            f"{unit} zone {zc}",
+            f"adjustment of {unit} Zone {zc} (fid {row.fid}, {row.author}): {en}",
+            f"điều chỉnh {unit} vùng {zc} (fid {row.fid}, {row.author}): {vi}",
+            **{"location": where, **kw},
+        )
+    )
+
+
+def check_adjustments(
+    applied: pd.DataFrame,
+    footprints: dict[str, shapely.Geometry],
+    ingested: IngestResult,
+    zones: ZoningResult,
+    park: shapely.Geometry,
+    tolerance_m2: float,
+) -> list[Finding]:
+    """The hand adjustments (pipeline.adjustments): each failing check is an error
+    naming the unit; a proposal changed since the adjustment is a warning to review.
+
+    Checks: the adjusted unit still exists; its geometry is valid; Zone I
+    covers the geosites' register locations, survey points and extents; Zone I
+    lies inside the unit's Zone II footprint; the adjusted zone lies inside the
+    park and overlaps no other unit.
+    """
+    if applied is None or not len(applied):
+        return []
+    findings = []
+    tolerant_park = shapely.buffer(park, 0.01)
+    pz = zones.protection_zones
+    final = pz.dissolve("unit_code").geometry
+    core = pz.loc[pz["zone_class"] == "I"].set_index("unit_code").geometry
+    tree_units = final.index.to_numpy()
+    tree = shapely.STRtree(final.to_numpy())
+    for row in applied.itertuples():
+        unit, zc = row.unit_code, row.zone_class
+        subject = f"{unit} zone {zc}"
+        geom = row.geometry
+        where = shapely.point_on_surface(geom) if not shapely.is_empty(geom) else None
+
+        error = functools.partial(_adjustment_error, findings, row, where)
+
+        if not row.applied:
+            error(
+                "adjustment_unit_missing",
+                "the zoning no longer produces this unit (cluster renamed, geosite removed); "
+                "the adjustment is kept but not applied: re-create it for the new unit with "
+                "`geopark adjust`, then delete this feature",
+                "khoanh vùng không còn đơn vị này (cụm đổi tên, điểm bị xóa); điều chỉnh được giữ "
+                "nhưng không áp dụng: tạo lại cho đơn vị mới bằng `geopark adjust` rồi xóa đối tượng",
+            )
+            continue
+        if not shapely.is_valid(geom):
+            reason = shapely.is_valid_reason(geom)
+            geom = usable_geometry(geom)  # the other checks look at its repaired form
+            error(
+                "adjustment_invalid",
+                f"invalid geometry ({reason}); fix it in QGIS (Vector > Geometry Tools > "
+                "Check Validity)",
+                f"hình học không hợp lệ ({reason}); sửa trong QGIS (Vector > Geometry Tools > "
+                "Check Validity)",
+            )
+        if zc == "I":
+            uncovered = [
+                (label, g)
+                for label, g in _what_zone_i_covers(_unit_members(zones, unit), ingested)
+                if not shapely.covers(shapely.buffer(core.get(unit), 0.01), g)
+            ]
+            if uncovered:
+                names = ", ".join(label for label, _ in uncovered[:5])
+                more = f" (+{len(uncovered) - 5})" if len(uncovered) > 5 else ""
+                error(
+                    "adjustment_zone_i_coverage",
+                    f"Zone I no longer covers {names}{more}",
+                    f"vùng I không còn bao {names}{more}",
+                    location=shapely.point_on_surface(
+                        shapely.difference(uncovered[0][1], core.get(unit))
+                    ),
+                )
+        unit_core = core.get(unit)
+        footprint = footprints.get(unit)
+        if unit_core is not None and footprint is not None:
+            outside = shapely.difference(unit_core, shapely.buffer(footprint, 0.01))
+            if shapely.area(outside) > tolerance_m2:
+                error(
+                    "adjustment_zone_i_outside_footprint",
+                    f"Zone I reaches {shapely.area(outside):,.1f} m² beyond the unit's Zone II "
+                    "footprint: move the Zone II boundary out, or Zone I in",
+                    f"vùng I vượt ra ngoài ranh giới vùng II của đơn vị {shapely.area(outside):,.1f} "
+                    "m²: nới ranh giới vùng II, hoặc thu vùng I",
+                    area_m2=shapely.area(outside),
+                    location=shapely.point_on_surface(outside),
+                )
+        outside_park = shapely.difference(geom, park)
+        if not shapely.covers(tolerant_park, geom) and shapely.area(outside_park) > tolerance_m2:
+            error(
+                "adjustment_outside_park",
+                f"{shapely.area(outside_park) / 1e4:,.4f} ha lie outside the park extent",
+                f"{shapely.area(outside_park) / 1e4:,.4f} ha nằm ngoài ranh giới công viên",
+                area_m2=shapely.area(outside_park),
+                location=shapely.point_on_surface(outside_park),
+            )
+        for j in tree.query(geom, predicate="intersects"):
+            other = tree_units[j]
+            if other == unit:
+                continue
+            overlap = shapely.intersection(geom, final.iloc[j])
+            if shapely.area(overlap) > tolerance_m2:
+                error(
+                    "adjustment_overlap",
+                    f"overlaps unit {other} by {shapely.area(overlap):,.1f} m²",
+                    f"chồng lấn đơn vị {other} {shapely.area(overlap):,.1f} m²",
+                    area_m2=shapely.area(overlap),
+                    location=shapely.point_on_surface(overlap),
+                )
+        if row.review == "proposal_changed":
+            diff = row.proposal_area_ha - row.previous_area_ha
+            changed = (
+                f"; {row.changed_area_ha:,.4f} ha changed"
+                if row.changed_area_ha is not None and not pd.isna(row.changed_area_ha)
+                else ""
+            )
+            changed_vi = changed.replace("changed", "thay đổi")
+            findings.append(
+                Finding(
+                    "warning",
+                    "adjustment_needs_review",
+                    subject,
+                    f"the proposal for {unit} Zone {zc} changed since the adjustment of "
+                    f"{row.adjusted_on} by {row.author} ({row.previous_area_ha:,.4f} ha -> "
+                    f"{row.proposal_area_ha:,.4f} ha, {diff:+,.4f} ha{changed}); the adjustment "
+                    "is kept: compare it with layer zone_proposals and adjust it, or start over "
+                    "with `geopark adjust --replace`",
+                    f"đề xuất của {unit} vùng {zc} đã thay đổi từ lần điều chỉnh ngày "
+                    f"{row.adjusted_on} của {row.author} ({row.previous_area_ha:,.4f} ha -> "
+                    f"{row.proposal_area_ha:,.4f} ha, {diff:+,.4f} ha{changed_vi}); điều chỉnh "
+                    "được giữ: so với lớp zone_proposals rồi sửa, hoặc làm lại bằng "
+                    "`geopark adjust --replace`",
+                    value=diff,
+                    area_m2=None if not changed else row.changed_area_ha * 1e4,
+                    location=row.location,
+                )
+            )
+        elif row.review == "no_proposal":
+            findings.append(
+                Finding(
+                    "warning",
+                    "adjustment_needs_review",
+                    subject,
+                    f"the adjustment of {unit} Zone {zc} records no proposal "
+                    "(proposal_sha256): whether the proposal changed cannot be told",
+                    f"điều chỉnh {unit} vùng {zc} không ghi đề xuất gốc (proposal_sha256): "
+                    "không biết đề xuất có thay đổi không",
+                    location=where,
+                )
+            )
+    return findings
+
+
 def findings_for_rejections(rejections: list[Rejection]) -> list[Finding]:
     """One error per rejected row; rows that only follow from another are listed under it."""
     causes = {f"{r.file} row/dòng {r.row}" for r in rejections if not r.cause}
@@ -447,7 +645,13 @@ def check_contradictions(
     return findings
 
 
-def check(ingested: IngestResult, zones: ZoningResult, cfg: Config) -> QAResult:
+def check(
+    ingested: IngestResult,
+    zones: ZoningResult,
+    cfg: Config,
+    *,
+    adjustments: Applied | None = None,
+) -> QAResult:
     """Run every check against the park extent.
 
     Parameters
@@ -456,6 +660,8 @@ def check(ingested: IngestResult, zones: ZoningResult, cfg: Config) -> QAResult:
         Results of the ingest and zone stages.
     cfg
         Tolerances and the declared area.
+    adjustments
+        What :func:`pipeline.adjustments.apply_adjustments` did, when it ran.
 
     Returns
     -------
@@ -500,6 +706,15 @@ def check(ingested: IngestResult, zones: ZoningResult, cfg: Config) -> QAResult:
     findings += check_declared_districts(ingested.geosites, ingested.districts)
     findings += check_contradictions(ingested.geosites, ingested.survey_points, cfg)
     findings += check_no_overlap(zones.protection_zones, cfg.checks.overlap_tolerance_m2)
+    if adjustments is not None:
+        findings += check_adjustments(
+            adjustments.table,
+            adjustments.footprints,
+            ingested,
+            zones,
+            park,
+            cfg.checks.overlap_tolerance_m2,
+        )
     summary = totals(zones, ingested.districts, planar)
     park_totals = summary["park"]
     findings.append(

@@ -126,6 +126,8 @@ class Inputs(_Strict):
     admin_units: InputFile
     park_extent: InputFile
     assessment: InputFile | None = None  # Brilha (2016) criteria scores per geosite (optional)
+    # polygons, lines and points tracing each geosite's real extent (optional)
+    geosite_extents: InputFile | None = None
 
 
 class Park(_Strict):
@@ -356,6 +358,8 @@ def _input_files(cfg: Config) -> list[tuple[str, InputFile]]:
     ]
     if i.assessment is not None:
         files.append(("inputs.assessment", i.assessment))
+    if i.geosite_extents is not None:
+        files.append(("inputs.geosite_extents", i.geosite_extents))
     return files
 
 

@@ -36,12 +36,18 @@ GPKG_LAYERS: dict[str, str] = {
     "protection_zones": "MultiPolygon",
     "clusters": "MultiPolygon",
     "zone_district_areas": "MultiPolygon",
+    "zone_proposals": "MultiPolygon",  # each unit's proposal, before hand adjustments
+    "geosite_extents": "MultiLineString",  # outlines of the geosite extents (input)
     "qa_findings": "Point",
     "quarantine": "Point",
     # non-spatial (GeoPackage attributes tables): the Brilha (2016) assessment
     "geosite_assessment": "None",
     "geosite_assessment_criteria": "None",
 }
+
+
+#: Layers of the edits GeoPackage (``[edits]``), which no run writes.
+EDITS_LAYERS: dict[str, str] = {"zone_adjustments": "MultiPolygon"}
 
 
 def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -22,10 +22,12 @@ import shapely
 
 import pipeline
 from pipeline import outputs
+from pipeline.adjustments import Applied, apply_adjustments, proposal_layer, read_adjustments
 from pipeline.assessment import assess
 from pipeline.checks import QAResult, check, findings_layer
 from pipeline.config import Config, input_files
 from pipeline.ingest import IngestResult, ingest
+from pipeline.ingest.extents import extent_outlines
 from pipeline.progress import Progress, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
@@ -38,6 +40,8 @@ class RunResult:
     ingested: IngestResult
     zones: ZoningResult | None = None
     qa: QAResult | None = None
+    proposals: gpd.GeoDataFrame | None = None  # every unit's proposal, before adjustments
+    adjustments: Applied | None = None  # what the hand adjustments did
     timings: dict[str, float] = field(default_factory=dict)
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
@@ -107,9 +111,12 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
         "protection_zones": zones.protection_zones,
         "clusters": zones.clusters,
         "zone_district_areas": zones.zone_district_areas,
+        "zone_proposals": result.proposals,
         "qa_findings": findings_layer(qa, cfg.working_crs),
         "quarantine": quarantine_layer(ing, cfg.working_crs),
     }
+    if ing.extents is not None:
+        layers["geosite_extents"] = extent_outlines(ing.extents)
     if ing.assessment is not None:
         # non-spatial tables beside the geosites (GeoPackage attributes tables)
         layers["geosite_assessment"], layers["geosite_assessment_criteria"] = assess(ing.assessment)
@@ -122,6 +129,9 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
     progress("Đọc và kiểm tra dữ liệu đầu vào", "Reading and validating inputs")
     with _timed(timings, "ingest"):
         ingested = ingest(cfg)
+        edits = read_adjustments(cfg)
+        if edits is not None:
+            ingested.rejections += edits.rejections
     result = RunResult(ingested=ingested, timings=timings)
     if until == "ingest":
         return result
@@ -134,12 +144,18 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
             ingested.park_extent,
             cfg.zoning,
             min_area_m2=cfg.checks.min_zone_area_m2,
+            extents=ingested.extents,
+        )
+        # the geologists' hand adjustments replace the proposals (pipeline.adjustments)
+        result.proposals = proposal_layer(result.zones)
+        result.zones, result.adjustments = apply_adjustments(
+            result.zones, edits, ingested.districts, min_area_m2=cfg.checks.min_zone_area_m2
         )
     if until == "zone":
         return result
     progress("Kiểm tra theo ranh giới công viên", "Checking against the park extent")
     with _timed(timings, "check"):
-        result.qa = check(ingested, result.zones, cfg)
+        result.qa = check(ingested, result.zones, cfg, adjustments=result.adjustments)
     result.layers = build_layers(result, cfg)
     counts = {name: len(layer) for name, layer in result.layers.items()}
     result.report = qa_json(
@@ -190,6 +206,8 @@ def manifest(
     ]
     if cfg.source:
         inputs.append(entry("config", "config", cfg.source))
+    if cfg.edits.geopackage.exists():
+        inputs.append(entry("edits.geopackage", "edits", cfg.edits.geopackage))
     return {
         "pipeline_version": pipeline.__version__,
         "started_utc": started.isoformat(timespec="seconds"),
@@ -233,7 +251,13 @@ def write_outputs(
         outputs.write_geopackage(result.layers, staging / out.geopackage)
         # QGIS: default styles inside the GeoPackage and a project beside it
         write_geopackage_styles(staging / out.geopackage, list(result.layers))
-        write_geopackage_project(staging / out.geopackage, staging / out.project, cfg=cfg)
+        write_geopackage_project(
+            staging / out.geopackage,
+            staging / out.project,
+            cfg=cfg,
+            edits=cfg.edits.geopackage,
+            home=target,
+        )
         zones_web = result.layers["protection_zones"]
         outputs.write_geojson_wgs84(zones_web, staging / out.web_zones)
         outputs.write_geojson_wgs84(result.layers["geosites"], staging / out.web_geosites)

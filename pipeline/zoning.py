@@ -3,8 +3,10 @@ non-overlapping combined protection zones.
 
 Rules (distances come from the configuration):
 
-* Zone I of a geosite is the convex hull of its register location and all its
-  survey points, grown by the distance set for its category.
+* Zone I of a geosite is grown by the distance set for its category from its
+  base: for a geosite with an extent (polygons, lines, points), the extent, its
+  register location and its survey points, each as it is; for a point-only
+  geosite, the convex hull of its register location and survey points.
 * Zone II surrounds Zone I by the distance set for its significance, and
   excludes Zone I.
 * Geosites sharing a ``cluster_code``, and geosites whose zones touch (come
@@ -60,23 +62,63 @@ def site_hulls(geosites: gpd.GeoDataFrame, survey_points: gpd.GeoDataFrame) -> n
     return shapely.convex_hull(multipoints)
 
 
+def site_bases(
+    geosites: gpd.GeoDataFrame,
+    survey_points: gpd.GeoDataFrame,
+    extents: gpd.GeoDataFrame | None = None,
+) -> np.ndarray:
+    """What each geosite's zones are grown from, aligned with ``geosites`` rows.
+
+    A geosite with an extent: a collection of its extent features, register
+    location and survey points, each as it is, so that a winding cave line or
+    a long section is buffered as what it is (the hull of points strung along
+    it would cover the whole meander). A point-only geosite: the convex hull
+    of its register location and survey points (:func:`site_hulls`).
+    """
+    bases = site_hulls(geosites, survey_points)
+    if extents is None or not len(extents):
+        return bases
+    codes = geosites["geosite_code"].reset_index(drop=True)
+    with_extent = codes[codes.isin(extents["geosite_code"])]
+    points = survey_points.loc[survey_points["geosite_code"].isin(with_extent)]
+    member_codes = pd.concat(
+        [extents["geosite_code"], with_extent, points["geosite_code"]], ignore_index=True
+    )
+    geoms = np.concatenate(
+        [
+            extents.geometry.values,
+            np.asarray(geosites.geometry.values)[with_extent.index],
+            points.geometry.values,
+        ]
+    )
+    index = pd.Categorical(member_codes, categories=with_extent).codes
+    order = np.argsort(index, kind="stable")
+    collections = shapely.geometrycollections(geoms[order], indices=index[order])
+    bases[with_extent.index] = collections
+    return bases
+
+
 def build_site_zones(
     geosites: gpd.GeoDataFrame,
     survey_points: gpd.GeoDataFrame,
     zoning: Zoning,
+    extents: gpd.GeoDataFrame | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unclipped Zone I and the Zone II outer footprint for every geosite.
+
+    ``extents`` (optional): the geosite extents (:mod:`pipeline.ingest.extents`),
+    keyed by ``geosite_code``; see :func:`site_bases`.
 
     Returns
     -------
     (zone_i, outer)
         Arrays aligned with ``geosites``; Zone II is ``outer - zone_i``.
     """
-    hulls = site_hulls(geosites, survey_points)
+    hulls = site_bases(geosites, survey_points, extents)
     d_core = geosites["category"].map(zoning.zone_i_distance_m).to_numpy(float)
     d_buffer = geosites["significance"].map(zoning.zone_ii_distance_m).to_numpy(float)
     zone_i = shapely.buffer(hulls, d_core, quad_segs=zoning.quad_segs)
-    # Buffering the hull once by the summed distance keeps the ring's outer edge
+    # Buffering the base once by the summed distance keeps the ring's outer edge
     # exactly parallel to the core instead of accumulating two approximations.
     outer = shapely.buffer(hulls, d_core + d_buffer, quad_segs=zoning.quad_segs)
     return zone_i, outer
@@ -251,7 +293,7 @@ def _intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
     outside the small geometry, so the result is the same.
     """
     margin = 1.0
-    boxes = shapely.bounds(small) + [-margin, -margin, margin, margin]
+    boxes = np.add(shapely.bounds(small), [-margin, -margin, margin, margin])
     near = np.array(
         [
             shapely.clip_by_rect(geom, *box) if np.isfinite(box).all() else geom
@@ -386,6 +428,7 @@ def zone(
     zoning: Zoning,
     *,
     min_area_m2: float = 1.0,
+    extents: gpd.GeoDataFrame | None = None,
 ) -> ZoningResult:
     """Run the zoning stage.
 
@@ -397,6 +440,9 @@ def zone(
         Distances and the cluster rule.
     min_area_m2
         Zone pieces smaller than this (clipping or overlay noise) are dropped.
+    extents
+        Optional geosite extents in the working CRS (``geosite_code`` and a
+        polygon, line or point geometry per feature): Zone I covers them.
 
     Returns
     -------
@@ -407,7 +453,7 @@ def zone(
     park = shapely.union_all(park_extent.geometry.values)
     shapely.prepare(park)
 
-    core_raw, outer_raw = build_site_zones(sites, survey_points, zoning)
+    core_raw, outer_raw = build_site_zones(sites, survey_points, zoning, extents)
     core = _clip(core_raw, park)
     outer = _clip(outer_raw, park)
     ring = _rings(core, outer)

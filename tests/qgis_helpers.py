@@ -35,9 +35,13 @@ def pyqgis_available() -> bool:
 
 
 def run_qgis(
-    request: dict[str, Any], workdir: Path, env: dict[str, str] | None = None
+    request: dict[str, Any],
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    script: Path = SCRIPT,
 ) -> dict[str, Any]:
-    """Run the inspector on ``request``; return its JSON answer (fails on a crash)."""
+    """Run ``script`` (default: the inspector) on ``request``; return its JSON answer
+    (fails on a crash)."""
     workdir.mkdir(parents=True, exist_ok=True)
     request_path, result_path = workdir / "qgis_request.json", workdir / "qgis_result.json"
     request_path.write_text(json.dumps(request, ensure_ascii=False), "utf-8")
@@ -49,7 +53,7 @@ def run_qgis(
         **(env or {}),
     }
     done = subprocess.run(
-        [QGIS_PYTHON, str(SCRIPT), str(request_path), str(result_path)],
+        [QGIS_PYTHON, str(script), str(request_path), str(result_path)],
         capture_output=True,
         text=True,
         timeout=600,

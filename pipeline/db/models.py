@@ -36,6 +36,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -61,6 +62,7 @@ SIGNIFICANCES = ("international", "national", "provincial", "local")
 MEMBERSHIPS = ("full", "partial", "none")
 LOCATION_QUALITIES = ("surveyed", "gps", "approximate")
 ZONE_CLASSES = ("I", "II")
+ZONE_STATUSES = ("proposed", "adjusted")  # protection_zones.status (pipeline.adjustments)
 SEVERITIES = ("error", "warning", "info")
 CONDITIONS = ("good", "fair", "poor", "critical")
 ASSESSMENT_CLASSES = ("low", "moderate", "high")
@@ -376,6 +378,20 @@ def _unit_columns(*, lone_geosite: bool) -> list[Column]:
     return columns
 
 
+def _zone_status() -> list:
+    """``status``: proposed by the rules, or adjusted by hand (pipeline.adjustments)."""
+    return [
+        Column(
+            "status",
+            Text,
+            nullable=False,
+            comment="Trạng thái: proposed (đề xuất theo quy tắc), adjusted (điều chỉnh thủ công) / "
+            "Status: proposed (by the rules), adjusted (by hand)",
+        ),
+        CheckConstraint(_in("status", ZONE_STATUSES), name="status"),
+    ]
+
+
 def _unit_members() -> list[Column]:
     return [
         Column(
@@ -397,6 +413,7 @@ protection_zones = Table(
     *_zone_class(),
     *_area(),
     *_district_lists(),
+    *_zone_status(),
     _geom("MULTIPOLYGON", "Ranh giới vùng bảo vệ / Protection zone boundary"),
     *_valid_geometry("protection_zones"),
     schema=PUBLISHED,
@@ -413,6 +430,7 @@ clusters = Table(
     *_zone_class(),
     *_area(),
     *_district_lists(),
+    *_zone_status(),
     _geom("MULTIPOLYGON", "Ranh giới vùng của cụm / Cluster zone boundary"),
     *_valid_geometry("clusters"),
     schema=PUBLISHED,
@@ -555,6 +573,55 @@ geosite_assessment_criteria = Table(
 )
 
 
+zone_proposals = Table(
+    "zone_proposals",
+    metadata,
+    _fid(),
+    Column(
+        "unit_code",
+        Text,
+        nullable=False,
+        comment="Mã đơn vị khoanh vùng / Zoning unit code",
+    ),
+    *_zone_class(),
+    *_area(),
+    Column(
+        "proposal_sha256",
+        Text,
+        nullable=False,
+        comment="Mã băm SHA-256 của ranh giới đề xuất / SHA-256 of the proposed boundary",
+    ),
+    _geom(
+        "MULTIPOLYGON",
+        "Ranh giới đề xuất (vùng I: lõi; vùng II: toàn bộ ranh giới ngoài) / "
+        "Proposed boundary (Zone I: the core; Zone II: the whole footprint)",
+    ),
+    *_valid_geometry("zone_proposals"),
+    schema=PUBLISHED,
+    comment="Ranh giới đề xuất theo quy tắc của mỗi đơn vị, trước điều chỉnh thủ công / "
+    "Each unit's boundary as the rules propose it, before hand adjustments",
+)
+
+geosite_extents = Table(
+    "geosite_extents",
+    metadata,
+    _fid(),
+    _geosite_fk(),
+    Column("extent_kind", Text, comment="Loại phạm vi / Kind of extent"),
+    Column("source", Text, comment="Nguồn ranh giới / Where the delineation comes from"),
+    Column("source_file", Text, comment="Tệp nguồn / Source file"),
+    Column("source_row", Integer, comment="Đối tượng trong tệp nguồn / Feature in the source file"),
+    _geom(
+        "MULTILINESTRING",
+        "Đường bao hoặc tuyến của phạm vi / Outline or trace of the extent",
+    ),
+    *_valid_geometry("geosite_extents"),
+    schema=PUBLISHED,
+    comment="Phạm vi điểm di sản (đường bao của vùng, tuyến hang, mặt cắt) / "
+    "Geosite extents (polygon outlines, cave lines, sections)",
+)
+
+
 #: Published layers, parents before children (the load order).
 LAYER_TABLES: tuple[Table, ...] = (
     park_extent,
@@ -566,6 +633,8 @@ LAYER_TABLES: tuple[Table, ...] = (
     protection_zones,
     clusters,
     zone_district_areas,
+    zone_proposals,
+    geosite_extents,
     qa_findings,
     quarantine,
     geosite_assessment,
@@ -705,4 +774,73 @@ inspections = Table(
     schema=RECORDS,
     comment="Hồ sơ kiểm tra thực địa điểm di sản (do người dùng nhập, không bao giờ bị xóa khi xuất bản) / "
     "Field inspections of geosites (entered by users, never removed by a publish)",
+)
+
+zone_adjustments = Table(
+    "zone_adjustments",
+    persistent,
+    Column(
+        "adjustment_id",
+        BigInteger,
+        Identity(always=False),
+        primary_key=True,
+        comment="Số hiệu điều chỉnh / Adjustment id",
+    ),
+    Column(
+        "unit_code",
+        Text,
+        nullable=False,
+        comment="Mã đơn vị khoanh vùng (mã cụm hoặc mã điểm đơn lẻ) / "
+        "Zoning unit code (the cluster code or the lone geosite's code)",
+    ),
+    Column(
+        "zone_class",
+        Text,
+        nullable=False,
+        comment="Cấp vùng: I (lõi) hoặc II (toàn bộ ranh giới ngoài của đơn vị) / "
+        "Zone class: I (the core) or II (the unit's whole footprint)",
+    ),
+    Column("author", Text, nullable=False, comment="Người điều chỉnh / Who adjusted it"),
+    Column("adjusted_on", Date, nullable=False, comment="Ngày điều chỉnh / Date of the adjustment"),
+    Column("reason", Text, nullable=False, comment="Lý do / Why the boundary was moved"),
+    Column(
+        "proposal_sha256",
+        Text,
+        comment="SHA-256 của ranh giới đề xuất khi sao chép / "
+        "SHA-256 of the proposed boundary when it was copied",
+    ),
+    Column(
+        "proposal_area_ha",
+        Float,
+        comment="Diện tích đề xuất khi sao chép (ha) / Proposal area when it was copied (ha)",
+    ),
+    Column(
+        "geom",
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False),
+        nullable=False,
+        comment="Ranh giới đã điều chỉnh / The adjusted boundary",
+    ),
+    Column(
+        "created_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=text("now()"),
+        comment="Thời điểm nhập / When it was entered",
+    ),
+    Column(
+        "created_by",
+        Text,
+        nullable=False,
+        server_default=text("current_user"),
+        comment="Người nhập / Who entered it",
+    ),
+    CheckConstraint(_in("zone_class", ZONE_CLASSES), name="zone_class"),
+    CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+    UniqueConstraint("unit_code", "zone_class", name="zone_adjustments_unit_zone_key"),
+    Index("zone_adjustments_geom_gist", "geom", postgresql_using="gist"),
+    schema=RECORDS,
+    comment="Điều chỉnh thủ công ranh giới vùng bảo vệ (bản dùng chung; nguồn chính là "
+    "data/edits/zone_adjustments.gpkg, lấy về bằng geopark adjust --from-db) / "
+    "Hand adjustments of protection zones (the shared copy; the source of truth is "
+    "data/edits/zone_adjustments.gpkg, pulled in with geopark adjust --from-db)",
 )

@@ -30,6 +30,19 @@ EDITABLE_INSPECTION_COLUMNS = (
 )
 
 
+#: Columns an editor may fill in and change in an adjustment (records.zone_adjustments).
+EDITABLE_ADJUSTMENT_COLUMNS = (
+    "unit_code",
+    "zone_class",
+    "author",
+    "adjusted_on",
+    "reason",
+    "proposal_sha256",
+    "proposal_area_ha",
+    "geom",
+)
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -52,6 +65,19 @@ def grant_sql(
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {records} TO {readers}",
         f'GRANT INSERT ({columns}), UPDATE ({columns}) ON {records}."inspections" TO {editor}',
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {records} TO {editor}",
+    ]
+
+
+def adjustment_grant_sql(db: Database) -> list[str]:
+    """GRANT statements on ``<records>.zone_adjustments``: the viewer reads it, the
+    editor reads, adds and edits it (not its id, nor who/when entered it; no delete)."""
+    table = f'{_q(db.records_schema)}."zone_adjustments"'
+    viewer, editor = _q(db.viewer_role), _q(db.editor_role)
+    columns = ", ".join(EDITABLE_ADJUSTMENT_COLUMNS)
+    return [
+        f"GRANT SELECT ON {table} TO {viewer}, {editor}",
+        f"GRANT INSERT ({columns}), UPDATE ({columns}) ON {table} TO {editor}",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(db.records_schema)} TO {editor}",
     ]
 
 

@@ -20,7 +20,8 @@ Modules, one per input kind around the shared path:
 - :mod:`~pipeline.ingest.boundaries`: official units, districts, park extent;
 - :mod:`~pipeline.ingest.register`: the geosite register;
 - :mod:`~pipeline.ingest.survey`: the survey points;
-- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet.
+- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet;
+- :mod:`~pipeline.ingest.extents`: the geosite extents (polygons, lines, points).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.ingest.assessment import ingest_assessment
 from pipeline.ingest.boundaries import ingest_admin_units, ingest_districts, ingest_park_extent
+from pipeline.ingest.core import file_label
+from pipeline.ingest.extents import ingest_extents
 from pipeline.ingest.places import Surroundings
 from pipeline.ingest.register import ingest_geosites
 from pipeline.ingest.survey import ingest_survey_points
@@ -47,6 +50,7 @@ __all__ = [
     "ingest_admin_units",
     "ingest_assessment",
     "ingest_districts",
+    "ingest_extents",
     "ingest_geosites",
     "ingest_park_extent",
     "ingest_survey_points",
@@ -67,6 +71,7 @@ class IngestResult:
     assessment: pd.DataFrame | None = None  # validated Brilha (2016) sheet, when configured
     #: every cell whose text ingest changed (normalisation, legacy encodings)
     text_changes: list[TextChange] = field(default_factory=list)
+    extents: gpd.GeoDataFrame | None = None  # geosite extents (ingest.extents), when configured
 
 
 def ingest(cfg: Config) -> IngestResult:
@@ -99,6 +104,19 @@ def ingest(cfg: Config) -> IngestResult:
             cfg.inputs.assessment, cfg, set(geosites["geosite_code"]), held, notes, changes
         )
         more += dependent
+    extents = None
+    if cfg.inputs.geosite_extents is not None:
+        spec = cfg.inputs.geosite_extents
+        extents, held_extents = ingest_extents(
+            spec,
+            file_label(spec.path, cfg),
+            cfg.working_crs,
+            set(geosites["geosite_code"]),
+            held,
+            file_label(cfg.inputs.geosites.path, cfg),
+            notes,
+        )
+        more += held_extents
     return IngestResult(
         geosites=geosites,
         survey_points=points,
@@ -109,6 +127,7 @@ def ingest(cfg: Config) -> IngestResult:
         notes=notes,
         assessment=assessment,
         text_changes=changes,
+        extents=extents,
     )
 
 

@@ -25,12 +25,14 @@ from qgis.core import (
     QgsLinePatternFillSymbolLayer,
     QgsLineSymbol,
     QgsMapLayer,
+    QgsMarkerLineSymbolLayer,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
     QgsReadWriteContext,
     QgsRendererCategory,
     QgsSimpleLineSymbolLayer,
     QgsSingleSymbolRenderer,
+    QgsTemplatedLineSymbolLayerBase,
     QgsTextBufferSettings,
     QgsTextFormat,
     QgsUnitTypes,
@@ -97,6 +99,23 @@ def zone_ii_symbol(color: str = "230,126,34", outline_style: str = "solid") -> Q
     symbol = QgsFillSymbol()
     symbol.changeSymbolLayer(0, hatch)
     symbol.appendSymbolLayer(outline)
+    return symbol
+
+
+def adjustment_symbol(outline_style: str, fill_alpha: int) -> QgsFillSymbol:
+    """An adjusted boundary: a magenta outline with its vertices marked."""
+    symbol = QgsFillSymbol.createSimple(
+        {
+            "color": f"197,27,125,{fill_alpha}",
+            "outline_color": "142,1,82,255",
+            "outline_width": "0.7",
+            "outline_style": outline_style,
+        }
+    )
+    vertices = QgsMarkerLineSymbolLayer()
+    vertices.setPlacement(QgsTemplatedLineSymbolLayerBase.Vertex)
+    vertices.setSubSymbol(marker("square", "142,1,82,255", 1.2, stroke="255,255,255,255"))
+    symbol.appendSymbolLayer(vertices)
     return symbol
 
 
@@ -239,6 +258,49 @@ def renderers() -> dict[str, tuple[str, object, object]]:
             None,
         ),
         "quarantine": ("Point", QgsSingleSymbolRenderer(quarantine), None),
+        "geosite_extents": (
+            "MultiLineString",
+            QgsSingleSymbolRenderer(
+                QgsLineSymbol.createSimple({"color": "102,51,0,255", "width": "0.6"})
+            ),
+            None,
+        ),
+        "zone_proposals": (
+            "MultiPolygon",
+            by_zone_class(
+                QgsFillSymbol.createSimple(
+                    {
+                        "style": "no",
+                        "outline_color": "90,90,90,255",
+                        "outline_width": "0.35",
+                        "outline_style": "dot",
+                    }
+                ),
+                QgsFillSymbol.createSimple(
+                    {
+                        "style": "no",
+                        "outline_color": "150,150,150,255",
+                        "outline_width": "0.35",
+                        "outline_style": "dot",
+                    }
+                ),
+            ),
+            None,
+        ),
+        # the geologists' edits: bold magenta outlines that stand out from the zones,
+        # every vertex marked, so that the boundary being edited is obvious
+        "zone_adjustments": (
+            "MultiPolygon",
+            by_zone_class(adjustment_symbol("solid", 40), adjustment_symbol("dash", 0)),
+            labels(
+                '"unit_code" || \' \' || "zone_class" || \' — \' || "author"',
+                is_expression=True,
+                size=8,
+                color="#8e0152",
+                bold=True,
+                polygon=True,
+            ),
+        ),
     }
 
 

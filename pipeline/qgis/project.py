@@ -50,7 +50,15 @@ TITLE_EN = "Lạng Sơn Geopark — geoheritage protection zones"
 #: Layer tree: (group name, [(layer, visible)]), top of the legend first.
 GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
     ("Kiểm tra / QA", [("qa_findings", True), ("quarantine", False)]),
-    ("Di sản / Geosites", [("geosites", True), ("survey_points", False)]),
+    # the geologists' edits (data/edits, editable) over the proposals they start from
+    (
+        "Chỉnh sửa / Edits",
+        [("zone_adjustments", True), ("zone_proposals", False)],
+    ),
+    (
+        "Di sản / Geosites",
+        [("geosites", True), ("survey_points", False), ("geosite_extents", True)],
+    ),
     (
         "Vùng bảo vệ / Protection zones",
         [
@@ -77,7 +85,23 @@ LAYER_TITLES = {
     "zone_district_areas": "Vùng bảo vệ theo huyện / Zones by district",
     "districts": "Huyện, thành phố / Districts",
     "park_extent": "Ranh giới công viên / Park extent",
+    "zone_adjustments": "Điều chỉnh ranh giới (sửa được) / Zone adjustments (editable)",
+    "zone_proposals": "Ranh giới đề xuất / Proposed boundaries",
+    "geosite_extents": "Phạm vi điểm di sản / Geosite extents",
 }
+
+#: Layers the edits snap to (vertices and segments): the zones, districts and extents.
+SNAP_TO = (
+    "zone_adjustments",
+    "zone_proposals",
+    "protection_zones",
+    "zone_i",
+    "zone_ii",
+    "districts",
+    "park_extent",
+    "geosite_extents",
+)
+SNAP_TOLERANCE_PX = 12
 
 _ZIP_DATE = (2021, 12, 16, 0, 0, 0)  # fixed, so the same project gives the same bytes
 
@@ -90,6 +114,7 @@ class ProjectLayer:
     provider: str  # "ogr" or "postgres"
     source: str
     geometry_type: str  # e.g. "MultiPolygon"
+    editable: bool = False  # generated layers are read-only; the edits are not
 
 
 @dataclass(frozen=True)
@@ -158,11 +183,14 @@ def _map_layer(layer: ProjectLayer, layer_id: str) -> ET.Element:
     """A ``<maplayer>``: the data source plus the QML's style elements."""
     style = _style_root(layer.name)
     attrs = {k: v for k, v in style.attrib.items() if k not in ("version", "styleCategories")}
-    kind = "Point" if "Point" in layer.geometry_type else "Polygon"
+    kind = {"Point": "Point", "LineString": "Line"}.get(
+        layer.geometry_type.removeprefix("Multi"), "Polygon"
+    )
     element = ET.Element(
         "maplayer",
         {
             **attrs,
+            "readOnly": "0" if layer.editable else "1",
             "type": "vector",
             "geometry": kind,
             "wkbType": layer.geometry_type,
@@ -181,6 +209,44 @@ def _map_layer(layer: ProjectLayer, layer_id: str) -> ET.Element:
     ET.SubElement(element, "provider", {"encoding": "UTF-8"}).text = layer.provider
     element.extend(list(style))
     return element
+
+
+def _snapping(layers: Sequence[ProjectLayer]) -> ET.Element:
+    """Snapping on, to vertices and segments of the zones, districts and extents
+    (QGIS's advanced configuration: one setting per layer)."""
+    # QgsSnappingConfig: mode 3 = advanced (per layer); type 3 = vertex | segment
+    # flags; units 1 = pixels.
+    settings = ET.Element(
+        "snapping-settings",
+        {
+            "enabled": "1",
+            "mode": "3",
+            "type": "3",
+            "tolerance": str(SNAP_TOLERANCE_PX),
+            "unit": "1",
+            "intersection-snapping": "0",
+            "self-snapping": "0",
+            "scaleDependencyMode": "0",
+            "minScale": "0",
+            "maxScale": "0",
+        },
+    )
+    per_layer = ET.SubElement(settings, "individual-layer-settings")
+    for layer in layers:
+        ET.SubElement(
+            per_layer,
+            "layer-setting",
+            {
+                "id": f"geopark_{layer.name}",
+                "enabled": "1" if layer.name in SNAP_TO else "0",
+                "type": "3",
+                "tolerance": str(SNAP_TOLERANCE_PX),
+                "units": "1",
+                "minScale": "0",
+                "maxScale": "0",
+            },
+        )
+    return settings
 
 
 def project_xml(
@@ -246,6 +312,7 @@ def project_xml(
         ET.SubElement(canvas, "rendermaptile").text = "0"
     root.append(project_layers)
     root.append(order)
+    root.append(_snapping([layer for layer in layers if layer.name in by_name]))
 
     properties = ET.SubElement(root, "properties")
     # QGIS reads <projectCrs> only when the project says it is projected.
@@ -293,7 +360,14 @@ def _gpkg_extent(db: sqlite3.Connection, table: str) -> tuple[float, float, floa
     return tuple(row) if row and None not in row else None  # type: ignore[return-value]
 
 
-def write_geopackage_project(gpkg_path: Path, qgz_path: Path, *, cfg: Config | None = None) -> None:
+def write_geopackage_project(
+    gpkg_path: Path,
+    qgz_path: Path,
+    *,
+    cfg: Config | None = None,
+    edits: Path | None = None,
+    home: Path | None = None,
+) -> None:
     """Write a ``.qgz`` showing every styled layer of ``gpkg_path``, with relative paths.
 
     Parameters
@@ -305,6 +379,12 @@ def write_geopackage_project(gpkg_path: Path, qgz_path: Path, *, cfg: Config | N
         Where to write the project.
     cfg
         The run's configuration: the park's names and whether the data are samples.
+    edits
+        The edits GeoPackage (``[edits] geopackage``): when it has the adjustments
+        layer, the project shows it editable, relative to ``home``.
+    home
+        The folder the project will finally live in (default: ``qgz_path``'s), when
+        it is written elsewhere first (a staging folder).
     """
     relative = Path(_relative_path(gpkg_path, qgz_path.parent))
     with sqlite3.connect(gpkg_path) as db:
@@ -316,8 +396,25 @@ def write_geopackage_project(gpkg_path: Path, qgz_path: Path, *, cfg: Config | N
         for name in geometry_columns
         if name in GPKG_LAYERS and layer_style(name) is not None
     ]
+    layers += _edits_layers(edits, home or qgz_path.parent)
     qgs = project_xml(layers, project_info(cfg), extent)
     qgz_path.write_bytes(qgz_bytes(qgs, qgz_path.stem))
+
+
+def _edits_layers(edits: Path | None, home: Path) -> list[ProjectLayer]:
+    """The editable adjustments layer of the edits GeoPackage, if it has one."""
+    from pipeline.adjustments import LAYER
+
+    if edits is None or not edits.exists():
+        return []
+    with sqlite3.connect(edits) as db:
+        present = gpkg_geometry_columns(db)
+    db.close()
+    if LAYER not in present:
+        return []
+    relative = Path(_relative_path(edits, home)).as_posix()
+    source = f"{relative if relative.startswith('.') else './' + relative}|layername={LAYER}"
+    return [ProjectLayer(LAYER, "ogr", source, "MultiPolygon", editable=True)]
 
 
 def _relative_path(target: Path, start: Path) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import pipeline
-from pipeline.outputs import GPKG_LAYERS
+from pipeline.outputs import EDITS_LAYERS, GPKG_LAYERS
 
 #: Folder of the QGIS style files, one ``<layer>.qml`` (and ``.sld``) per layer.
 STYLE_DIR = Path(__file__).resolve().parent.parent / "styles"
@@ -115,7 +115,7 @@ def layer_style(layer: str) -> LayerStyle | None:
         layer=layer,
         qml=qml.read_text("utf-8"),
         sld=sld.read_text("utf-8") if sld.exists() else "",
-        geometry_type=_geometry_kind(GPKG_LAYERS.get(layer, "Unknown")),
+        geometry_type=_geometry_kind((GPKG_LAYERS | EDITS_LAYERS).get(layer, "Unknown")),
     )
 
 

@@ -1,0 +1,51 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:se="http://www.opengis.net/se" version="1.1.0" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd" xmlns:ogc="http://www.opengis.net/ogc">
+ <NamedLayer>
+  <se:Name>zone_proposals</se:Name>
+  <UserStyle>
+   <se:Name>zone_proposals</se:Name>
+   <se:FeatureTypeStyle>
+    <se:Rule>
+     <se:Name>Vùng I (bảo vệ nghiêm ngặt) / Zone I (core)</se:Name>
+     <se:Description>
+      <se:Title>Vùng I (bảo vệ nghiêm ngặt) / Zone I (core)</se:Title>
+     </se:Description>
+     <ogc:Filter xmlns:ogc="http://www.opengis.net/ogc">
+      <ogc:PropertyIsEqualTo>
+       <ogc:PropertyName>zone_class</ogc:PropertyName>
+       <ogc:Literal>I</ogc:Literal>
+      </ogc:PropertyIsEqualTo>
+     </ogc:Filter>
+     <se:PolygonSymbolizer>
+      <se:Stroke>
+       <se:SvgParameter name="stroke">#5a5a5a</se:SvgParameter>
+       <se:SvgParameter name="stroke-width">1</se:SvgParameter>
+       <se:SvgParameter name="stroke-linejoin">bevel</se:SvgParameter>
+       <se:SvgParameter name="stroke-dasharray">1 2</se:SvgParameter>
+      </se:Stroke>
+     </se:PolygonSymbolizer>
+    </se:Rule>
+    <se:Rule>
+     <se:Name>Vùng II (đệm) / Zone II (buffer)</se:Name>
+     <se:Description>
+      <se:Title>Vùng II (đệm) / Zone II (buffer)</se:Title>
+     </se:Description>
+     <ogc:Filter xmlns:ogc="http://www.opengis.net/ogc">
+      <ogc:PropertyIsEqualTo>
+       <ogc:PropertyName>zone_class</ogc:PropertyName>
+       <ogc:Literal>II</ogc:Literal>
+      </ogc:PropertyIsEqualTo>
+     </ogc:Filter>
+     <se:PolygonSymbolizer>
+      <se:Stroke>
+       <se:SvgParameter name="stroke">#969696</se:SvgParameter>
+       <se:SvgParameter name="stroke-width">1</se:SvgParameter>
+       <se:SvgParameter name="stroke-linejoin">bevel</se:SvgParameter>
+       <se:SvgParameter name="stroke-dasharray">1 2</se:SvgParameter>
+      </se:Stroke>
+     </se:PolygonSymbolizer>
+    </se:Rule>
+   </se:FeatureTypeStyle>
+  </UserStyle>
+ </NamedLayer>
+</StyledLayerDescriptor>
