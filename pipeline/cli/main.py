@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import pipeline
+from pipeline.cli.approve import approve_command
 from pipeline.cli.check import check_command
 from pipeline.cli.dossiers import dossiers_command
 from pipeline.cli.ingest import ingest_command
@@ -33,3 +34,4 @@ cli.add_command(maps_command)
 cli.add_command(publish_command)
 cli.add_command(webmap_command)
 cli.add_command(dossiers_command)
+cli.add_command(approve_command)
