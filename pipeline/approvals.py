@@ -36,6 +36,7 @@ import pyogrio
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.outputs import run_geopackage_layers, write_geopackage
+from pipeline.vocabulary import UNIT_STATUS_VI
 
 APPROVALS = "unit_approvals"
 APPROVED_ZONES = "approved_zones"
@@ -43,7 +44,15 @@ APPROVED_MARKERS = "approved_markers"
 APPROVED_GEOSITES = "approved_geosites"
 ADJUSTMENTS = "zone_adjustments"  # the adjustments layer (see README, "Adjustments")
 
-STATUSES = ("proposed", "adjusted", "approved")
+STATUSES = tuple(UNIT_STATUS_VI)
+
+#: Geometry types of the approval layers of the edits GeoPackage.
+APPROVAL_LAYERS = {
+    APPROVALS: "None",
+    APPROVED_ZONES: "MultiPolygon",
+    APPROVED_MARKERS: "Point",
+    APPROVED_GEOSITES: "Point",
+}
 
 #: A decision number as Vietnamese authorities write it: 123/QĐ-UBND.
 _DECISION = re.compile(r"^\s*\S+/\S+\s*$")
@@ -85,10 +94,13 @@ def read_approvals(path: Path, crs: str) -> Approvals:
         else pd.DataFrame(columns=["unit_code", "status", "decision", "decision_date"])
     )
 
-    def spatial(layer: str) -> gpd.GeoDataFrame | None:
+    _require(path, APPROVALS, table, ["unit_code", "decision", "decision_date"])
+
+    def spatial(layer: str, columns: list[str]) -> gpd.GeoDataFrame | None:
         if layer not in present:
             return None
         frame = pyogrio.read_dataframe(path, layer=layer)
+        _require(path, layer, frame, columns)
         return frame.to_crs(crs) if frame.crs is not None and frame.crs != crs else frame
 
     adjusted: set[str] = set()
@@ -99,11 +111,29 @@ def read_approvals(path: Path, crs: str) -> Approvals:
         adjusted = set(adjustments["unit_code"].dropna().astype(str))
     return Approvals(
         table=table,
-        zones=spatial(APPROVED_ZONES),
-        markers=spatial(APPROVED_MARKERS),
-        geosites=spatial(APPROVED_GEOSITES),
+        zones=spatial(APPROVED_ZONES, ["unit_code", "zone_class"]),
+        markers=spatial(
+            APPROVED_MARKERS,
+            "unit_code zone_class part ring ring_kind seq number label x_vn2000 y_vn2000".split(),
+        ),
+        geosites=spatial(APPROVED_GEOSITES, ["unit_code", "geosite_code"]),
         adjusted_units=adjusted,
     )
+
+
+def _require(path: Path, layer: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"lớp {layer} của GeoPackage chỉnh sửa thiếu trường {', '.join(missing)}",
+            f"layer {layer} of the edits GeoPackage lacks the field(s) {', '.join(missing)}",
+            file=str(path),
+            field=missing[0],
+            fix=f"restore the layer {layer} (it is written by `geopark approve`; do not "
+            "rename or delete its fields)",
+            fix_vi=f"khôi phục lớp {layer} (do lệnh `geopark approve` ghi; không đổi tên hay "
+            "xóa trường của nó)",
+        )
 
 
 def _parse_date(value: str) -> date:
@@ -136,7 +166,7 @@ def _replace_layers(path: Path, layers: dict[str, pd.DataFrame]) -> None:
         else:
             temp.unlink()
         for name, frame in layers.items():
-            write_geopackage({name: frame}, temp)
+            write_geopackage({name: frame}, temp, APPROVAL_LAYERS)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

@@ -30,6 +30,7 @@ Every area the project states for a zone is the area of its marker polygon.
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -99,7 +100,7 @@ class _Constraints:
     ) -> bool:
         step = max(self.max_offset_m / 8, 0.05)
         samples = []
-        for p, q in zip(pieces[:-1], pieces[1:], strict=True):
+        for p, q in itertools.pairwise(pieces):
             n = max(2, int(np.ceil(np.hypot(*(q - p)) / step)) + 1)
             samples.append(p + np.linspace(0, 1, n)[:, None] * (q - p))
         points = shapely.points(np.vstack(samples))
@@ -161,7 +162,7 @@ def _generalise_ring(
 
     while heap and size > 3:
         _, _, kind, ids = heapq.heappop(heap)
-        if not all(alive[k] for k in ids) or any(nxt[x] != y for x, y in zip(ids, ids[1:])):
+        if not all(alive[k] for k in ids) or any(nxt[x] != y for x, y in itertools.pairwise(ids)):
             continue  # stale: the ring changed here since this move was proposed
         if kind == "drop":
             a, i, b = ids

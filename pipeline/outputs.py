@@ -43,11 +43,6 @@ GPKG_LAYERS: dict[str, str] = {
     # non-spatial (GeoPackage attributes tables): the Brilha (2016) assessment
     "geosite_assessment": "None",
     "geosite_assessment_criteria": "None",
-    # the geologists' edits GeoPackage (never written by a run): approvals by decision
-    "unit_approvals": "None",
-    "approved_zones": "MultiPolygon",
-    "approved_markers": "Point",
-    "approved_geosites": "Point",
 }
 
 
@@ -72,10 +67,17 @@ def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> None:
-    """Write ``layers`` into a new GeoPackage at ``path`` (which must not exist)."""
+def write_geopackage(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: Path,
+    geometry_types: Mapping[str, str] = GPKG_LAYERS,
+) -> None:
+    """Write ``layers`` into the GeoPackage at ``path`` (a layer of the same name is replaced).
+
+    ``geometry_types`` gives each layer's geometry type (default: the run's layers).
+    """
     for name, frame in layers.items():
-        geometry_type = GPKG_LAYERS.get(name, "Unknown")
+        geometry_type = geometry_types.get(name, "Unknown")
         frame = _for_gdal(frame)
         if not isinstance(frame, gpd.GeoDataFrame):
             # a table without geometry: GDAL writes it as a GeoPackage attributes table

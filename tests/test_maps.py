@@ -20,8 +20,8 @@ from matplotlib import image as mpimg
 from pypdf import PdfReader
 
 from pipeline.cli.main import cli
-from pipeline.markers import zone_markers
 from pipeline.maps import load_layers, render_all, render_zoning_sheet, sheet_paths
+from pipeline.markers import zone_markers
 from pipeline.vocabulary import CATEGORY_VI
 
 PT_PER_MM = 72 / 25.4
@@ -184,7 +184,9 @@ def _table(pdf: Path) -> list[tuple[str, float, float]]:
         for page in doc.pages:
             for line in page.extract_text_lines():
                 for m in _ROW.finditer(line["text"]):  # table columns side by side share a line
-                    rows.append((m[1], float(m[2].replace(",", ".")), float(m[3].replace(",", "."))))
+                    rows.append(
+                        (m[1], float(m[2].replace(",", ".")), float(m[3].replace(",", ".")))
+                    )
     return sorted(rows)
 
 

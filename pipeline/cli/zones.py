@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, out
 from pipeline.changes import summary_lines as change_lines
+from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, out
 from pipeline.config import load_config
 from pipeline.report import summary_lines
 from pipeline.run import run_zones

@@ -41,6 +41,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from pipeline.vocabulary import UNIT_STATUS_VI
+
 #: Placeholder schema names, translated to the configured ones at run time.
 PUBLISHED = "__published__"
 RECORDS = "__records__"
@@ -389,8 +391,8 @@ def _unit_members() -> list[Column]:
     ]
 
 
-#: Status of a zoning unit (pipeline.approvals.STATUSES).
-UNIT_STATUSES = ("proposed", "adjusted", "approved")
+#: Status of a zoning unit.
+UNIT_STATUSES = tuple(UNIT_STATUS_VI)
 
 
 def _approval() -> list:

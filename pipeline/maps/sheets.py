@@ -43,6 +43,7 @@ from pipeline.maps.scale import (
 from pipeline.maps.vertices import Marker, format_metres, unit_markers
 from pipeline.outputs import run_geopackage_layers
 from pipeline.report import SAMPLE_NOTE
+from pipeline.vocabulary import UNIT_STATUS_VI
 
 #: Layers a sheet needs from the GeoPackage.
 LAYERS = (
@@ -676,13 +677,10 @@ def render_district_sheet(
     return _result("district", str(district_code), title_vi, title_en, m, pdf, placed.dropped)
 
 
-_STATUS_VI = {"proposed": "đề xuất", "adjusted": "đã hiệu chỉnh", "approved": "đã phê duyệt"}
-
-
 def _status_line(zone: pd.Series) -> str:
     """'Trạng thái / Status: ...' of a unit, with its decision when approved."""
     status = _text(zone.get("status")) or "proposed"
-    line = f"Trạng thái / Status: {_STATUS_VI.get(status, status)} / {status}"
+    line = f"Trạng thái / Status: {UNIT_STATUS_VI.get(status, status)} / {status}"
     if status == "approved":
         line += (
             f" — QĐ / Decision {_text(zone.get('decision'))}, {_text(zone.get('decision_date'))}"
@@ -834,8 +832,8 @@ def render_zoning_sheet(
                     markersize=3.2,
                     linestyle="none",
                 ),
-                "Mốc giới và số hiệu (ranh giới pháp lý, chứa trọn vùng)",
-                "Boundary marker and number (the legal boundary, containing the zone)",
+                "Mốc giới và số hiệu (ranh giới pháp lý)",
+                "Boundary marker and number (legal boundary)",
             )
         _hillshade_entry(m)
         specs = _district_labels(layers, extent, focus_code=None)
@@ -862,7 +860,7 @@ def render_zoning_sheet(
                     size=5.5,
                     priority=7,
                     color="#000000",
-                    radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0),
+                    radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0, 36.0, 48.0, 64.0, 80.0),
                 )
             )
         obstacles = _site_obstacles(m, visible_sites, 4.5)
