@@ -143,6 +143,10 @@ def finalise_zones(
     """
     park = shapely.union_all(ingested.park_extent.geometry.values)
     units = set(zones.protection_zones["unit_code"])
+    status = approvals.status(units)
+    if "status" in zones.protection_zones:  # set by the adjustments stage: keep its word
+        given = zones.protection_zones.groupby("unit_code")["status"].first().dropna()
+        status.update({u: s for u, s in given.items() if status.get(u) != "approved"})
     legal = legal_boundaries(
         zones.protection_zones,
         park,
@@ -150,7 +154,7 @@ def finalise_zones(
         previous_markers=previous.boundary_markers,
         approved_zones=approvals.zones,
         approved_markers=approvals.markers,
-        status=approvals.status(units),
+        status=status,
     )
     protection, by_district, clusters = unit_layers(
         legal.zones, ingested.districts, cfg.checks.min_zone_area_m2
