@@ -469,8 +469,15 @@ def legal_boundaries(
     keys = ["unit_code", "zone_class"]
     by_unit = {u: part for u, part in zones.groupby("unit_code", sort=True)}
     footprints = {u: shapely.union_all(part.geometry.values) for u, part in by_unit.items()}
-    tree_units = list(footprints)
-    tree = shapely.STRtree(list(footprints.values())) if footprints else None
+    # What each unit occupies for its neighbours: its legal footprint once generalised (or
+    # approved), its detailed one until then. Growing outward never enters it, so the
+    # generalisation cannot make two units overlap.
+    taken = dict(footprints)
+    if approved_zones is not None:
+        for unit, part in approved_zones.groupby("unit_code"):
+            taken[unit] = shapely.union_all(part.geometry.values)
+    tree_units = list(taken)
+    tree = shapely.STRtree([shapely.buffer(g, settings.max_offset_m) for g in taken.values()])
     allowed = shapely.buffer(park, 0.01)
 
     geoms: dict[tuple[str, str], BaseGeometry] = {}
@@ -479,9 +486,9 @@ def legal_boundaries(
     for unit, part in by_unit.items():
         classes = dict(zip(part["zone_class"], part.geometry.values, strict=True))
         footprint = footprints[unit]
-        reach = shapely.buffer(footprint, 2 * settings.max_offset_m + 1)
+        reach = shapely.buffer(footprint, settings.max_offset_m + 1)
         neighbours = [tree_units[k] for k in tree.query(reach) if tree_units[k] != unit]
-        forbidden = shapely.union_all([footprints[u] for u in neighbours]) if neighbours else None
+        forbidden = shapely.union_all([taken[u] for u in neighbours]) if neighbours else None
         core = classes.get("I")
         core_legal = (
             generalise_outward(core, settings.max_offset_m, allowed=allowed, forbidden=forbidden)
@@ -504,6 +511,7 @@ def legal_boundaries(
                     else shapely.difference(outer_legal, core_legal)
                 )
             continue
+        taken[unit] = next(g for g in (outer_legal, core_legal, footprint) if g is not None)
         if core_legal is not None:
             geoms[(unit, "I")] = core_legal
             marker_frames.append(

@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -19,10 +20,16 @@ from openpyxl import load_workbook
 from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon
 
+from pipeline.checks import check_no_overlap
 from pipeline.cli.main import cli
-from pipeline.config import load_config
+from pipeline.config import Markers, load_config
 from pipeline.marker_tables import TABLE_COLUMNS
-from pipeline.markers import generalise_outward, polygon_from_markers, zone_markers
+from pipeline.markers import (
+    generalise_outward,
+    legal_boundaries,
+    polygon_from_markers,
+    zone_markers,
+)
 from pipeline.run import run_zones
 from tests.conftest import RAW
 
@@ -344,3 +351,22 @@ def test_approve_refuses_bad_input_in_both_languages(sample_run):
     )
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
     assert "Traceback" not in unknown.output + bad_date.output
+
+
+def test_neighbouring_units_never_overlap_after_generalisation():
+    """Two units 12 m apart, both allowed to grow 10 m: their marker polygons do not meet."""
+    a = Point(0, 0).buffer(100, quad_segs=16)
+    b = Point(212, 0).buffer(100, quad_segs=16)
+    zones = gpd.GeoDataFrame(
+        {"unit_code": ["A", "B"], "zone_class": ["I", "I"]}, geometry=[a, b], crs="EPSG:9215"
+    )
+    legal = legal_boundaries(zones, shapely.box(-1000, -1000, 1000, 1000), Markers())
+    pa, pb = legal.zones.geometry.values
+    assert shapely.area(shapely.intersection(pa, pb)) < 1e-6
+    assert shapely.area(shapely.difference(a, pa)) < 1e-6
+    assert shapely.area(shapely.difference(b, pb)) < 1e-6
+    assert check_no_overlap(legal.zones, 0.01) == []
+    # and the QA names both units when zones do overlap
+    overlapping = legal.zones.assign(geometry=[pa, shapely.buffer(pb, 20)])
+    (finding,) = check_no_overlap(overlapping, 0.01)
+    assert finding.severity == "error" and "A I" in finding.subject and "B I" in finding.subject
