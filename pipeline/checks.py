@@ -19,6 +19,7 @@ import pyproj
 import shapely
 
 from pipeline.adjustments import Applied, usable_geometry
+from pipeline.approvals import Approvals
 from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.crs import transform_geometries
@@ -651,6 +652,7 @@ def check(
     cfg: Config,
     *,
     adjustments: Applied | None = None,
+    extra: list[Finding] | tuple[Finding, ...] = (),
 ) -> QAResult:
     """Run every check against the park extent.
 
@@ -662,6 +664,8 @@ def check(
         Tolerances and the declared area.
     adjustments
         What :func:`pipeline.adjustments.apply_adjustments` did, when it ran.
+    extra
+        Findings of other stages (approved boundaries, marker overlaps), sorted in.
 
     Returns
     -------
@@ -715,6 +719,7 @@ def check(
             park,
             cfg.checks.overlap_tolerance_m2,
         )
+    findings += list(extra)
     summary = totals(zones, ingested.districts, planar)
     park_totals = summary["park"]
     findings.append(
@@ -752,3 +757,142 @@ def findings_layer(qa: QAResult, crs: str) -> gpd.GeoDataFrame:
         for f in qa.findings
     ]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
+
+
+def check_approved(
+    approvals: Approvals,
+    geosites: gpd.GeoDataFrame,
+    survey_points: gpd.GeoDataFrame,
+    membership: pd.DataFrame,
+    proposals: dict[tuple[str, str], shapely.Geometry],
+    tolerance_m: float,
+) -> list[Finding]:
+    """What no longer fits an approved (frozen) boundary, as warnings naming the unit.
+
+    Parameters
+    ----------
+    approvals
+        The edits GeoPackage's approvals (frozen zones and geosite locations).
+    geosites, survey_points
+        This run's geosites and survey points.
+    membership
+        ``geosite_code`` -> ``unit_code`` of this run's zoning.
+    proposals
+        (``unit_code``, ``zone_class``) -> the marker polygon this run would have
+        published for an approved unit had it not been frozen.
+    tolerance_m
+        A geosite moved, or a proposal differing, by more than this is reported.
+    """
+    if approvals.zones is None or not approvals.approved_units:
+        return []
+    findings: list[Finding] = []
+    decisions = dict(zip(approvals.table["unit_code"], approvals.table["decision"], strict=True))
+
+    def warn(check_name: str, subject: str, en: str, vi: str, **kw: Any) -> None:
+        findings.append(Finding("warning", check_name, subject, en, vi, **kw))
+
+    approved_sites = approvals.geosites if approvals.geosites is not None else gpd.GeoDataFrame()
+    for unit in sorted(approvals.approved_units):
+        decision = decisions.get(unit, "")
+        zones = approvals.zones[approvals.zones["unit_code"] == unit]
+        core = shapely.union_all(zones.loc[zones["zone_class"] == "I"].geometry.values)
+        tolerant = shapely.buffer(core, 0.01)
+        current = set(membership.loc[membership["unit_code"] == unit, "geosite_code"])
+        before = (
+            set(approved_sites.loc[approved_sites["unit_code"] == unit, "geosite_code"])
+            if len(approved_sites)
+            else current
+        )
+        if unit not in set(membership["unit_code"]):
+            warn(
+                "approved_unit_gone",
+                unit,
+                f"approved unit {unit} (decision {decision}) is no longer formed by the zoning; "
+                "its approved boundary is kept",
+                f"đơn vị đã phê duyệt {unit} (quyết định {decision}) không còn trong kết quả "
+                "khoanh vùng; ranh giới đã phê duyệt được giữ nguyên",
+                location=shapely.point_on_surface(core) if not core.is_empty else None,
+            )
+        for code in sorted(current - before):
+            warn(
+                "approved_unit_members",
+                f"{unit} {code}",
+                f"geosite {code} now belongs to approved unit {unit} (decision {decision})",
+                f"điểm di sản {code} nay thuộc đơn vị đã phê duyệt {unit} (quyết định {decision})",
+            )
+        for code in sorted(before - current):
+            warn(
+                "approved_unit_members",
+                f"{unit} {code}",
+                f"geosite {code} no longer belongs to approved unit {unit} (decision {decision})",
+                f"điểm di sản {code} không còn thuộc đơn vị đã phê duyệt {unit} "
+                f"(quyết định {decision})",
+            )
+        sites = geosites[geosites["geosite_code"].isin(current | before)]
+        for row in sites.itertuples():
+            if not shapely.covers(tolerant, row.geometry):
+                warn(
+                    "approved_zone_i",
+                    f"{unit} {row.geosite_code}",
+                    f"geosite {row.geosite_code} lies outside approved Zone I of {unit} "
+                    f"(decision {decision}), {shapely.distance(core, row.geometry):,.1f} m away",
+                    f"điểm di sản {row.geosite_code} nằm ngoài vùng I đã phê duyệt của {unit} "
+                    f"(quyết định {decision}), cách {shapely.distance(core, row.geometry):,.1f} m",
+                    value=shapely.distance(core, row.geometry),
+                    location=row.geometry,
+                )
+        if len(approved_sites):
+            was = approved_sites[approved_sites["unit_code"] == unit].merge(
+                pd.DataFrame({"geosite_code": sites["geosite_code"], "now": sites.geometry.values}),
+                on="geosite_code",
+            )
+            for row in was.itertuples():
+                moved = shapely.distance(row.geometry, row.now)
+                if moved > tolerance_m:
+                    warn(
+                        "approved_geosite_moved",
+                        f"{unit} {row.geosite_code}",
+                        f"geosite {row.geosite_code} moved {moved:,.1f} m since unit {unit} "
+                        f"was approved (decision {decision})",
+                        f"điểm di sản {row.geosite_code} đã dịch chuyển {moved:,.1f} m kể từ khi "
+                        f"đơn vị {unit} được phê duyệt (quyết định {decision})",
+                        value=moved,
+                        location=row.now,
+                    )
+        points = survey_points[survey_points["geosite_code"].isin(current | before)]
+        outside = ~shapely.covers(tolerant, points.geometry.values)
+        for row in points.loc[outside].itertuples():
+            dist = shapely.distance(core, row.geometry)
+            warn(
+                "approved_zone_i",
+                f"{unit} {row.point_id}",
+                f"survey point {row.point_id} ({row.geosite_code}) lies outside approved Zone I "
+                f"of {unit} (decision {decision}), {dist:,.1f} m away",
+                f"điểm khảo sát {row.point_id} ({row.geosite_code}) nằm ngoài vùng I đã phê duyệt "
+                f"của {unit} (quyết định {decision}), cách {dist:,.1f} m",
+                value=dist,
+                location=row.geometry,
+            )
+        for zone_class in ("I", "II"):
+            proposal = proposals.get((unit, zone_class))
+            frozen = zones.loc[zones["zone_class"] == zone_class]
+            if proposal is None or frozen.empty:
+                continue
+            approved = shapely.union_all(frozen.geometry.values)
+            gap = shapely.hausdorff_distance(proposal.boundary, approved.boundary)
+            if gap > tolerance_m:
+                diff = shapely.symmetric_difference(proposal, approved)
+                warn(
+                    "approved_proposal_differs",
+                    f"{unit} {zone_class}",
+                    f"this run's proposal for Zone {zone_class} of {unit} differs from the "
+                    f"approved boundary (decision {decision}) by up to {gap:,.1f} m "
+                    f"({shapely.area(diff) / 1e4:,.2f} ha); the approved boundary is kept",
+                    f"đề xuất lần này cho vùng {zone_class} của {unit} khác ranh giới đã phê duyệt "
+                    f"(quyết định {decision}) tới {gap:,.1f} m ({shapely.area(diff) / 1e4:,.2f} ha); "
+                    "giữ nguyên ranh giới đã phê duyệt",
+                    value=gap,
+                    area_m2=shapely.area(diff),
+                    location=shapely.point_on_surface(diff) if not diff.is_empty else None,
+                )
+    return findings

@@ -145,11 +145,27 @@ class Clusters(_Strict):
     generated_prefix: str = "CL-"
 
 
+class Markers(_Strict):
+    """Boundary markers (mốc giới): the legal boundary of every zone (README, "Boundary markers")."""
+
+    # the marker polygon contains the zone and strays at most this far outside it (metres)
+    max_offset_m: Positive = 10.0
+    # a marker within this distance of the previous run's keeps its number (metres)
+    keep_number_within_m: NonNegative = 0.5
+    # change report: markers that moved farther than this are listed (metres)
+    report_moved_m: NonNegative = 1.0
+    # change report: zones whose area changed by more than this are listed (hectares)
+    report_area_change_ha: NonNegative = 0.0001
+    # approved units: a geosite moved, or a new proposal differing, by more than this (metres)
+    approved_tolerance_m: NonNegative = 0.5
+
+
 class Zoning(_Strict):
     quad_segs: Annotated[int, Field(ge=1, le=64)] = 16
     zone_i_distance_m: dict[str, NonNegative]
     zone_ii_distance_m: dict[str, Positive]
     clusters: Clusters = Clusters()
+    markers: Markers = Markers()
 
 
 class Checks(_Strict):
@@ -190,6 +206,9 @@ class Outputs(_Strict):
     web_zones: str = "geopark_zones_wgs84.geojson"
     web_geosites: str = "geopark_geosites_wgs84.geojson"
     project: str = "geopark.qgz"  # QGIS project for the GeoPackage (relative paths)
+    markers: str = "markers"  # folder of the marker tables, <unit_code>.csv/.xlsx
+    changes_json: str = "change_report.json"  # what changed since the previous outputs
+    changes_markdown: str = "change_report.md"
     failed_directory: Path = Path("data/processed/failed_run")
 
 
@@ -233,7 +252,6 @@ class Maps(_Strict):
         default=[10_000, 25_000, 50_000, 100_000, 200_000, 250_000, 500_000, 1_000_000],
         min_length=1,
     )
-    vertex_tolerance_m: Positive = 20.0  # boundary markers: simplification tolerance
     dem: Path | None = None  # GeoTIFF; a hillshade is drawn under the layers when set
     hillshade_azimuth: Annotated[float, Field(ge=0, le=360)] = 315.0
     hillshade_altitude: Annotated[float, Field(gt=0, le=90)] = 45.0

@@ -34,6 +34,8 @@ GPKG_LAYERS: dict[str, str] = {
     "zone_i": "MultiPolygon",
     "zone_ii": "MultiPolygon",
     "protection_zones": "MultiPolygon",
+    "protection_zones_detailed": "MultiPolygon",
+    "boundary_markers": "Point",
     "clusters": "MultiPolygon",
     "zone_district_areas": "MultiPolygon",
     "zone_proposals": "MultiPolygon",  # each unit's proposal, before hand adjustments
@@ -71,10 +73,17 @@ def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> None:
-    """Write ``layers`` into a new GeoPackage at ``path`` (which must not exist)."""
+def write_geopackage(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: Path,
+    geometry_types: Mapping[str, str] = GPKG_LAYERS,
+) -> None:
+    """Write ``layers`` into the GeoPackage at ``path`` (a layer of the same name is replaced).
+
+    ``geometry_types`` gives each layer's geometry type (default: the run's layers).
+    """
     for name, frame in layers.items():
-        geometry_type = GPKG_LAYERS.get(name, "Unknown")
+        geometry_type = geometry_types.get(name, "Unknown")
         frame = _for_gdal(frame)
         if not isinstance(frame, gpd.GeoDataFrame):
             # a table without geometry: GDAL writes it as a GeoPackage attributes table
@@ -133,14 +142,37 @@ def staged_outputs(directory: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def expand_files(staging: Path, names: list[str]) -> dict[str, Path]:
+    """``name -> path`` of the staged outputs, a folder's files listed one by one."""
+    files: dict[str, Path] = {}
+    for name in names:
+        path = staging / name
+        if path.is_dir():
+            for inner in sorted(p for p in path.rglob("*") if p.is_file()):
+                files[inner.relative_to(staging).as_posix()] = inner
+        elif path.exists():
+            files[name] = path
+    return files
+
+
 def commit_outputs(staging: Path, directory: Path, order: list[str]) -> list[Path]:
-    """Move the staged files into ``directory``, in ``order`` (manifest last)."""
+    """Move the staged files into ``directory``, in ``order`` (manifest last).
+
+    A staged folder (the marker tables) replaces the old folder whole: the old
+    one is renamed aside first, then removed.
+    """
     moved = []
     for name in order:
         source = staging / name
         if source.exists():
             target = directory / name
-            os.replace(source, target)
+            if source.is_dir() and target.is_dir():
+                aside = Path(tempfile.mkdtemp(prefix=".old-", dir=directory))
+                os.replace(target, aside / name)
+                os.replace(source, target)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(source, target)
             moved.append(target)
     return moved
 

@@ -82,6 +82,14 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
     ]
     if cfg.park.sample_data:
         out += [f"> {SAMPLE_NOTE}", ""]
+    changes = report.get("change_report")
+    if changes:
+        counted = ", ".join(f"{k}: {v}" for k, v in changes["summary"].items() if v) or "—"
+        out += [
+            f"Thay đổi so với lần trước / Changes since the previous outputs: "
+            f"[{changes['markdown']}]({changes['markdown']}) ({counted}).",
+            "",
+        ]
     out += [
         "## Diện tích công viên / Park area",
         "",

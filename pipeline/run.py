@@ -11,7 +11,7 @@ import hashlib
 import platform
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,16 +23,20 @@ import shapely
 import pipeline
 from pipeline import outputs
 from pipeline.adjustments import Applied, apply_adjustments, proposal_layer, read_adjustments
+from pipeline.approvals import Approvals, read_approvals
 from pipeline.assessment import assess
-from pipeline.checks import QAResult, check, findings_layer
+from pipeline.changes import Previous, change_markdown, compare, read_previous
+from pipeline.checks import QAResult, check, check_approved, findings_layer
 from pipeline.config import Config, input_files
 from pipeline.ingest import IngestResult, ingest
 from pipeline.ingest.extents import extent_outlines
+from pipeline.marker_tables import write_marker_tables
+from pipeline.markers import LegalBoundaries, legal_boundaries
 from pipeline.progress import Progress, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
 from pipeline.report import qa_json, qa_markdown
-from pipeline.zoning import ZoningResult, zone
+from pipeline.zoning import ZoningResult, unit_layers, zone
 
 
 @dataclass
@@ -47,6 +51,12 @@ class RunResult:
     report: dict[str, Any] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
     published: bool = False
+    legal: LegalBoundaries | None = None
+    previous: Previous | None = None
+    approvals: Approvals | None = None
+    #: hand adjustments whose proposal changed since they were made (listed in the change report)
+    adjustments_review: list[dict[str, Any]] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -93,7 +103,7 @@ def quarantine_layer(ingested: IngestResult, crs: str) -> gpd.GeoDataFrame:
 def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
     """The GeoPackage layers, in their published order."""
     ing, zones, qa = result.ingested, result.zones, result.qa
-    assert zones is not None and qa is not None
+    assert zones is not None and qa is not None and result.legal is not None
     extent = ing.park_extent.copy()
     extent["area_km2_planar"] = round(qa.park_area_km2, 4)
     extent["area_km2_ellipsoidal"] = round(qa.park_area_ellipsoidal_km2, 4)
@@ -109,6 +119,8 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
         "zone_i": zones.zone_i,
         "zone_ii": zones.zone_ii,
         "protection_zones": zones.protection_zones,
+        "protection_zones_detailed": result.legal.detailed,
+        "boundary_markers": result.legal.markers,
         "clusters": zones.clusters,
         "zone_district_areas": zones.zone_district_areas,
         "zone_proposals": result.proposals,
@@ -121,6 +133,74 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
         # non-spatial tables beside the geosites (GeoPackage attributes tables)
         layers["geosite_assessment"], layers["geosite_assessment_criteria"] = assess(ing.assessment)
     return layers
+
+
+def adjustments_needing_review(applied: Applied) -> list[dict[str, Any]]:
+    """Hand adjustments whose proposal changed since they were made, for the change report."""
+    table = applied.table
+    if not len(table) or "review" not in table:
+        return []
+    stale = table.loc[table["review"].notna()]
+    columns = [
+        c
+        for c in (
+            "unit_code",
+            "zone_class",
+            "author",
+            "adjusted_on",
+            "review",
+            "previous_area_ha",
+            "proposal_area_ha",
+            "changed_area_ha",
+        )
+        if c in stale
+    ]
+    rows = stale[columns].astype(object).where(stale[columns].notna(), None)
+    out = rows.to_dict("records")
+    if "location" in stale:
+        for record, location in zip(out, stale["location"], strict=True):
+            if location is not None and not shapely.is_empty(location):
+                record["x_vn2000"] = round(shapely.get_y(location), 2)
+                record["y_vn2000"] = round(shapely.get_x(location), 2)
+    return out
+
+
+def finalise_zones(
+    zones: ZoningResult,
+    ingested: IngestResult,
+    cfg: Config,
+    previous: Previous,
+    approvals: Approvals,
+) -> tuple[LegalBoundaries, ZoningResult]:
+    """The legal boundaries of the final zones, and the zoning layers redone from them.
+
+    ``protection_zones`` becomes the marker polygons (approved units frozen as
+    approved), and its districts, ``zone_district_areas`` and ``clusters``
+    follow, so every stated area is a marker polygon's area.
+    """
+    park = shapely.union_all(ingested.park_extent.geometry.values)
+    units = set(zones.protection_zones["unit_code"])
+    status = approvals.status(units)
+    if "status" in zones.protection_zones:  # set by the adjustments stage: keep its word
+        given = zones.protection_zones.groupby("unit_code")["status"].first().dropna()
+        status.update({u: s for u, s in given.items() if status.get(u) != "approved"})
+    legal = legal_boundaries(
+        zones.protection_zones,
+        park,
+        cfg.zoning.markers,
+        previous_markers=previous.boundary_markers,
+        approved_zones=approvals.zones,
+        approved_markers=approvals.markers,
+        status=status,
+    )
+    protection, by_district, clusters = unit_layers(
+        legal.zones, ingested.districts, cfg.checks.min_zone_area_m2
+    )
+    legal.zones = protection
+    final = replace(
+        zones, protection_zones=protection, zone_district_areas=by_district, clusters=clusters
+    )
+    return legal, final
 
 
 def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progress) -> RunResult:
@@ -151,16 +231,47 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
         result.zones, result.adjustments = apply_adjustments(
             result.zones, edits, ingested.districts, min_area_m2=cfg.checks.min_zone_area_m2
         )
+        result.adjustments_review = adjustments_needing_review(result.adjustments)
+    progress("Mốc giới: ranh giới pháp lý", "Boundary markers: the legal boundaries")
+    with _timed(timings, "markers"):
+        result.previous = read_previous(cfg.output_path("geopackage"))
+        result.approvals = read_approvals(cfg.edits.geopackage, cfg.working_crs)
+        result.legal, result.zones = finalise_zones(
+            result.zones, ingested, cfg, result.previous, result.approvals
+        )
     if until == "zone":
         return result
     progress("Kiểm tra theo ranh giới công viên", "Checking against the park extent")
     with _timed(timings, "check"):
-        result.qa = check(ingested, result.zones, cfg, adjustments=result.adjustments)
+        approved = check_approved(
+            result.approvals,
+            ingested.geosites,
+            ingested.survey_points,
+            result.zones.geosite_clusters,
+            result.legal.pending,
+            cfg.zoning.markers.approved_tolerance_m,
+        )
+        result.qa = check(
+            ingested, result.zones, cfg, adjustments=result.adjustments, extra=approved
+        )
     result.layers = build_layers(result, cfg)
+    result.changes = compare(
+        result.previous,
+        result.layers["protection_zones"],
+        result.layers["geosites"],
+        result.layers["boundary_markers"],
+        cfg.zoning.markers,
+        adjustments_review=result.adjustments_review,
+    )
     counts = {name: len(layer) for name, layer in result.layers.items()}
     result.report = qa_json(
         result.qa, cfg, ingested.rejections, counts, ingested.notes, ingested.text_changes
     )
+    result.report["change_report"] = {
+        "json": cfg.outputs.changes_json,
+        "markdown": cfg.outputs.changes_markdown,
+        "summary": result.changes["summary"],
+    }
     return result
 
 
@@ -243,6 +354,9 @@ def write_outputs(
         out.web_geosites,
         out.qa_json,
         out.qa_markdown,
+        out.changes_json,
+        out.changes_markdown,
+        out.markers,
         out.manifest,
     ]
     write_started = time.perf_counter()
@@ -263,7 +377,10 @@ def write_outputs(
         outputs.write_geojson_wgs84(result.layers["geosites"], staging / out.web_geosites)
         outputs.dump_json(result.report, staging / out.qa_json)
         (staging / out.qa_markdown).write_text(qa_markdown(result.report, cfg), "utf-8")
-        files = {n: staging / n for n in names[:-1]}
+        outputs.dump_json(result.changes, staging / out.changes_json)
+        (staging / out.changes_markdown).write_text(change_markdown(result.changes), "utf-8")
+        write_marker_tables(result.layers["boundary_markers"], staging / out.markers)
+        files = outputs.expand_files(staging, names[:-1])
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
         outputs.dump_json(manifest(result, cfg, started, files, target), staging / out.manifest)
         if published:

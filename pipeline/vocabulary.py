@@ -28,3 +28,9 @@ MEMBERSHIP_VI: dict[str, str] = {
     "none": "ngoài công viên",
 }
 SEVERITY_VI: dict[str, str] = {"error": "lỗi", "warning": "cảnh báo", "info": "thông tin"}
+#: Status of a zoning unit: as zoned, adjusted by hand, approved by decision.
+UNIT_STATUS_VI: dict[str, str] = {
+    "proposed": "đề xuất",
+    "adjusted": "đã hiệu chỉnh",
+    "approved": "đã phê duyệt",
+}

@@ -420,6 +420,52 @@ def _clipped_report(
     return frame.drop(columns="source")
 
 
+def unit_layers(
+    protection: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, min_area_m2: float
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The layers that follow from the final protection zones.
+
+    Called by :func:`zone` on the proposal, and again once the zones are
+    final (adjusted, generalised to boundary markers), so districts and areas
+    always describe the published geometry.
+
+    Returns
+    -------
+    (protection_zones, zone_district_areas, clusters)
+        ``protection`` with ``district_codes``/``district_names`` (replaced),
+        each zone cut by district with its area, and the cluster zones.
+    """
+    crs = protection.crs
+    keys = ["unit_code", "zone_class"]
+    protection = protection.drop(columns=["district_codes", "district_names"], errors="ignore")
+    pieces = _district_pieces(protection, districts, keys, min_area_m2)
+    protection = _attach_districts(protection, pieces, keys)
+    zone_district_areas = pieces.merge(
+        protection[["unit_code", "zone_class", "cluster_code", "geosite_code"]], on=keys
+    )
+    zone_district_areas = gpd.GeoDataFrame(
+        zone_district_areas[
+            [
+                "unit_code",
+                "cluster_code",
+                "geosite_code",
+                "zone_class",
+                "district_code",
+                "district_name",
+                "area_ha",
+                "geometry",
+            ]
+        ]
+        .sort_values(["unit_code", "zone_class", "district_code"])
+        .reset_index(drop=True),
+        geometry="geometry",
+        crs=crs,
+    )
+    clusters = protection.loc[protection["cluster_code"].notna()].drop(columns="geosite_code")
+    clusters = gpd.GeoDataFrame(clusters.reset_index(drop=True), geometry="geometry", crs=crs)
+    return protection, zone_district_areas, clusters
+
+
 def zone(
     geosites: gpd.GeoDataFrame,
     survey_points: gpd.GeoDataFrame,
@@ -515,30 +561,7 @@ def zone(
     ]
     protection = protection[[*cols, "geometry"]]
 
-    keys = ["unit_code", "zone_class"]
-    pieces = _district_pieces(protection, districts, keys, min_area_m2)
-    protection = _attach_districts(protection, pieces, keys)
-    zone_district_areas = pieces.merge(
-        protection[["unit_code", "zone_class", "cluster_code", "geosite_code"]], on=keys
-    )
-    zone_district_areas = gpd.GeoDataFrame(
-        zone_district_areas[
-            [
-                "unit_code",
-                "cluster_code",
-                "geosite_code",
-                "zone_class",
-                "district_code",
-                "district_name",
-                "area_ha",
-                "geometry",
-            ]
-        ]
-        .sort_values(["unit_code", "zone_class", "district_code"])
-        .reset_index(drop=True),
-        geometry="geometry",
-        crs=crs,
-    )
+    protection, zone_district_areas, clusters = unit_layers(protection, districts, min_area_m2)
 
     site_keys = ["geosite_code", "zone_class"]
     zone_i = _attach_districts(
@@ -547,9 +570,6 @@ def zone(
     zone_ii = _attach_districts(
         zone_ii, _district_pieces(zone_ii, districts, site_keys, min_area_m2), site_keys
     )
-    clusters = protection.loc[protection["cluster_code"].notna()].drop(columns="geosite_code")
-    clusters = gpd.GeoDataFrame(clusters.reset_index(drop=True), geometry="geometry", crs=crs)
-
     return ZoningResult(
         zone_i=zone_i,
         zone_ii=zone_ii,

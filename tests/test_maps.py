@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pdfplumber
 import pytest
 import shapely
@@ -20,6 +21,7 @@ from pypdf import PdfReader
 
 from pipeline.cli.main import cli
 from pipeline.maps import load_layers, render_all, render_zoning_sheet, sheet_paths
+from pipeline.markers import zone_markers
 from pipeline.vocabulary import CATEGORY_VI
 
 PT_PER_MM = 72 / 25.4
@@ -173,31 +175,35 @@ def test_zoning_legend_gives_the_zone_areas(map_set):
 # ------------------------------------------------------------------ vertex table
 
 
-_ROW = re.compile(r"(?<!\S)(\d+) (\d{7},\d{2}) (\d{6},\d{2})(?!\S)")
+_ROW = re.compile(r"(?<!\S)(I{1,2}-\d+) (\d{7},\d{2}) (\d{6},\d{2})(?!\S)")
 
 
-def _table(pdf: Path) -> list[tuple[int, float, float]]:
+def _table(pdf: Path) -> list[tuple[str, float, float]]:
     rows = []
     with pdfplumber.open(pdf) as doc:
         for page in doc.pages:
             for line in page.extract_text_lines():
                 for m in _ROW.finditer(line["text"]):  # table columns side by side share a line
                     rows.append(
-                        (int(m[1]), float(m[2].replace(",", ".")), float(m[3].replace(",", ".")))
+                        (m[1], float(m[2].replace(",", ".")), float(m[3].replace(",", ".")))
                     )
     return sorted(rows)
 
 
-def _check_table(pdf: Path, unit_code: str, layers) -> list[tuple[int, float, float]]:
+def _check_table(pdf: Path, unit_code: str, layers) -> list[tuple[str, float, float]]:
     rows = _table(pdf)
-    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)), (
-        "markers numbered 1..n, each listed once"
-    )
+    markers = layers["boundary_markers"]
+    markers = markers[markers["unit_code"] == unit_code]
+    # every marker of the unit listed once, with the layer's coordinates to the centimetre
+    assert sorted(r[0] for r in rows) == sorted(markers["label"]), "each marker listed once"
+    by_label = markers.set_index("label")
     zones = layers["protection_zones"]
     boundary = zones[zones["unit_code"] == unit_code].boundary.union_all()
-    for number, x_northing, y_easting in rows:
-        # X is the northing, Y the easting: the marker lies on the zone boundary (to the cm)
-        assert boundary.distance(shapely.Point(y_easting, x_northing)) < 0.01 + 1e-6, number
+    for label, x_northing, y_easting in rows:
+        assert abs(by_label.loc[label, "x_vn2000"] - x_northing) < 0.005 + 1e-9, label
+        assert abs(by_label.loc[label, "y_vn2000"] - y_easting) < 0.005 + 1e-9, label
+        # X is the northing, Y the easting: the marker is a vertex of the legal boundary
+        assert boundary.distance(shapely.Point(y_easting, x_northing)) < 1e-6, label
     return rows
 
 
@@ -213,14 +219,28 @@ def test_vertex_table_lists_boundary_markers_in_vn2000(map_set):
             page = doc.pages[0]
             x0, y0, w, h = (v * PT_PER_MM for v in s.map_frame_mm)
             frame = page.crop((x0, page.height - y0 - h, x0 + w, page.height - y0))
-            on_map = {wd["text"] for wd in frame.extract_words(x_tolerance=1)}
+            # labels of neighbouring markers may sit 2 pt apart: read lines tightly
+            on_map = {wd["text"] for wd in frame.extract_words(x_tolerance=1, y_tolerance=1)}
         assert {str(r[0]) for r in rows} <= on_map
 
 
 def test_long_table_continues_on_another_page(sample_run, tmp_path):
     cfg, _ = sample_run
-    cfg = _with_maps(cfg, vertex_tolerance_m=2.0)
     layers = load_layers(cfg.outputs.directory / cfg.outputs.geopackage)
+    # many markers: every vertex of the detailed zones, densified, as markers of TAMTHANH
+    zones = layers["protection_zones"]
+    unit = zones[zones["unit_code"] == "TAMTHANH"]
+    dense = [
+        zone_markers("TAMTHANH", z, shapely.segmentize(g, 40), None, 0.5)
+        for z, g in zip(unit["zone_class"], unit.geometry, strict=True)
+    ]
+    layers["boundary_markers"] = pd.concat(dense, ignore_index=True)
+    layers["protection_zones"] = zones.assign(
+        geometry=[
+            shapely.segmentize(g, 40) if u == "TAMTHANH" else g
+            for u, g in zip(zones["unit_code"], zones.geometry, strict=True)
+        ]
+    )
     pdf = tmp_path / "TAMTHANH.pdf"
     sheet = render_zoning_sheet("TAMTHANH", layers, cfg, pdf)
     pages = len(PdfReader(pdf).pages)

@@ -6,6 +6,7 @@ import click
 
 import pipeline
 from pipeline.cli.adjust import adjust_command
+from pipeline.cli.approve import approve_command
 from pipeline.cli.check import check_command
 from pipeline.cli.dossiers import dossiers_command
 from pipeline.cli.ingest import ingest_command
@@ -35,3 +36,4 @@ cli.add_command(publish_command)
 cli.add_command(webmap_command)
 cli.add_command(dossiers_command)
 cli.add_command(adjust_command)
+cli.add_command(approve_command)

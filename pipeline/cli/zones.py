@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.changes import summary_lines as change_lines
 from pipeline.cli.common import EXIT_QA_FAILED, StageProgress, config_option, fails_well, out
 from pipeline.config import load_config
 from pipeline.report import summary_lines
@@ -25,6 +26,8 @@ def zones_command(config_path: Path) -> None:
     cfg = load_config(config_path)
     result = run_zones(cfg, progress=StageProgress())
     for line in summary_lines(result.report):
+        out.print(line, markup=False)
+    for line in change_lines(result.changes):
         out.print(line, markup=False)
     if result.published:
         out.print(f"Đã ghi / written: {cfg.outputs.directory}", markup=False)

@@ -41,6 +41,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from pipeline.vocabulary import UNIT_STATUS_VI
+
 #: Placeholder schema names, translated to the configured ones at run time.
 PUBLISHED = "__published__"
 RECORDS = "__records__"
@@ -62,7 +64,6 @@ SIGNIFICANCES = ("international", "national", "provincial", "local")
 MEMBERSHIPS = ("full", "partial", "none")
 LOCATION_QUALITIES = ("surveyed", "gps", "approximate")
 ZONE_CLASSES = ("I", "II")
-ZONE_STATUSES = ("proposed", "adjusted")  # protection_zones.status (pipeline.adjustments)
 SEVERITIES = ("error", "warning", "info")
 CONDITIONS = ("good", "fair", "poor", "critical")
 ASSESSMENT_CLASSES = ("low", "moderate", "high")
@@ -378,20 +379,6 @@ def _unit_columns(*, lone_geosite: bool) -> list[Column]:
     return columns
 
 
-def _zone_status() -> list:
-    """``status``: proposed by the rules, or adjusted by hand (pipeline.adjustments)."""
-    return [
-        Column(
-            "status",
-            Text,
-            nullable=False,
-            comment="Trạng thái: proposed (đề xuất theo quy tắc), adjusted (điều chỉnh thủ công) / "
-            "Status: proposed (by the rules), adjusted (by hand)",
-        ),
-        CheckConstraint(_in("status", ZONE_STATUSES), name="status"),
-    ]
-
-
 def _unit_members() -> list[Column]:
     return [
         Column(
@@ -404,6 +391,26 @@ def _unit_members() -> list[Column]:
     ]
 
 
+#: Status of a zoning unit.
+UNIT_STATUSES = tuple(UNIT_STATUS_VI)
+
+
+def _approval() -> list:
+    """``status``, ``decision`` and ``decision_date`` of a zoning unit."""
+    return [
+        Column(
+            "status",
+            Text,
+            nullable=False,
+            comment="Trạng thái: proposed (đề xuất), adjusted (đã hiệu chỉnh), approved (đã phê "
+            "duyệt) / Status: proposed, adjusted or approved",
+        ),
+        Column("decision", Text, comment="Số quyết định phê duyệt / Approving decision number"),
+        Column("decision_date", Text, comment="Ngày quyết định / Decision date (YYYY-MM-DD)"),
+        CheckConstraint(_in("status", UNIT_STATUSES), name="status"),
+    ]
+
+
 protection_zones = Table(
     "protection_zones",
     metadata,
@@ -412,13 +419,63 @@ protection_zones = Table(
     *_unit_members(),
     *_zone_class(),
     *_area(),
+    *_approval(),
     *_district_lists(),
-    *_zone_status(),
-    _geom("MULTIPOLYGON", "Ranh giới vùng bảo vệ / Protection zone boundary"),
+    _geom(
+        "MULTIPOLYGON",
+        "Ranh giới pháp lý: đa giác qua các mốc giới / Legal boundary: the boundary-marker polygon",
+    ),
     *_valid_geometry("protection_zones"),
     schema=PUBLISHED,
-    comment="Vùng bảo vệ không chồng lấn theo cụm hoặc điểm đơn lẻ (vùng I thắng vùng II) / "
-    "Non-overlapping protection zones per cluster or lone geosite (Zone I wins over Zone II)",
+    comment="Vùng bảo vệ không chồng lấn theo cụm hoặc điểm đơn lẻ (vùng I thắng vùng II); hình "
+    "là đa giác qua các mốc giới, diện tích là diện tích của nó / "
+    "Non-overlapping protection zones per cluster or lone geosite (Zone I wins over Zone II); "
+    "the geometry is the boundary-marker polygon and the area its area",
+)
+
+protection_zones_detailed = Table(
+    "protection_zones_detailed",
+    metadata,
+    _fid(),
+    *_unit_columns(lone_geosite=True),
+    *_unit_members(),
+    *_zone_class(),
+    *_area(),
+    *_district_lists(),
+    _geom("MULTIPOLYGON", "Ranh giới chi tiết / Detailed outline"),
+    *_valid_geometry("protection_zones_detailed"),
+    schema=PUBLISHED,
+    comment="Vùng bảo vệ chi tiết (đề xuất hoặc hiệu chỉnh) trước khi khái quát hóa thành mốc "
+    "giới / Detailed protection zones (proposal or adjustment) before generalisation to markers",
+)
+
+boundary_markers = Table(
+    "boundary_markers",
+    metadata,
+    _fid(),
+    Column("unit_code", Text, nullable=False, comment="Mã đơn vị khoanh vùng / Zoning unit code"),
+    *_zone_class(),
+    Column("part", Integer, nullable=False, comment="Phần của vùng / Part of the zone"),
+    Column("ring", Integer, nullable=False, comment="Vòng ranh giới / Boundary ring"),
+    Column(
+        "ring_kind", Text, nullable=False, comment="outer (ngoài) hoặc hole (lỗ) / outer or hole"
+    ),
+    Column("seq", Integer, nullable=False, comment="Thứ tự dọc vòng / Order along the ring"),
+    Column("number", Integer, nullable=False, comment="Số hiệu mốc / Marker number"),
+    Column("label", Text, nullable=False, comment="Ký hiệu mốc (I-1, II-3) / Marker label"),
+    Column("x_vn2000", Float, nullable=False, comment="X VN-2000 (hướng bắc, m) / X (northing, m)"),
+    Column("y_vn2000", Float, nullable=False, comment="Y VN-2000 (hướng đông, m) / Y (easting, m)"),
+    Column("lon", Float, nullable=False, comment="Kinh độ WGS 84 / WGS 84 longitude"),
+    Column("lat", Float, nullable=False, comment="Vĩ độ WGS 84 / WGS 84 latitude"),
+    Column("status", Text, nullable=False, comment="Trạng thái đơn vị / Status of the zoning unit"),
+    _geom("POINT", "Vị trí mốc giới / Boundary marker location"),
+    CheckConstraint(_in("ring_kind", ("outer", "hole")), name="ring_kind"),
+    CheckConstraint(_in("status", UNIT_STATUSES), name="status"),
+    UniqueConstraint("unit_code", "zone_class", "number", name="marker_number"),
+    *_valid_geometry("boundary_markers"),
+    schema=PUBLISHED,
+    comment="Mốc giới: ranh giới pháp lý của các vùng bảo vệ / "
+    "Boundary markers: the legal boundary of the protection zones",
 )
 
 clusters = Table(
@@ -430,7 +487,7 @@ clusters = Table(
     *_zone_class(),
     *_area(),
     *_district_lists(),
-    *_zone_status(),
+    *_approval(),
     _geom("MULTIPOLYGON", "Ranh giới vùng của cụm / Cluster zone boundary"),
     *_valid_geometry("clusters"),
     schema=PUBLISHED,
@@ -631,6 +688,8 @@ LAYER_TABLES: tuple[Table, ...] = (
     zone_i,
     zone_ii,
     protection_zones,
+    protection_zones_detailed,
+    boundary_markers,
     clusters,
     zone_district_areas,
     zone_proposals,

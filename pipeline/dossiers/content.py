@@ -144,6 +144,11 @@ def dossier_context(
     zone_ii = heritage.zone_ii.loc[heritage.zone_ii["geosite_code"] == code]
     unit = _text(site["unit_code"])
     unit_zones = heritage.protection_zones.loc[heritage.protection_zones["unit_code"] == unit]
+    lone = unit == code
+    if lone:
+        # a lone geosite's zones are its unit's: state the legal (marker polygon) areas
+        zone_i = unit_zones.loc[unit_zones["zone_class"] == "I"]
+        zone_ii = unit_zones.loc[unit_zones["zone_class"] == "II"]
     zone_codes = sorted(
         {
             c
@@ -191,6 +196,7 @@ def dossier_context(
         "y_vn2000": float(site["y_vn2000"]),
         "lon": float(site["lon"]),
         "lat": float(site["lat"]),
+        "zones_are_legal": lone,
         "zone_i_ha": float(zone_i["area_ha"].sum()),
         "zone_ii_ha": float(zone_ii["area_ha"].sum()),
         "zone_i_districts": zone_areas_by_district(zone_i, heritage.districts),

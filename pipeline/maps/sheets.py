@@ -40,12 +40,20 @@ from pipeline.maps.scale import (
     format_scale,
     grid_interval,
 )
-from pipeline.maps.vertices import Marker, boundary_markers, format_metres
+from pipeline.maps.vertices import Marker, format_metres, unit_markers
 from pipeline.outputs import run_geopackage_layers
 from pipeline.report import SAMPLE_NOTE
+from pipeline.vocabulary import UNIT_STATUS_VI
 
 #: Layers a sheet needs from the GeoPackage.
-LAYERS = ("park_extent", "districts", "geosites", "survey_points", "protection_zones")
+LAYERS = (
+    "park_extent",
+    "districts",
+    "geosites",
+    "survey_points",
+    "protection_zones",
+    "boundary_markers",
+)
 
 PANEL_MM = {"overview": 92.0, "district": 92.0, "zoning": 128.0}
 TABLE_COL_MM = 60.0
@@ -669,6 +677,17 @@ def render_district_sheet(
     return _result("district", str(district_code), title_vi, title_en, m, pdf, placed.dropped)
 
 
+def _status_line(zone: pd.Series) -> str:
+    """'Trạng thái / Status: ...' of a unit, with its decision when approved."""
+    status = _text(zone.get("status")) or "proposed"
+    line = f"Trạng thái / Status: {UNIT_STATUS_VI.get(status, status)} / {status}"
+    if status == "approved":
+        line += (
+            f" — QĐ / Decision {_text(zone.get('decision'))}, {_text(zone.get('decision_date'))}"
+        )
+    return line
+
+
 def _table_rows(markers: list[Marker]) -> list[tuple]:
     rows: list[tuple] = []
     rings = {(m.zone_class, m.ring) for m in markers}
@@ -681,7 +700,7 @@ def _table_rows(markers: list[Marker]) -> list[tuple]:
                 head += f" – vòng / ring {m.ring}"
             rows.append(("group", head))
             last = key
-        rows.append(("row", str(m.number), format_metres(m.x_northing), format_metres(m.y_easting)))
+        rows.append(("row", m.label, format_metres(m.x_northing), format_metres(m.y_easting)))
     return rows
 
 
@@ -760,10 +779,8 @@ def render_zoning_sheet(
     parts = {zc: unit[unit["zone_class"] == zc] for zc in ("I", "II")}
     parts = {zc: part for zc, part in parts.items() if len(part)}
     areas = {zc: float(part["area_ha"].sum()) for zc, part in parts.items()}
-    markers = boundary_markers(
-        *(parts[zc].union_all() if zc in parts else None for zc in ("I", "II")),
-        cfg.maps.vertex_tolerance_m,
-    )
+    # the legal boundary: protection_zones is the polygon through these markers
+    markers = unit_markers(layers["boundary_markers"], unit_code)
     zone_area = unit.union_all()
     codes = [s for s in str(unit.iloc[0]["geosite_codes"]).split(";") if s]
     sites = layers["geosites"][layers["geosites"]["geosite_code"].isin(codes)]
@@ -815,8 +832,8 @@ def render_zoning_sheet(
                     markersize=3.2,
                     linestyle="none",
                 ),
-                f"Mốc ranh giới và số hiệu (khái quát hóa {cfg.maps.vertex_tolerance_m:g} m)",
-                f"Boundary marker and number (generalised, {cfg.maps.vertex_tolerance_m:g} m)",
+                "Mốc giới và số hiệu (ranh giới pháp lý)",
+                "Boundary marker and number (legal boundary)",
             )
         _hillshade_entry(m)
         specs = _district_labels(layers, extent, focus_code=None)
@@ -839,11 +856,11 @@ def render_zoning_sheet(
                 LabelSpec(
                     mk.y_easting,
                     mk.x_northing,
-                    str(mk.number),
+                    mk.label,
                     size=5.5,
                     priority=7,
                     color="#000000",
-                    radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0),
+                    radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0, 36.0, 48.0, 64.0, 80.0),
                 )
             )
         obstacles = _site_obstacles(m, visible_sites, 4.5)
@@ -864,6 +881,7 @@ def render_zoning_sheet(
             subtitle = subtitle[:147] + "…"
         site_lines = [_site_line(s) for _, s in sites.iterrows()]
         site_lines += [f"{len(points)} điểm khảo sát / survey points; {len(markers)} mốc / markers"]
+        site_lines += [_status_line(unit.iloc[0])]
         left = _panel_furniture(m, layers, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)])
         rows = _table_rows(markers)
         c = m.c

@@ -246,6 +246,37 @@ def renderers() -> dict[str, tuple[str, object, object]]:
             by_zone_class(zone_i_symbol(), zone_ii_symbol()),
             unit_labels(),
         ),
+        "protection_zones_detailed": (
+            "MultiPolygon",
+            by_zone_class(
+                QgsFillSymbol.createSimple(
+                    {
+                        "style": "no",
+                        "outline_color": "123,36,28,255",
+                        "outline_width": "0.25",
+                        "outline_style": "dash",
+                    }
+                ),
+                QgsFillSymbol.createSimple(
+                    {
+                        "style": "no",
+                        "outline_color": "211,84,0,255",
+                        "outline_width": "0.25",
+                        "outline_style": "dash",
+                    }
+                ),
+            ),
+            None,
+        ),
+        "boundary_markers": (
+            "Point",
+            QgsSingleSymbolRenderer(
+                marker("circle", "255,255,255,255", 2.2, stroke="91,26,18,255")
+            ),
+            labels(
+                "label", is_expression=False, size=7, color="#202020", bold=False, polygon=False
+            ),
+        ),
         "clusters": (
             "MultiPolygon",
             by_zone_class(zone_i_symbol(150), zone_ii_symbol("166,86,40", "dash")),

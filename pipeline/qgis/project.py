@@ -62,7 +62,9 @@ GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
     (
         "Vùng bảo vệ / Protection zones",
         [
+            ("boundary_markers", True),
             ("protection_zones", True),
+            ("protection_zones_detailed", False),
             ("clusters", False),
             ("zone_i", False),
             ("zone_ii", False),
@@ -79,6 +81,8 @@ LAYER_TITLES = {
     "geosites": "Điểm di sản / Geosites",
     "survey_points": "Điểm khảo sát / Survey points",
     "protection_zones": "Vùng bảo vệ / Protection zones",
+    "boundary_markers": "Mốc giới / Boundary markers",
+    "protection_zones_detailed": "Vùng bảo vệ chi tiết (trước khi cắm mốc) / Detailed zones (before markers)",
     "clusters": "Cụm di sản / Geosite clusters",
     "zone_i": "Vùng I theo điểm / Zone I per geosite",
     "zone_ii": "Vùng II theo điểm / Zone II per geosite",
