@@ -33,9 +33,9 @@ from pipeline.outputs import OutputSet, commit_point, verify_set
 from pipeline.run import run_zones
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ["staged", "renamed", "before-swap", "after-swap", "collected"]
+STEPS = ["staged", "renamed", "before-swap", "after-swap"]
 #: Steps at which the new set is already the visible one.
-VISIBLE_AFTER = {"after-swap", "collected"}
+VISIBLE_AFTER = {"after-swap"}
 
 
 def _geopark(*args: str, kill_at: str | None = None) -> subprocess.CompletedProcess:

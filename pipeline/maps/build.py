@@ -310,6 +310,7 @@ def render_all(
                 "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                 "data_set": {
                     "manifest": cfg.relative(cfg.output_path("manifest")),
+                    "version": data.directory.name,
                     "manifest_sha256": data.manifest_sha256,
                     "geopackage_sha256": data.manifest["outputs"]
                     .get(cfg.outputs.geopackage, {})
