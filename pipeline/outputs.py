@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -188,6 +189,22 @@ def _abandoned(folder: Path) -> bool:
     return True
 
 
+#: A staging folder or temporary link younger than this may be a living run's,
+#: between creating it and locking (or renaming) it: it is never taken for debris.
+LEFTOVER_AFTER_S = 5.0
+
+
+def _leftover(item: Path) -> bool:
+    """A staging folder or temporary link that a killed run left behind."""
+    try:
+        age = time.time() - item.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age < LEFTOVER_AFTER_S:
+        return False
+    return item.is_symlink() or _abandoned(item)
+
+
 def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
@@ -281,9 +298,7 @@ class OutputSet:
             for place in places:
                 for item in sorted(place.iterdir()) if place.is_dir() else []:
                     name = item.name
-                    if name.startswith(TEMPORARY_PREFIX) and item.is_symlink():
-                        removed.append(item)
-                    elif name.startswith(STAGING_PREFIX) and _abandoned(item):
+                    if name.startswith((TEMPORARY_PREFIX, STAGING_PREFIX)) and _leftover(item):
                         removed.append(item)
                     elif place != self.store and name.startswith(".") and name.endswith(".old"):
                         removed.append(item)  # left by the folder swap of earlier versions
@@ -364,7 +379,7 @@ class OutputSet:
             name = item.name
             if name in keep or name in (CURRENT, ".lock"):
                 continue
-            if name.startswith(STAGING_PREFIX) and not _abandoned(item):
+            if name.startswith((STAGING_PREFIX, TEMPORARY_PREFIX)) and not _leftover(item):
                 continue
             _remove(item)
 

@@ -5,8 +5,7 @@ The kills are aimed at the commit window: ``geopark zones`` / ``geopark maps``
 run in a child process with ``GEOPARK_TEST_KILL_AT=<step>``, and
 :func:`pipeline.outputs.commit_point` SIGKILLs the child at exactly that step
 (after the set is written and flushed, after it is renamed into the store, just
-before and just after the one rename that makes it visible, after old versions
-are removed). After every kill the visible set is checked file by file against
+before and just after the one rename that makes it visible). After every kill the visible set is checked file by file against
 its manifest, and the next run must succeed and leave no debris.
 """
 
@@ -76,6 +75,15 @@ def _debris(root: Path) -> list[str]:
     return sorted(found)
 
 
+def _leftover(folder: Path, *files: str) -> None:
+    """A staging folder as a run killed a minute ago leaves it."""
+    folder.mkdir()
+    for name in files:
+        (folder / name).write_bytes(b"half")
+    a_minute_ago = time.time() - 60
+    os.utime(folder, (a_minute_ago, a_minute_ago))
+
+
 def _versions(store: Path) -> list[str]:
     return sorted(p.name for p in store.iterdir() if p.is_dir() and not p.is_symlink())
 
@@ -85,6 +93,24 @@ def test_commit_point_kills_only_at_its_step(monkeypatch) -> None:
     commit_point("before-swap")  # still alive
     monkeypatch.delenv("GEOPARK_TEST_KILL_AT")
     commit_point("before-swap")
+
+
+def test_only_what_dead_runs_left_is_cleaned(tmp_path) -> None:
+    root = tmp_path / "out"
+    output_set = OutputSet(root)
+    root.mkdir()
+    _leftover(root / ".staging-dead", "half.gpkg")
+    with output_set.staging() as living:
+        (living / "a.txt").write_text("a\n", "utf-8")
+        a_minute_ago = time.time() - 60
+        os.utime(living, (a_minute_ago, a_minute_ago))
+        OutputSet(root).clean()  # as another run starting now would
+        assert living.is_dir(), "a living run's staging folder is never removed"
+        assert not (root / ".staging-dead").exists()
+        version = output_set.commit(living)
+    assert (root / "a.txt").read_text("utf-8") == "a\n"
+    assert (root / "a.txt").resolve() == version / "a.txt"
+    assert _debris(root) == []
 
 
 def test_zones_killed_at_every_commit_step_leaves_a_complete_set(write_config) -> None:
@@ -189,8 +215,7 @@ def test_outputs_of_an_earlier_version_are_adopted_then_linked(write_config) -> 
         link.unlink()
     for name, data in real.items():
         (out / name).write_bytes(data)
-    (out / ".staging-abc123").mkdir()
-    (out / ".staging-abc123" / "geopark.gpkg").write_bytes(b"half")
+    _leftover(out / ".staging-abc123", "geopark.gpkg")
     legacy = verify_set(out / cfg.outputs.manifest, fix="-", fix_vi="-")
     assert legacy.directory == out
 
@@ -292,7 +317,7 @@ def test_maps_killed_at_the_swap_leave_a_complete_map_set(sample_run, tmp_path) 
     (maps / "geopark.html").write_text("<html>web map</html>", "utf-8")  # not part of the set
     # leftovers of the earlier folder swap and of a killed run
     (maps / ".zoning.old").mkdir()
-    (maps / ".staging-dead").mkdir()
+    _leftover(maps / ".staging-dead")
 
     killed = _geopark("maps", "--config", str(config), "--unit", OTHER_UNIT, kill_at="before-swap")
     assert killed.returncode == -signal.SIGKILL
@@ -310,7 +335,7 @@ def test_maps_killed_at_the_swap_leave_a_complete_map_set(sample_run, tmp_path) 
     for sheet in index["sheets"]:
         assert Path(sheet["pdf"]).is_file() and Path(sheet["png"]).is_file()
 
-    (maps / ".staging-dead2").mkdir()
+    _leftover(maps / ".staging-dead2")
     again = _geopark("maps", "--config", str(config), "--unit", UNIT)
     assert again.returncode == 0, again.stderr[-2000:]
     _map_manifest(maps)
@@ -373,5 +398,7 @@ def test_a_kill_at_a_random_moment_also_leaves_a_complete_set(write_config) -> N
         child.send_signal(signal.SIGKILL)
         child.wait()
         _visible(cfg)
-    OutputSet(cfg.outputs.directory).clean()
+    done = _geopark("zones", "--config", str(config))
+    assert done.returncode == 0, done.stderr[-2000:]
+    _visible(cfg)
     assert _debris(cfg.outputs.directory) == []
