@@ -239,6 +239,8 @@ SETS = ".sets"
 #: The symbolic link, inside the sets folder, naming the visible version.
 CURRENT = "current"
 STAGING_PREFIX = ".staging-"
+#: Files SQLite keeps beside an open database; not part of a set.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 TEMPORARY_PREFIX = ".tmp-"
 
 
@@ -565,7 +567,12 @@ def verify_set(manifest_path: Path, *, fix: str, fix_vi: str) -> VerifiedSet:
     # a version folder holds its set and nothing else (a folder of an older
     # pipeline, with real files at the user paths, holds other things too)
     versioned = directory.parent.name.endswith(SETS)
-    extra = versioned and sorted(set(set_files(directory, exclude=(real.name,))) - set(listed))
+    extra = versioned and sorted(
+        name
+        for name in set(set_files(directory, exclude=(real.name,))) - set(listed)
+        # SQLite's own companions while a reader (QGIS) has a GeoPackage open
+        if not name.endswith(SQLITE_COMPANIONS)
+    )
     if extra:
         raise refuse(
             f"bộ kết quả có tệp không có trong {manifest_path.name}: {', '.join(extra)}",

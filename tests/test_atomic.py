@@ -271,6 +271,9 @@ def test_a_set_with_a_missing_or_unlisted_file_is_refused(sample_run, tmp_path) 
     with pytest.raises(InputError, match=r"intruder\.csv"):
         verify_set(manifest, fix="run it", fix_vi="chạy")
     (out / ".sets" / "current" / "intruder.csv").unlink()
+    # what SQLite keeps beside a GeoPackage a reader has open is not an intruder
+    (out / ".sets" / "current" / "geopark.gpkg-wal").write_bytes(b"")
+    verify_set(manifest, fix="run it", fix_vi="chạy")
     (out / cfg.outputs.qa_markdown).resolve().unlink()
     with pytest.raises(InputError) as refused:
         verify_set(manifest, fix="run it", fix_vi="chạy")
