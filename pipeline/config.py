@@ -9,6 +9,7 @@ setting silently ignored.
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -334,8 +335,10 @@ class Config(_Strict):
     def relative(self, path: Path) -> str:
         """``path`` as shown to people: relative to the configuration file when inside its folder."""
         base = self.source.parent if self.source else Path.cwd()
+        # absolute, but symbolic links kept: an output's user path is a link into
+        # its versioned set (pipeline.outputs.OutputSet) and must be shown as such
         try:
-            return str(Path(path).resolve().relative_to(base))
+            return str(Path(os.path.abspath(path)).relative_to(base))
         except ValueError:
             return str(path)
 

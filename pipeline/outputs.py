@@ -1,20 +1,29 @@
 """Write the products of a run: GeoPackage, web GeoJSON, QA report, manifest.
 
-Nothing is half-written. Every file of a run is first written into a staging
-folder beside the outputs; only when all of them exist are they moved into
-place with :func:`os.replace` (atomic on one file system), the manifest last.
-A run that fails or is interrupted before that leaves the previous outputs as
-they were, and removes its staging folder.
+Nothing is half-written, and one rename makes a new set visible. Every file of
+a set is written into a staging folder, flushed to disk, and the folder becomes
+a version under ``.sets/``; one :func:`os.replace` of the symbolic link
+``.sets/current`` then switches every user-visible path (themselves symbolic
+links through ``current``) to the new version at once (:class:`OutputSet`).
+A kill at any instant leaves the complete previous set or the complete new one.
+Each set has a manifest listing every file with its SHA-256; :func:`verify_set`
+refuses a set whose files do not match it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import signal
+import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,63 +140,461 @@ def dump_json(data: Any, path: Path) -> None:
     )
 
 
+# --------------------------------------------------------------------------- durability
+
+
+def fsync_path(path: Path) -> None:
+    """Flush one file or folder to disk (a folder: the names in it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root`` (deepest first), ``root`` last."""
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            fsync_path(Path(folder) / name)
+        fsync_path(Path(folder))
+
+
+def commit_point(step: str) -> None:
+    """A named step of a commit; test support only.
+
+    When the environment variable ``GEOPARK_TEST_KILL_AT`` names this step the
+    process kills itself (SIGKILL, no clean-up), so the tests can prove that
+    a kill at exactly this instant leaves a complete set. Nothing else reads it.
+    """
+    if step in os.environ.get("GEOPARK_TEST_KILL_AT", "").split(","):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (released by the kernel if killed)."""
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _hold(folder: Path) -> int:
+    """Lock ``folder`` for as long as the returned descriptor is open: it is in use."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _abandoned(folder: Path) -> bool:
+    """True when no living process holds ``folder`` (its writer died or finished)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+#: A staging folder or temporary link younger than this may be a living run's,
+#: between creating it and locking (or renaming) it: it is never taken for debris.
+LEFTOVER_AFTER_S = 5.0
+
+
+def _leftover(item: Path) -> bool:
+    """A staging folder or temporary link that a killed run left behind."""
+    try:
+        age = time.time() - item.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age < LEFTOVER_AFTER_S:
+        return False
+    return item.is_symlink() or _abandoned(item)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _new_folder(parent: Path) -> Path:
+    """A new staging folder, readable as the user's umask allows (as the outputs must be)."""
+    folder = parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+    folder.mkdir()
+    return folder
+
+
+def _set_id() -> str:
+    """A new set's folder name: sortable by time, unique across processes."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def _symlink_over(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` in one rename (a new link under a temporary name)."""
+    temporary = link.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}")
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+# --------------------------------------------------------------------------- output sets
+
+#: Name of the hidden folder beside the outputs that holds the versions of a set.
+SETS = ".sets"
+#: The symbolic link, inside the sets folder, naming the visible version.
+CURRENT = "current"
+STAGING_PREFIX = ".staging-"
+#: Files SQLite keeps beside an open database; not part of a set.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+TEMPORARY_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class OutputSet:
+    """A set of files that becomes visible all at once, by one rename.
+
+    Each version of the set is written complete into a staging folder, flushed
+    to disk and renamed to ``<store>/<set id>/``; then the symbolic link
+    ``<store>/current`` is replaced (one :func:`os.replace`) to point at it.
+    The paths people use are symbolic links through ``current`` made once:
+
+    * files mode (``whole_folder=False``): ``<root>/<name>`` →
+      ``.sets/current/<name>`` for each top-level file or folder of the set,
+      the store being ``<root>/.sets``;
+    * whole-folder mode: ``<root>`` itself → ``.<root name>.sets/current``.
+
+    A kill at any instant leaves ``current`` on the complete previous version or
+    the complete new one. A process that holds a file of an old version open
+    keeps reading it; the version just replaced stays on disk for readers that
+    resolved the link just before the swap, older ones are removed.
+    Staging folders of killed runs are removed at the start of the next run.
+    """
+
+    root: Path
+    whole_folder: bool = False
+
+    @property
+    def store(self) -> Path:
+        if self.whole_folder:
+            return self.root.parent / f".{self.root.name}{SETS}"
+        return self.root / SETS
+
+    @property
+    def current_link(self) -> Path:
+        return self.store / CURRENT
+
+    def current(self) -> Path | None:
+        """The visible version's folder (resolved), or None before the first commit."""
+        if not self.current_link.is_symlink():
+            return None
+        folder = self.current_link.resolve()
+        return folder if folder.is_dir() else None
+
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return _exclusive(self.store / ".lock")
+
+    def clean(self) -> list[Path]:
+        """Remove what killed runs left: staging folders, temporary links, ``*.old`` folders.
+
+        Folders still held by a living process (another run writing) are kept.
+        """
+        removed = []
+        self.store.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            places = [self.store, self.root.parent if self.whole_folder else self.root]
+            for place in places:
+                for item in sorted(place.iterdir()) if place.is_dir() else []:
+                    name = item.name
+                    if name.startswith((TEMPORARY_PREFIX, STAGING_PREFIX)) and _leftover(item):
+                        removed.append(item)
+                    elif place != self.store and name.startswith(".") and name.endswith(".old"):
+                        removed.append(item)  # left by the folder swap of earlier versions
+        for item in removed:
+            _remove(item)
+        return removed
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A new, empty staging folder in the store; removed unless committed."""
+        self.clean()
+        folder = _new_folder(self.store)
+        fd = _hold(folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # gone already once committed
+            os.close(fd)
+
+    def _links(self, names: list[str]) -> dict[Path, str]:
+        """Each user-visible path and the relative target of its symbolic link."""
+        if self.whole_folder:
+            return {self.root: f"{self.store.name}/{CURRENT}"}
+        return {self.root / name: f"{SETS}/{CURRENT}/{name}" for name in names}
+
+    def _adopt_legacy(self, links: dict[Path, str]) -> None:
+        """Turn real files left at the user paths (by older versions) into a first version.
+
+        Before any ``current`` exists, the files at the user paths become the
+        visible version (hard links, same bytes), so that replacing each of them
+        by its symbolic link changes nothing a reader sees.
+        """
+        legacy = [path for path in links if path.exists() and not path.is_symlink()]
+        if not legacy or self.current() is not None:
+            return
+        adopted = self.store / f"{_set_id()}-legacy"
+        adopted.mkdir()
+        for path in legacy:
+            target = adopted if self.whole_folder else adopted / path.name
+            if path.is_dir():
+                shutil.copytree(path, target, copy_function=os.link, dirs_exist_ok=True)
+            else:
+                os.link(path, target)
+        fsync_tree(adopted)
+        fsync_path(self.store)
+        _symlink_over(self.current_link, adopted.name)
+        fsync_path(self.store)
+
+    def _make_links(self, links: dict[Path, str]) -> None:
+        for link, target in links.items():
+            if link.is_symlink() and os.readlink(link) == target:
+                continue
+            if link.exists() and link.is_dir() and not link.is_symlink():
+                # a real folder cannot be renamed over: move it aside first
+                aside = self.store / f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}.old"
+                os.replace(link, aside)
+                _symlink_over(link, target)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                _symlink_over(link, target)
+        fsync_path(self.root.parent if self.whole_folder else self.root)
+
+    def _drop_stale_links(self, names: list[str]) -> None:
+        """User paths that pointed at files the new version no longer has."""
+        if self.whole_folder:
+            return
+        for item in self.root.iterdir():
+            if (
+                item.is_symlink()
+                and item.name not in names
+                and os.readlink(item).startswith(f"{SETS}/{CURRENT}/")
+            ):
+                item.unlink()
+
+    def _collect(self, keep: set[str]) -> None:
+        """Remove old versions (all but ``keep``) and abandoned staging folders."""
+        for item in sorted(self.store.iterdir()):
+            name = item.name
+            if name in keep or name in (CURRENT, ".lock"):
+                continue
+            if name.startswith((STAGING_PREFIX, TEMPORARY_PREFIX)) and not _leftover(item):
+                continue
+            _remove(item)
+
+    def commit(self, staging: Path) -> Path:
+        """Make the complete set in ``staging`` the visible one, by one rename.
+
+        Returns the new version's folder.
+        """
+        names = sorted(item.name for item in staging.iterdir())
+        fsync_tree(staging)
+        commit_point("staged")
+        with self._lock():
+            version = self.store / _set_id()
+            os.rename(staging, version)
+            fsync_path(self.store)
+            commit_point("renamed")
+            links = self._links(names)
+            self._adopt_legacy(links)
+            previous = self.current()
+            self._make_links(links)
+            commit_point("before-swap")
+            _symlink_over(self.current_link, version.name)
+            fsync_path(self.store)
+            commit_point("after-swap")
+            self._drop_stale_links(names)
+            # the version just replaced stays for readers that resolved the link before
+            self._collect({version.name} | ({previous.name} if previous else set()))
+            fsync_path(self.store)
+            commit_point("collected")
+        return version
+
+
 @contextlib.contextmanager
 def staged_outputs(directory: Path) -> Iterator[Path]:
-    """A staging folder inside ``directory``, removed whatever happens."""
+    """A staging folder inside ``directory`` for single files, removed whatever happens.
+
+    Held by this process while it exists, so :meth:`OutputSet.clean` never takes it
+    for the leftover of a killed run.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    staging = _new_folder(directory)
+    fd = _hold(staging)
     try:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def expand_files(staging: Path, names: list[str]) -> dict[str, Path]:
-    """``name -> path`` of the staged outputs, a folder's files listed one by one."""
-    files: dict[str, Path] = {}
-    for name in names:
-        path = staging / name
-        if path.is_dir():
-            for inner in sorted(p for p in path.rglob("*") if p.is_file()):
-                files[inner.relative_to(staging).as_posix()] = inner
-        elif path.exists():
-            files[name] = path
-    return files
+        os.close(fd)
 
 
 def commit_outputs(staging: Path, directory: Path, order: list[str]) -> list[Path]:
-    """Move the staged files into ``directory``, in ``order`` (manifest last).
+    """Move single staged files into ``directory``, each in one rename, flushed to disk.
 
-    A staged folder (the marker tables) replaces the old folder whole: the old
-    one is renamed aside first, then removed.
+    For one file on its own (the web map); a set of files that belong together
+    goes through :class:`OutputSet`.
     """
     moved = []
     for name in order:
         source = staging / name
         if source.exists():
+            fsync_path(source)
             target = directory / name
-            if source.is_dir() and target.is_dir():
-                aside = Path(tempfile.mkdtemp(prefix=".old-", dir=directory))
-                os.replace(target, aside / name)
-                os.replace(source, target)
-                shutil.rmtree(aside, ignore_errors=True)
-            else:
-                os.replace(source, target)
+            os.replace(source, target)
             moved.append(target)
+    fsync_path(directory)
     return moved
 
 
-def replace_directory(staging: Path, target: Path) -> None:
-    """Swap a whole folder into place (used for the failed-run folder)."""
+def replace_directory(staging: Path, target: Path) -> Path:
+    """Make the folder ``staging`` visible at ``target`` in one rename.
+
+    ``target`` becomes a symbolic link to a version folder beside it (see
+    :class:`OutputSet`, whole-folder mode). ``staging`` must be on the same file
+    system; it is moved, not copied. Returns the version folder.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    shutil.copytree(staging, target)
-    if old.exists():
-        shutil.rmtree(old)
+    folder = OutputSet(target, whole_folder=True)
+    with folder.staging() as stage:
+        os.rmdir(stage)
+        os.rename(staging, stage)
+        return folder.commit(stage)
+
+
+# --------------------------------------------------------------------------- manifests
+
+
+def sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def set_files(folder: Path, *, exclude: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+    """Every file under ``folder`` (relative POSIX path) with its SHA-256 and size."""
+    found = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative not in exclude:
+            found[relative] = {"sha256": sha256(path), "bytes": path.stat().st_size}
+    return found
+
+
+@dataclass(frozen=True)
+class VerifiedSet:
+    """A set whose files were checked against its manifest.
+
+    ``directory`` is the version folder itself (symbolic links resolved), so
+    reading through it reads the very files that were checked, whatever swap
+    happens meanwhile.
+    """
+
+    directory: Path
+    manifest: dict[str, Any]
+    manifest_sha256: str
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+
+def verify_set(manifest_path: Path, *, fix: str, fix_vi: str) -> VerifiedSet:
+    """Check every file of a set against its manifest (the ``outputs`` SHA-256s).
+
+    Parameters
+    ----------
+    manifest_path
+        The set's manifest as people see it (e.g. ``data/processed/run_manifest.json``).
+    fix, fix_vi
+        The command that makes a good set again (English, Vietnamese).
+
+    Raises
+    ------
+    InputError
+        When the manifest is missing or unreadable, or a file it lists is missing,
+        differs (SHA-256, size), or the set has a file the manifest does not list.
+    """
+    from pipeline.errors import InputError
+
+    def refuse(vi: str, en: str, file: Path, field: str | None = None) -> InputError:
+        return InputError(vi, en, file=str(file), field=field, fix=fix, fix_vi=fix_vi)
+
+    if not manifest_path.exists():
+        raise refuse(
+            f"chưa có bộ kết quả: thiếu {manifest_path.name}",
+            f"no complete output set yet: {manifest_path.name} is missing",
+            manifest_path,
+        )
+    real = manifest_path.resolve()
+    directory = real.parent
+    raw = real.read_bytes()
+    try:
+        manifest = json.loads(raw)
+        listed = manifest["outputs"]
+        if not isinstance(listed, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise refuse(
+            f"{manifest_path.name} hỏng hoặc không liệt kê các tệp của bộ kết quả",
+            f"{manifest_path.name} is damaged or does not list the files of its set",
+            manifest_path,
+            "outputs",
+        ) from None
+    for relative, expected in listed.items():
+        path = directory / relative
+        shown = manifest_path.parent / relative
+        if not path.is_file():
+            raise refuse(
+                f"bộ kết quả không đầy đủ: thiếu tệp {relative} mà {manifest_path.name} liệt kê",
+                f"the output set is incomplete: {relative}, listed in {manifest_path.name}, "
+                "is missing",
+                shown,
+            )
+        found = sha256(path)
+        if found != expected.get("sha256"):
+            raise refuse(
+                f"tệp {relative} không khớp {manifest_path.name}: SHA-256 {found[:12]}…, "
+                f"{path.stat().st_size} byte; bản kê ghi {str(expected.get('sha256'))[:12]}…, "
+                f"{expected.get('bytes')} byte (tệp đã bị sửa hoặc lẫn từ lần chạy khác)",
+                f"{relative} does not match {manifest_path.name}: SHA-256 {found[:12]}…, "
+                f"{path.stat().st_size} bytes; the manifest says "
+                f"{str(expected.get('sha256'))[:12]}…, {expected.get('bytes')} bytes "
+                "(the file was changed or comes from another run)",
+                shown,
+                "sha256",
+            )
+    # a version folder holds its set and nothing else (a folder of an older
+    # pipeline, with real files at the user paths, holds other things too)
+    versioned = directory.parent.name.endswith(SETS)
+    extra = versioned and sorted(
+        name
+        for name in set(set_files(directory, exclude=(real.name,))) - set(listed)
+        # SQLite's own companions while a reader (QGIS) has a GeoPackage open
+        if not name.endswith(SQLITE_COMPANIONS)
+    )
+    if extra:
+        raise refuse(
+            f"bộ kết quả có tệp không có trong {manifest_path.name}: {', '.join(extra)}",
+            f"the output set has file(s) {manifest_path.name} does not list: {', '.join(extra)}",
+            manifest_path.parent / extra[0],
+        )
+    return VerifiedSet(directory, manifest, hashlib.sha256(raw).hexdigest())
 
 
 def run_geopackage_layers(path: Path, required: list[str] | tuple[str, ...]) -> set[str]:

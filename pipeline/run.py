@@ -7,9 +7,9 @@ result to :mod:`pipeline.outputs` at the edge.
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -32,6 +32,7 @@ from pipeline.ingest import IngestResult, ingest
 from pipeline.ingest.extents import extent_outlines
 from pipeline.marker_tables import write_marker_tables
 from pipeline.markers import LegalBoundaries, legal_boundaries
+from pipeline.outputs import sha256
 from pipeline.progress import Progress, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
@@ -70,11 +71,6 @@ def _timed(timings: dict[str, float], name: str):
     start = time.perf_counter()
     yield
     timings[name] = round(time.perf_counter() - start, 3)
-
-
-def sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def quarantine_layer(ingested: IngestResult, crs: str) -> gpd.GeoDataFrame:
@@ -296,9 +292,14 @@ def _versions() -> dict[str, str]:
 
 
 def manifest(
-    result: RunResult, cfg: Config, started: datetime, files: dict[str, Path], target: Path
+    result: RunResult, cfg: Config, started: datetime, staging: Path, target: Path
 ) -> dict[str, Any]:
-    """The run manifest; ``files`` are the staged outputs, to be moved into ``target``."""
+    """The run manifest: inputs, configuration, versions, and every file of the set.
+
+    ``staging`` holds the set's files, to become visible in ``target``; ``outputs``
+    lists each of them (relative path inside the set) with its SHA-256, as
+    :func:`pipeline.outputs.verify_set` checks them.
+    """
 
     def entry(key: str, kind: str, path: Path) -> dict[str, Any]:
         return {
@@ -319,6 +320,7 @@ def manifest(
         inputs.append(entry("config", "config", cfg.source))
     if cfg.edits.geopackage.exists():
         inputs.append(entry("edits.geopackage", "edits", cfg.edits.geopackage))
+    files = outputs.set_files(staging, exclude=(cfg.outputs.manifest,))
     return {
         "pipeline_version": pipeline.__version__,
         "started_utc": started.isoformat(timespec="seconds"),
@@ -331,63 +333,91 @@ def manifest(
         "counts": {name: len(layer) for name, layer in result.layers.items()},
         "timings_s": result.timings,
         "outputs": {
-            name: {"path": cfg.relative(target / name), "sha256": sha256(path)}
-            for name, path in files.items()
+            name: {"path": cfg.relative(target / name), **checked}
+            for name, checked in files.items()
         },
     }
+
+
+def _write_geopackage(result: RunResult, cfg: Config, staging: Path) -> None:
+    """The GeoPackage with QGIS's default styles inside, and the QGIS project beside it."""
+    gpkg = staging / cfg.outputs.geopackage
+    outputs.write_geopackage(result.layers, gpkg)
+    write_geopackage_styles(gpkg, list(result.layers))
+    # the project is opened from the user-visible folder, so its path to the
+    # edits GeoPackage is relative to that folder, not to the staging one
+    home = cfg.outputs.directory if result.status == "pass" else cfg.outputs.failed_directory
+    write_geopackage_project(
+        gpkg, staging / cfg.outputs.project, cfg=cfg, edits=cfg.edits.geopackage, home=home
+    )
+
+
+def _write_web(result: RunResult, cfg: Config, staging: Path) -> None:
+    outputs.write_geojson_wgs84(result.layers["protection_zones"], staging / cfg.outputs.web_zones)
+    outputs.write_geojson_wgs84(result.layers["geosites"], staging / cfg.outputs.web_geosites)
+
+
+def _write_qa_report(result: RunResult, cfg: Config, staging: Path) -> None:
+    outputs.dump_json(result.report, staging / cfg.outputs.qa_json)
+    (staging / cfg.outputs.qa_markdown).write_text(qa_markdown(result.report, cfg), "utf-8")
+
+
+def _write_changes(result: RunResult, cfg: Config, staging: Path) -> None:
+    outputs.dump_json(result.changes, staging / cfg.outputs.changes_json)
+    (staging / cfg.outputs.changes_markdown).write_text(change_markdown(result.changes), "utf-8")
+
+
+def _write_marker_tables(result: RunResult, cfg: Config, staging: Path) -> None:
+    write_marker_tables(result.layers["boundary_markers"], staging / cfg.outputs.markers)
+
+
+#: A step that writes some of the set's files into the staging folder.
+SetWriter = Callable[[RunResult, Config, Path], None]
+
+#: Everything ``geopark zones`` writes, in order: (progress in Vietnamese, in
+#: English, the writer). Each writer puts its files into the staging folder it
+#: is given (sub-folders allowed). The manifest then lists every file found
+#: there with its SHA-256, and each top-level name becomes a user-visible path:
+#: adding a product to the set is adding a writer here.
+SET_WRITERS: list[tuple[str, str, SetWriter]] = [
+    (
+        "Ghi GeoPackage và dự án QGIS",
+        "Writing the GeoPackage and the QGIS project",
+        _write_geopackage,
+    ),
+    ("Ghi GeoJSON cho web", "Writing the web GeoJSON", _write_web),
+    ("Ghi báo cáo QA", "Writing the QA report", _write_qa_report),
+    ("Ghi báo cáo thay đổi", "Writing the change report", _write_changes),
+    ("Ghi bảng mốc giới", "Writing the boundary-marker tables", _write_marker_tables),
+]
 
 
 def write_outputs(
     result: RunResult, cfg: Config, started: datetime, progress: Progress = no_progress
 ) -> list[Path]:
-    """Write the run's files atomically; on a failed QA, into the failed-run folder.
+    """Write the run's set and make it visible in one rename; on a failed QA, as the failed-run folder.
 
-    Returns the paths written.
+    The set becomes ``cfg.outputs.directory``'s files (a passing run) or the
+    whole ``cfg.outputs.failed_directory`` (a failing one, which leaves the
+    published set untouched); see :class:`pipeline.outputs.OutputSet`.
+
+    Returns the user-visible paths written.
     """
     out = cfg.outputs
     published = result.status == "pass"
     target = out.directory if published else out.failed_directory
-    names = [
-        out.geopackage,
-        out.project,
-        out.web_zones,
-        out.web_geosites,
-        out.qa_json,
-        out.qa_markdown,
-        out.changes_json,
-        out.changes_markdown,
-        out.markers,
-        out.manifest,
-    ]
+    output_set = outputs.OutputSet(target, whole_folder=not published)
     write_started = time.perf_counter()
-    with outputs.staged_outputs(out.directory) as staging:
-        progress("Ghi GeoPackage", "Writing the GeoPackage")
-        outputs.write_geopackage(result.layers, staging / out.geopackage)
-        # QGIS: default styles inside the GeoPackage and a project beside it
-        write_geopackage_styles(staging / out.geopackage, list(result.layers))
-        write_geopackage_project(
-            staging / out.geopackage,
-            staging / out.project,
-            cfg=cfg,
-            edits=cfg.edits.geopackage,
-            home=target,
-        )
-        zones_web = result.layers["protection_zones"]
-        outputs.write_geojson_wgs84(zones_web, staging / out.web_zones)
-        outputs.write_geojson_wgs84(result.layers["geosites"], staging / out.web_geosites)
-        outputs.dump_json(result.report, staging / out.qa_json)
-        (staging / out.qa_markdown).write_text(qa_markdown(result.report, cfg), "utf-8")
-        outputs.dump_json(result.changes, staging / out.changes_json)
-        (staging / out.changes_markdown).write_text(change_markdown(result.changes), "utf-8")
-        write_marker_tables(result.layers["boundary_markers"], staging / out.markers)
-        files = outputs.expand_files(staging, names[:-1])
+    with output_set.staging() as staging:
+        for vi, en, write in SET_WRITERS:
+            progress(vi, en)
+            write(result, cfg, staging)
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
-        outputs.dump_json(manifest(result, cfg, started, files, target), staging / out.manifest)
-        if published:
-            result.written = outputs.commit_outputs(staging, target, names)
-        else:
-            outputs.replace_directory(staging, target)
-            result.written = [target / n for n in names]
+        record = manifest(result, cfg, started, staging, target)
+        outputs.dump_json(record, staging / out.manifest)
+        progress("Hoán đổi sang bộ kết quả mới", "Switching to the new output set")
+        output_set.commit(staging)
+    result.written = [target / name for name in record["outputs"]] + [target / out.manifest]
     result.published = published
     return result.written
 

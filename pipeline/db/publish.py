@@ -44,9 +44,9 @@ from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for
 from pipeline.db.load import LayerRows, fingerprint, read_geopackage
 from pipeline.errors import GeoparkError, InputError
+from pipeline.outputs import sha256, verify_set
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
-from pipeline.run import sha256
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +77,20 @@ def staging_schema(schema: str) -> str:
 
 def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows], list[str]]:
     """The GeoPackage, its run manifest, its rows and the names of its layers that
-    have no table; refuse a run that did not pass."""
-    gpkg = cfg.output_path("geopackage")
+    have no table; refuse a set whose files do not match its manifest, or a run
+    that did not pass.
+
+    The GeoPackage is read from the very version folder that was verified, so a
+    ``geopark zones`` finishing meanwhile cannot slip other data under this
+    manifest's input checksums.
+    """
     manifest_path = cfg.output_path("manifest")
-    for path in (gpkg, manifest_path):
-        if not path.exists():
-            raise InputError(
-                f"chưa có kết quả để xuất bản: thiếu {path.name}",
-                f"nothing to publish yet: {path.name} is missing",
-                file=str(path),
-                fix="run `make zones` (geopark zones) first",
-                fix_vi="chạy `make zones` (geopark zones) trước",
-            )
-    manifest = json.loads(manifest_path.read_text("utf-8"))
+    verified = verify_set(
+        manifest_path,
+        fix="run `make zones` (geopark zones) again, then publish",
+        fix_vi="chạy lại `make zones` (geopark zones) rồi xuất bản",
+    )
+    manifest = verified.manifest
     if manifest.get("status") != "pass" or manifest.get("published") is False:
         raise InputError(
             "kết quả chạy gần nhất không đạt kiểm tra chất lượng",
@@ -98,6 +99,16 @@ def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows], li
             field="status",
             fix="fix the QA errors (qa_report.md) and run `geopark zones` again",
             fix_vi="sửa các lỗi QA (qa_report.md) rồi chạy lại `geopark zones`",
+        )
+    gpkg = verified.path(cfg.outputs.geopackage)
+    if cfg.outputs.geopackage not in manifest["outputs"]:
+        raise InputError(
+            f"run_manifest.json không liệt kê GeoPackage {cfg.outputs.geopackage}",
+            f"run_manifest.json does not list the GeoPackage {cfg.outputs.geopackage}",
+            file=str(manifest_path),
+            field="outputs",
+            fix="run `make zones` (geopark zones) again, then publish",
+            fix_vi="chạy lại `make zones` (geopark zones) rồi xuất bản",
         )
     layers, unpublished = read_geopackage(gpkg)
     expected = manifest.get("counts", {})

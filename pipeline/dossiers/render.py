@@ -9,6 +9,7 @@ cover Vietnamese.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +26,9 @@ from pipeline.config import Config
 from pipeline.dossiers import charts
 from pipeline.dossiers.content import dossier_context, summary_data
 from pipeline.dossiers.data import Heritage, database_url, load_heritage, read_inspections
-from pipeline.errors import GeoparkError
+from pipeline.errors import GeoparkError, InputError
+from pipeline.maps.build import MAP_MANIFEST, data_set, map_set
+from pipeline.outputs import VerifiedSet
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
 
@@ -83,12 +86,11 @@ def font_faces() -> list[dict[str, str]]:
     return faces
 
 
-def find_sheet(cfg: Config, unit_code: str) -> tuple[Path, Path | None]:
-    """The zoning map sheet of a zoning unit (``maps/zoning/<unit_code>.png/.pdf``).
+def find_sheet(folder: Path, unit_code: str) -> tuple[Path, Path | None]:
+    """The zoning map sheet of a zoning unit (``<folder>/<unit_code>.png/.pdf``).
 
     Returns the PNG's path (whether it exists or not) and the PDF's, if it exists.
     """
-    folder = zoning_sheet_folder(cfg)
     pdf = folder / f"{unit_code}.pdf"
     return folder / f"{unit_code}.png", pdf if pdf.exists() else None
 
@@ -135,7 +137,9 @@ def write_dossiers(
         The files written, the zoning sheets that were missing, and the number of
         inspection records read (None without a database).
     """
-    heritage = load_heritage(cfg.output_path("geopackage"))
+    data = data_set(cfg)
+    heritage = load_heritage(data.path(cfg.outputs.geopackage))
+    sheets = verified_sheet_folder(cfg, data)
     pdf = cfg.dossiers.pdf if pdf is None else pdf
     url = database_url(cfg)
     inspections: pd.DataFrame | None = (
@@ -175,7 +179,7 @@ def write_dossiers(
                     0
                 ]
             )
-            png, sheet_pdf = find_sheet(cfg, unit)
+            png, sheet_pdf = find_sheet(sheets, unit)
             if not png.exists():
                 if unit not in run.missing_sheets:
                     run.missing_sheets.append(unit)
@@ -244,6 +248,52 @@ def write_dossiers(
         )
         outputs.replace_directory(out, target)
     return run
+
+
+def verified_sheet_folder(cfg: Config, data: VerifiedSet) -> Path:
+    """The zoning sheets the dossiers use, from a map set that is whole and current.
+
+    With ``dossiers.zoning_sheets`` set, that folder as it is. Otherwise the map
+    set of ``geopark maps``: refused when its files do not match its manifest,
+    when sheets are missing from it, or when it was made from another data set
+    than ``data`` (the message says to run ``make maps``). With no map set at
+    all, the dossiers say which sheets are missing, as before.
+
+    Raises
+    ------
+    InputError
+        When the map set is incomplete, damaged or stale.
+    """
+    if cfg.dossiers.zoning_sheets is not None:
+        return cfg.dossiers.zoning_sheets
+    folder = cfg.maps.directory
+    if not os.path.lexists(folder / MAP_MANIFEST) and not os.path.lexists(folder / "zoning"):
+        return folder / "zoning"
+    maps = map_set(cfg)
+    manifest_path = folder / MAP_MANIFEST
+    if maps.manifest.get("data_set", {}).get("manifest_sha256") != data.manifest_sha256:
+        raise InputError(
+            "bộ bản đồ được lập từ một bộ dữ liệu khác với GeoPackage hiện tại",
+            "the map set was made from another data set than the current GeoPackage "
+            f"({cfg.outputs.manifest} has changed since `geopark maps` ran)",
+            file=str(manifest_path),
+            field="data_set.manifest_sha256",
+            fix="run `make maps` (geopark maps), then `geopark dossiers` again",
+            fix_vi="chạy `make maps` (geopark maps) rồi chạy lại `geopark dossiers`",
+        )
+    if not maps.manifest.get("complete"):
+        missing = ", ".join(maps.manifest.get("missing_sheets", [])) or "?"
+        raise InputError(
+            f"bộ bản đồ không đầy đủ (chỉ vẽ một phần), thiếu: {missing}",
+            f"the map set is incomplete (a partial render), missing: {missing}",
+            file=str(manifest_path),
+            field="complete",
+            fix="run `make maps` (geopark maps without --unit/--district), then "
+            "`geopark dossiers` again",
+            fix_vi="chạy `make maps` (geopark maps không có --unit/--district) rồi "
+            "chạy lại `geopark dossiers`",
+        )
+    return maps.path("zoning")
 
 
 def zoning_sheet_folder(cfg: Config) -> Path:
