@@ -119,13 +119,13 @@ def admin_sql(db: Database, database: str = "geopark") -> str:
         )
     lines += [
         "END $$;",
+        "-- Nobody may plant objects in public (open to all before PostgreSQL 15).",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
         "CREATE EXTENSION IF NOT EXISTS postgis;",
         spatial_ref_sys_insert(9215),
         f"REVOKE CREATE, TEMPORARY ON DATABASE {_q(database)} FROM PUBLIC;",
         f"GRANT CONNECT, CREATE ON DATABASE {_q(database)} TO {owner};",
         f"GRANT CONNECT ON DATABASE {_q(database)} TO {viewer}, {editor};",
-        "-- Nobody may plant objects in public (open to all before PostgreSQL 15).",
-        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
         "-- QGIS keeps layer styles in public.layer_styles: the owner writes them.",
         f"GRANT USAGE, CREATE ON SCHEMA public TO {owner};",
         "-- No large objects (they bypass table privileges and fill the disk),",
