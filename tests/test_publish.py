@@ -215,9 +215,12 @@ def test_republish_of_same_outputs_changes_nothing_but_the_log(pg, dbname, sampl
             ).fetchall()
             == data_before
         )
-        assert conn.execute(
-            "SELECT count(*) FROM geopark.publish_log WHERE status = 'published'"
-        ).fetchone()[0] == 2
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM geopark.publish_log WHERE status = 'published'"
+            ).fetchone()[0]
+            == 2
+        )
 
 
 def _blocked_in_replace(pg: Server, dbname: str) -> bool:

@@ -8,6 +8,8 @@ reading after them), one viewer sits idle in an open transaction, and
 version, nothing may fail, and the publish must never wait for a reader.
 """
 
+# ruff: noqa: F811  (the fixtures pg and dbname come from tests.test_publish)
+
 from __future__ import annotations
 
 import subprocess
@@ -33,7 +35,14 @@ pytestmark = [
 ]
 
 #: Layers read together in one statement, each as a digest of all its rows.
-LAYERS = ("geosites", "survey_points", "zone_i", "zone_ii", "protection_zones", "geosite_assessment")
+LAYERS = (
+    "geosites",
+    "survey_points",
+    "zone_i",
+    "zone_ii",
+    "protection_zones",
+    "geosite_assessment",
+)
 VERSION_QUERY = "SELECT " + ", ".join(
     f"(SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
     f"FROM geopark.{name} t)"
@@ -111,8 +120,19 @@ def test_readers_and_pg_dump_during_repeated_publishes(
         binary = str(pg_bin() / "pg_dump")
         while not stop.is_set():
             done = subprocess.run(
-                [binary, "-h", pg.host, "-p", str(pg.port), "-U", pg.superuser, "-d", dbname,
-                 "-f", "/dev/null"],
+                [
+                    binary,
+                    "-h",
+                    pg.host,
+                    "-p",
+                    str(pg.port),
+                    "-U",
+                    pg.superuser,
+                    "-d",
+                    dbname,
+                    "-f",
+                    "/dev/null",
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -183,5 +203,3 @@ def test_readers_and_pg_dump_during_repeated_publishes(
     assert seen == set(expected)  # and the readers did see both
     with pg.connect(dbname, VIEWER_LOGIN) as conn:
         assert _version(conn) == expected[1 if PUBLISHES % 2 else 0]
-
-

@@ -3,6 +3,8 @@ PostgreSQL 15 + PostGIS server: objects planted in an open ``public`` never
 run as the owner, every write a role should not have is denied (counted), the
 inspections keep an audit trail, and no password is ever printed or stored."""
 
+# ruff: noqa: F811  (the fixtures pg and dbname come from tests.test_publish)
+
 from __future__ import annotations
 
 import io
@@ -166,8 +168,11 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
             (kind, f"ALTER TABLE {table} ADD COLUMN intruder int"),
             (kind, f"DROP TABLE {table}"),
             (kind, f"LOCK TABLE {table} IN SHARE MODE"),
-            (kind, f"CREATE TRIGGER intruder BEFORE INSERT ON {table} "
-             "FOR EACH ROW EXECUTE FUNCTION records.stamp()"),
+            (
+                kind,
+                f"CREATE TRIGGER intruder BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION records.stamp()",
+            ),
         ]
         if table != "records.inspections":
             attempts += [
@@ -178,8 +183,11 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
         ("table", "UPDATE records.inspections SET created_by = 'someone else'"),
         ("table", "UPDATE records.inspections SET updated_at = now()"),
         ("table", "UPDATE records.inspections SET inspection_id = inspection_id"),
-        ("table", "INSERT INTO records.inspections (geosite_code, inspected_on, inspector, "
-         "condition, created_by) VALUES ('X', '2025-01-01', 'x', 'good', 'someone else')"),
+        (
+            "table",
+            "INSERT INTO records.inspections (geosite_code, inspected_on, inspector, "
+            "condition, created_by) VALUES ('X', '2025-01-01', 'x', 'good', 'someone else')",
+        ),
     ]
     sequences = conn.execute(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
@@ -195,9 +203,14 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
         ]
     for schema in ("public", "geopark", "records"):
         attempts += [
-            ("function", f"CREATE FUNCTION {schema}.intruder() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
-            ("operator", f"CREATE OPERATOR {schema}.=== (LEFTARG = int, RIGHTARG = int, "
-             "FUNCTION = int4eq)"),
+            (
+                "function",
+                f"CREATE FUNCTION {schema}.intruder() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+            ),
+            (
+                "operator",
+                f"CREATE OPERATOR {schema}.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)",
+            ),
             ("schema", f"CREATE TABLE {schema}.intruder (x int)"),
             ("schema", f"CREATE VIEW {schema}.intruder AS SELECT 1"),
             ("schema", f"CREATE TYPE {schema}.intruder AS (x int)"),
@@ -205,8 +218,11 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
             ("schema", f"ALTER SCHEMA {schema} RENAME TO intruder"),
         ]
     attempts += [
-        ("function", "CREATE OR REPLACE FUNCTION records.stamp() RETURNS trigger "
-         "LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'"),
+        (
+            "function",
+            "CREATE OR REPLACE FUNCTION records.stamp() RETURNS trigger "
+            "LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+        ),
         ("function", "DROP FUNCTION records.keep_history()"),
         ("schema", "CREATE SCHEMA intruder"),
         ("schema", "CREATE TEMP TABLE intruder (x int)"),
@@ -217,8 +233,10 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
         ("large object", "SELECT lo_import('/etc/hostname')"),
         ("large object", "SELECT lo_put((SELECT min(oid) FROM pg_largeobject_metadata), 0, 'x')"),
         ("large object", "SELECT lo_unlink((SELECT min(oid) FROM pg_largeobject_metadata))"),
-        ("large object", "SELECT lowrite(lo_open((SELECT min(oid) FROM pg_largeobject_metadata), "
-         "131072), 'x')"),
+        (
+            "large object",
+            "SELECT lowrite(lo_open((SELECT min(oid) FROM pg_largeobject_metadata), 131072), 'x')",
+        ),
         ("advisory lock", "SELECT pg_advisory_lock(1)"),
         ("advisory lock", "SELECT pg_advisory_lock(7321001, hashtext('geopark'))"),
         ("advisory lock", "SELECT pg_try_advisory_lock(1)"),
@@ -262,15 +280,24 @@ def test_every_write_a_role_should_not_have_is_denied(pg, dbname, sample_run):
     for login, counts in tally.items():
         kinds = {k.split(":")[0] for k in counts}
         assert kinds == {
-            "table", "sequence", "function", "operator", "schema", "large object",
-            "advisory lock", "layer_styles", "stored project",
+            "table",
+            "sequence",
+            "function",
+            "operator",
+            "schema",
+            "large object",
+            "advisory lock",
+            "layer_styles",
+            "stored project",
         }, login
         for kind in kinds:
             assert counts[f"{kind}: denied"] == counts[f"{kind}: attempts"] > 0, (login, kind)
     # what an editor may do still works, and nothing above blocked the publish
     with pg.connect(dbname, EDITOR_LOGIN) as editor:
         new = _insert_inspection(editor, "LS-TP-01")
-        editor.execute("UPDATE records.inspections SET notes = 'x' WHERE inspection_id = %s", (new,))
+        editor.execute(
+            "UPDATE records.inspections SET notes = 'x' WHERE inspection_id = %s", (new,)
+        )
         editor.commit()
     with pg.connect(dbname, VIEWER_LOGIN) as viewer:
         viewer.execute("SELECT count(*) FROM geopark.geosites, geopark.publish_log").fetchone()
@@ -435,15 +462,29 @@ def test_no_password_in_any_output_log_or_row(pg, dbname, sample_run, tmp_path):
                 for name in archive.namelist():
                     assert _leaks(archive.read(name).decode("utf-8", "replace")) == [], name
     dump = subprocess.run(
-        [str(pg_bin() / "pg_dump"), "-h", pg.host, "-p", str(pg.port), "-U", pg.superuser,
-         "-d", dbname, "--data-only", "--inserts"],
+        [
+            str(pg_bin() / "pg_dump"),
+            "-h",
+            pg.host,
+            "-p",
+            str(pg.port),
+            "-U",
+            pg.superuser,
+            "-d",
+            dbname,
+            "--data-only",
+            "--inserts",
+        ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     assert "publish_log" in dump and _leaks(dump) == []
-    logs = [p for p in (cfg.outputs.directory).rglob("*") if p.is_file() and p.suffix in
-            {".log", ".json", ".md", ".txt", ".csv", ".html"}]
+    logs = [
+        p
+        for p in (cfg.outputs.directory).rglob("*")
+        if p.is_file() and p.suffix in {".log", ".json", ".md", ".txt", ".csv", ".html"}
+    ]
     for path in logs:
         assert _leaks(path.read_text("utf-8", "replace")) == [], path
     assert models.publish_log.c.published_by is not None

@@ -95,7 +95,7 @@ def _url_password_spellings(raw: str) -> set[str]:
     if parts is None:
         return set()
     _, userinfo, _ = parts
-    user, colon, password = userinfo.partition(":")
+    _user, colon, password = userinfo.partition(":")
     return _spellings(password) if colon else set()
 
 

@@ -101,7 +101,9 @@ def table_shape(conn: Connection, schema: str, table: str) -> tuple | None:
         ),
         key,
     ).all()
-    comment = conn.execute(text("SELECT pg_catalog.obj_description(:oid, 'pg_class')"), key).scalar()
+    comment = conn.execute(
+        text("SELECT pg_catalog.obj_description(:oid, 'pg_class')"), key
+    ).scalar()
     shape = (tuple(map(tuple, columns)), tuple(map(tuple, constraints)), tuple(map(tuple, indexes)))
     prefix = quote(conn, schema) + "."
     return (repr(shape).replace(prefix, "@.").replace(schema + ".", "@."), comment)

@@ -27,6 +27,7 @@ column carries a comment in Vietnamese and English, written to the database
 with ``COMMENT ON``. PostGIS types and functions are named in the placeholder
 schema :data:`~pipeline.db.connection.POSTGIS` (see that module).
 """
+
 from __future__ import annotations
 
 import geoalchemy2
@@ -73,6 +74,7 @@ class Geometry(geoalchemy2.Geometry):
 def st(function: str) -> str:
     """A PostGIS function named in PostGIS's schema, for SQL in the models and migrations."""
     return f"{POSTGIS}.{function}"
+
 
 # Allowed values, as in the input contracts (schemas/*.schema.json; a test
 # keeps them in step).
@@ -677,6 +679,7 @@ qgis_projects = Table(
     comment="Dự án QGIS lưu trong cơ sở dữ liệu (bộ lưu dự án PostgreSQL của QGIS) / "
     "QGIS projects stored in the database (QGIS's PostgreSQL project storage)",
 )
+
 
 def _stamps() -> list[Column]:
     """Who (the login, ``session_user``) created and last changed a row, and when:

@@ -64,6 +64,7 @@ from pipeline.run import sha256
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class PublishResult:
     status: str  # "published" or "unchanged"
@@ -317,7 +318,9 @@ def _verify(
 # --------------------------------------------------------------------------- ensure, replace
 
 
-def _ensure(conn: Connection, cfg: Config, staging: str, migrated: bool, progress: Progress) -> None:
+def _ensure(
+    conn: Connection, cfg: Config, staging: str, migrated: bool, progress: Progress
+) -> None:
     """Bring the live layer tables, views, grants and schema comment in step with
     the models, touching (and locking) only what differs."""
     db = cfg.database
@@ -567,9 +570,7 @@ def publish(
     try:
         postgis = _prepare(conn, cfg)
         _lock(conn, cfg, db.lock_wait_s if wait_s is None else wait_s, progress)
-        conn.execute(
-            text(f"SET LOCAL lock_timeout = '{int(db.swap_lock_timeout_s * 1000)}ms'")
-        )
+        conn.execute(text(f"SET LOCAL lock_timeout = '{int(db.swap_lock_timeout_s * 1000)}ms'"))
         before = migrate.current_revision(conn, db)
         if before != revision:
             progress("Cập nhật lược đồ (Alembic)", "Upgrading the schema (Alembic)")

@@ -78,7 +78,10 @@ def upgrade() -> None:
             comment=_comment(history, "history_id"),
         ),
         sa.Column(
-            "inspection_id", sa.BigInteger, nullable=False, comment=_comment(history, "inspection_id")
+            "inspection_id",
+            sa.BigInteger,
+            nullable=False,
+            comment=_comment(history, "inspection_id"),
         ),
         sa.Column("operation", sa.Text, nullable=False, comment=_comment(history, "operation")),
         sa.Column("old_row", JSONB, nullable=False, comment=_comment(history, "old_row")),
@@ -103,9 +106,7 @@ def upgrade() -> None:
         schema=r,
         comment=history.comment,
     )
-    op.create_index(
-        f"{history.name}_inspection_id_idx", history.name, ["inspection_id"], schema=r
-    )
+    op.create_index(f"{history.name}_inspection_id_idx", history.name, ["inspection_id"], schema=r)
     ddl.create_audit(bind, db, ins)
 
     locations = models.geosite_locations
