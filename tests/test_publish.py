@@ -606,3 +606,54 @@ def test_publish_through_a_pg_service_name(pg, dbname, sample_run, tmp_path):
         assert conn.execute("SELECT status, published_by FROM geopark.publish_log").fetchall() == [
             ("published", PIPELINE_LOGIN)
         ]
+
+
+def test_a_changed_table_definition_is_applied_only_then_and_never_waits_silently(
+    pg, dbname, sample_run, sample_gpkg, tmp_path
+):
+    cfg, _ = sample_run
+    target = target_for(pg, dbname)
+    publish(cfg, target)
+    with pg.connect(dbname) as conn:
+        before = table_oids(conn)
+    # the live table no longer matches its model (as after a model change)
+    with pg.connect(dbname, autocommit=True) as su:
+        su.execute("ALTER TABLE geopark.quarantine ADD COLUMN stray integer")
+    # a reader keeps it open: the publish must not wait silently, nor change anything
+    reader = pg.connect(dbname, VIEWER_LOGIN)
+    reader.execute("SELECT count(*) FROM geopark.quarantine").fetchone()
+    impatient = tmp_path / "impatient.toml"
+    impatient.write_text(
+        cfg.source.read_text("utf-8").replace(
+            "swap_lock_timeout_s = 60", "swap_lock_timeout_s = 0.5"
+        ),
+        "utf-8",
+    )
+    assert "swap_lock_timeout_s = 0.5" in impatient.read_text("utf-8")
+    refused = publish_cli(pg, dbname, impatient, "--force")
+    _, err = refused.communicate(timeout=300)
+    reader.rollback()
+    reader.close()
+    assert refused.returncode == 2, err
+    assert "swap_lock_timeout_s" in err and "Traceback" not in err
+    assert "bảng đang bị giữ" in err and "kept busy" in err
+    with pg.connect(dbname) as conn:
+        assert table_oids(conn) == before
+        assert layer_counts(conn) == gpkg_counts(sample_gpkg)
+    # without the reader, the table is recreated from its model; the others stay
+    assert publish(cfg, target, force=True).status == "published"
+    with pg.connect(dbname) as conn:
+        after = table_oids(conn)
+        assert after["quarantine"] != before["quarantine"]
+        assert {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'geopark' AND table_name = 'quarantine'"
+            )
+        } == {c.name for c in models.quarantine.columns}
+        assert layer_counts(conn) == gpkg_counts(sample_gpkg)
+    # and a further forced publish changes no table or view at all
+    assert publish(cfg, target, force=True).status == "published"
+    with pg.connect(dbname) as conn:
+        assert table_oids(conn) == after
