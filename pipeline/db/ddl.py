@@ -48,11 +48,29 @@ def create_layer_tables(conn: Connection, schema: str, records_schema: str) -> N
     create_tables(conn, list(models.LAYER_TABLES), schema, records_schema, models.metadata)
 
 
-def drop_layer_tables(conn: Connection, schema: str) -> None:
-    """Drop the layer tables of ``schema``, children first. No CASCADE: a view
-    somebody else built on a layer makes the publish stop rather than vanish."""
-    for table in reversed(models.LAYER_TABLES):
-        conn.execute(text(f"DROP TABLE IF EXISTS {quote(conn, schema)}.{quote(conn, table.name)}"))
+def with_children(names: set[str]) -> list[Table]:
+    """The layer tables named, and every layer table referring to them (foreign
+    keys, transitively), in load order."""
+    chosen = set(names)
+    for table in models.LAYER_TABLES:  # parents come first
+        if any(fk.column.table.name in chosen for fk in table.foreign_keys):
+            chosen.add(table.name)
+    return [t for t in models.LAYER_TABLES if t.name in chosen]
+
+
+def recreate_layer_tables(conn: Connection, db: Database, names: set[str]) -> list[str]:
+    """Recreate the layer tables ``names`` (and their children) from the models,
+    empty, dropping the views first (:func:`ensure_views` puts them back). No
+    CASCADE: a view somebody else built on a layer makes the publish stop rather
+    than vanish. Returns the names recreated."""
+    tables = with_children(names)
+    drop_views(conn, db)
+    for table in reversed(tables):
+        conn.execute(
+            text(f"DROP TABLE IF EXISTS {quote(conn, db.schema_)}.{quote(conn, table.name)}")
+        )
+    create_tables(conn, tables, db.schema_, db.records_schema, models.metadata)
+    return [t.name for t in tables]
 
 
 def apply_grants(

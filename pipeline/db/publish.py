@@ -331,13 +331,11 @@ def _ensure(
         if ddl.table_shape(conn, db.schema_, t.name) != ddl.table_shape(conn, staging, t.name)
     ]
     if changed:
+        recreated = ", ".join(ddl.recreate_layer_tables(conn, db, set(changed)))
         progress(
-            f"Định nghĩa bảng đã đổi ({', '.join(changed)}): tạo lại các bảng lớp",
-            f"Table definitions changed ({', '.join(changed)}): recreating the layer tables",
+            f"Định nghĩa bảng đã đổi ({', '.join(changed)}): đã tạo lại {recreated}",
+            f"Table definitions changed ({', '.join(changed)}): recreated {recreated}",
         )
-        ddl.drop_views(conn, db)
-        ddl.drop_layer_tables(conn, db.schema_)
-        ddl.create_layer_tables(conn, db.schema_, db.records_schema)
     views_changed = ddl.ensure_views(conn, db, staging)
     if changed or views_changed or migrated:
         ddl.apply_grants(conn, db)
