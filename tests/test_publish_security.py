@@ -91,10 +91,8 @@ def _open_public(pg, dbname: str) -> None:
 def test_objects_planted_in_an_open_public_never_run_as_the_owner(pg, dbname, sample_run):
     cfg, _ = sample_run
     target = target_for(pg, dbname)
-    publish(cfg, target)
-    with pg.connect(dbname, EDITOR_LOGIN) as editor:
-        _insert_inspection(editor, "LS-TP-01")
-        editor.commit()
+    # planted before the first publish: the migrations, the CHECK constraints,
+    # the views, the load, the ensure step and the QGIS hooks all meet them
     _open_public(pg, dbname)
     with pg.connect(dbname, VIEWER_LOGIN, autocommit=True) as viewer:
         viewer.execute(TRAP)
@@ -103,13 +101,17 @@ def test_objects_planted_in_an_open_public_never_run_as_the_owner(pg, dbname, sa
         for statement in NOT_PLANTABLE:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 viewer.execute(statement)
+    assert publish(cfg, target).status == "published"
+    with pg.connect(dbname, EDITOR_LOGIN) as editor:
+        _insert_inspection(editor, "LS-TP-01")
+        editor.commit()
     with pg.connect(dbname, PIPELINE_LOGIN) as owner:  # the traps do work on a careless session
         owner.execute(f"SET ROLE {cfg.database.owner_role}")
         owner.execute("SELECT 1.5::float8 >= 1").fetchone()
         assert owner.execute("SELECT count(*) FROM public.trap_hits").fetchone()[0] == 1
         owner.rollback()
 
-    # the publish: a first one, a forced one (every step runs), an unchanged one
+    # a forced publish (every step runs again) and an unchanged one
     assert publish(cfg, target, force=True).status == "published"
     assert publish(cfg, target).status == "unchanged"
     with pg.connect(dbname) as su:
