@@ -616,11 +616,15 @@ def pull_adjustments(cfg: Config, connection: Any, *, replace_existing: bool = F
     """
     from sqlalchemy import text
 
-    schema = cfg.database.records_schema.replace('"', '""')
+    from pipeline.db.connection import postgis_schema, quote_ident
+
+    # the search path holds built-ins only (pipeline.db.connection): qualify everything
+    schema = quote_ident(cfg.database.records_schema)
+    postgis = postgis_schema(connection)
     rows = connection.execute(
         text(
             "SELECT unit_code, zone_class, author, adjusted_on, reason, proposal_sha256, "
-            f'proposal_area_ha, ST_AsBinary(geom) AS wkb FROM "{schema}".zone_adjustments '
+            f"proposal_area_ha, {postgis}.ST_AsBinary(geom) AS wkb FROM {schema}.zone_adjustments "
             "ORDER BY unit_code, zone_class"
         )
     ).all()

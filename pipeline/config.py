@@ -299,7 +299,7 @@ class Database(_Strict):
         default="geopark", pattern=r"^[A-Za-z0-9_.-]+$"
     )  # stored QGIS project
     lock_wait_s: NonNegative = 30.0  # wait this long for another publish, then refuse
-    swap_lock_timeout_s: Positive = 60.0  # wait this long for readers before the swap gives up
+    swap_lock_timeout_s: Positive = 60.0  # a changed table definition waits this long for readers
 
 
 class Config(_Strict):

@@ -203,13 +203,11 @@ def test_republish_of_same_outputs_changes_nothing_but_the_log(pg, dbname, sampl
         assert conn.execute(
             "SELECT status FROM geopark.publish_log ORDER BY publish_id"
         ).fetchall() == [("published",), ("unchanged",)]
-    # a forced republish replaces the tables with the same content
+    # a forced republish replaces the rows with the same content, in the same tables
     third = publish(cfg, target, force=True)
     assert third.status == "published"
     with pg.connect(dbname) as conn:
-        after = table_oids(conn)
-        assert set(after) == set(before)
-        assert after["geosites"] != before["geosites"]
+        assert table_oids(conn) == before  # tables are permanent: rows are replaced
         assert layer_counts(conn) == gpkg_counts(sample_gpkg)
         assert (
             conn.execute(
@@ -217,17 +215,35 @@ def test_republish_of_same_outputs_changes_nothing_but_the_log(pg, dbname, sampl
             ).fetchall()
             == data_before
         )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM geopark.publish_log WHERE status = 'published'"
+            ).fetchone()[0]
+            == 2
+        )
 
 
-def _blocked_in_swap(pg: Server, dbname: str) -> bool:
+def _blocked_in_replace(pg: Server, dbname: str) -> bool:
     with pg.connect(dbname) as conn:
         return (
             conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geopark-publish' "
-                "AND wait_event_type = 'Lock' AND query ILIKE 'DROP TABLE%%'"
+                "AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM%%'"
             ).fetchone()[0]
             == 1
         )
+
+
+def _hold_layers(pg: Server, dbname: str) -> psycopg.Connection:
+    """A superuser transaction holding SHARE locks on the layers: the publish's
+    DELETE waits for it (readers cannot do this: it needs write privileges)."""
+    holder = pg.connect(dbname)
+    holder.execute(
+        "LOCK TABLE "
+        + ", ".join(f"geopark.{t.name}" for t in models.LAYER_TABLES)
+        + " IN SHARE MODE"
+    )
+    return holder
 
 
 def test_killed_publish_leaves_the_previous_version_complete(
@@ -236,19 +252,18 @@ def test_killed_publish_leaves_the_previous_version_complete(
     cfg, _ = sample_run
     publish(cfg, target_for(pg, dbname))
     expected = gpkg_counts(sample_gpkg)
-    # A QGIS user is reading the geosites in an open transaction: the publish
-    # loads and verifies its staging copy, starts swapping (dropping the old
-    # tables in its transaction) and waits for the reader. We kill it there.
-    reader = pg.connect(dbname, VIEWER_LOGIN)
-    reader.execute("SELECT count(*) FROM geopark.geosites").fetchone()
+    # The publish loads and verifies its staging copy and starts replacing rows
+    # (deleting the old ones in its transaction); a SHARE lock makes it wait
+    # there, and we kill it in the middle.
+    holder = _hold_layers(pg, dbname)
     proc = publish_cli(pg, dbname, cfg.source, "--force")
     try:
-        wait_for(lambda: _blocked_in_swap(pg, dbname), what="the publish to reach the swap")
+        wait_for(lambda: _blocked_in_replace(pg, dbname), what="the publish to reach the replace")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     finally:
-        reader.rollback()
-        reader.close()
+        holder.rollback()
+        holder.close()
     assert proc.returncode == -signal.SIGKILL
     with pg.connect(dbname) as conn:
         wait_for(
@@ -274,28 +289,28 @@ def test_killed_publish_leaves_the_previous_version_complete(
 def test_two_publishes_at_once_wait_or_refuse_cleanly(pg, dbname, sample_run, sample_gpkg):
     cfg, _ = sample_run
     publish(cfg, target_for(pg, dbname))
-    reader = pg.connect(dbname, VIEWER_LOGIN)
-    reader.execute("SELECT count(*) FROM geopark.geosites").fetchone()
+    holder = _hold_layers(pg, dbname)
     first = publish_cli(pg, dbname, cfg.source, "--force")
     try:
-        wait_for(lambda: _blocked_in_swap(pg, dbname), what="the first publish to hold the lock")
+        wait_for(lambda: _blocked_in_replace(pg, dbname), what="the first publish to hold the lock")
         refused = publish_cli(pg, dbname, cfg.source, "--force", "--wait", "0")
         _, refused_err = refused.communicate(timeout=120)
         waiting = publish_cli(pg, dbname, cfg.source, "--wait", "300")
 
-        def waits_for_advisory_lock() -> bool:
+        def waits_for_publish_lock() -> bool:
             with pg.connect(dbname) as conn:
                 return (
                     conn.execute(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted "
+                        "AND relation = 'geopark.publish_lock'::regclass"
                     ).fetchone()[0]
                     == 1
                 )
 
-        wait_for(waits_for_advisory_lock, what="the third publish to wait")
+        wait_for(waits_for_publish_lock, what="the third publish to wait")
     finally:
-        reader.rollback()
-        reader.close()
+        holder.rollback()
+        holder.close()
     _, first_err = first.communicate(timeout=300)
     waiting_out, waiting_err = waiting.communicate(timeout=300)
     assert refused.returncode == 2
@@ -339,9 +354,11 @@ def test_viewer_reads_everything_and_is_denied_every_write(pg, dbname, sample_ru
     with pg.connect(dbname, VIEWER_LOGIN) as viewer:
         relations = viewer.execute(
             "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('geopark', 'records') AND c.relkind IN ('r', 'v') ORDER BY 1, 2"
+            "WHERE n.nspname IN ('geopark', 'records') AND c.relkind IN ('r', 'v') "
+            "AND c.relname <> 'publish_lock' ORDER BY 1, 2"
         ).fetchall()
         assert len(relations) >= len(models.LAYER_TABLES) + len(views.VIEWS) + 3
+        assert _denied(viewer, "SELECT * FROM geopark.publish_lock")  # only the owner locks it
         for schema, name, kind in relations:
             table = f'"{schema}"."{name}"'
             viewer.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()  # reading works
@@ -468,13 +485,12 @@ def test_records_survive_republish_and_orphans_are_kept(
             ).fetchall()
         )
         assert status == {i: code == gone for i, code in ids.items()}
-        # an orphan still shows where it was: its own location or none, never deleted
-        assert (
-            viewer.execute(
-                "SELECT count(*) FROM records.inspections_status WHERE orphaned AND name_vi IS NULL"
-            ).fetchone()[0]
-            == 1
-        )
+        # an orphan still shows where its geosite last was, with its last known name
+        orphan = viewer.execute(
+            "SELECT s.name_vi, ST_AsEWKB(s.geom) = ST_AsEWKB(l.geom) FROM records.inspections_status s "
+            "JOIN records.geosite_locations l USING (geosite_code) WHERE s.orphaned"
+        ).fetchall()
+        assert len(orphan) == 1 and orphan[0][0] and orphan[0][1] is True
     # publishing the full register again: the record is no longer orphaned
     publish(cfg, target)
     with pg.connect(dbname, VIEWER_LOGIN) as viewer:
@@ -590,3 +606,55 @@ def test_publish_through_a_pg_service_name(pg, dbname, sample_run, tmp_path):
         assert conn.execute("SELECT status, published_by FROM geopark.publish_log").fetchall() == [
             ("published", PIPELINE_LOGIN)
         ]
+
+
+def test_a_changed_table_definition_is_applied_only_then_and_never_waits_silently(
+    pg, dbname, sample_run, sample_gpkg, tmp_path
+):
+    cfg, _ = sample_run
+    target = target_for(pg, dbname)
+    publish(cfg, target)
+    with pg.connect(dbname) as conn:
+        before = table_oids(conn)
+    # the live table no longer matches its model (as after a model change)
+    with pg.connect(dbname, autocommit=True) as su:
+        su.execute("ALTER TABLE geopark.quarantine ADD COLUMN stray integer")
+    # a reader keeps it open: the publish must not wait silently, nor change anything
+    reader = pg.connect(dbname, VIEWER_LOGIN)
+    reader.execute("SELECT count(*) FROM geopark.quarantine").fetchone()
+    impatient = tmp_path / "impatient.toml"
+    impatient.write_text(
+        cfg.source.read_text("utf-8").replace(
+            "swap_lock_timeout_s = 60", "swap_lock_timeout_s = 0.5"
+        ),
+        "utf-8",
+    )
+    assert "swap_lock_timeout_s = 0.5" in impatient.read_text("utf-8")
+    refused = publish_cli(pg, dbname, impatient, "--force")
+    _, err = refused.communicate(timeout=300)
+    reader.rollback()
+    reader.close()
+    assert refused.returncode == 2, err
+    assert "swap_lock_timeout_s" in err and "Traceback" not in err
+    assert "bảng đang bị giữ" in err and "kept busy" in err
+    with pg.connect(dbname) as conn:
+        assert table_oids(conn) == before
+        assert layer_counts(conn) == gpkg_counts(sample_gpkg)
+    # without the reader, the table is recreated from its model; the others stay
+    assert publish(cfg, target, force=True).status == "published"
+    with pg.connect(dbname) as conn:
+        after = table_oids(conn)
+        replaced = {name for name in after if after[name] != before.get(name)}
+        assert replaced - {v.name for v in views.VIEWS} == {"quarantine"}
+        assert {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'geopark' AND table_name = 'quarantine'"
+            )
+        } == {c.name for c in models.quarantine.columns}
+        assert layer_counts(conn) == gpkg_counts(sample_gpkg)
+    # and a further forced publish changes no table or view at all
+    assert publish(cfg, target, force=True).status == "published"
+    with pg.connect(dbname) as conn:
+        assert table_oids(conn) == after

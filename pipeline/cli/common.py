@@ -39,6 +39,13 @@ def say(vi: str, en: str) -> None:
     console.print(f"[bold cyan]•[/] {vi} [dim]/ {en}[/]")
 
 
+def redact(message: str) -> str:
+    """``message`` without the passwords of the environment (DATABASE_URL, PGPASSWORD)."""
+    from pipeline.db.connection import redact as without_passwords
+
+    return without_passwords(message)
+
+
 class StageProgress:
     """Prints each stage with the time it took."""
 
@@ -47,7 +54,10 @@ class StageProgress:
 
     def __call__(self, vi: str, en: str) -> None:
         elapsed = time.perf_counter() - self.start
-        console.print(f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {vi} [dim]/ {en}[/]")
+        console.print(
+            f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {redact(vi)} [dim]/ {redact(en)}[/]",
+            markup=True,
+        )
 
 
 def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,7 +69,7 @@ def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except GeoparkError as exc:
-            click.echo(exc.render(), err=True)
+            click.echo(redact(exc.render()), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo(
@@ -72,7 +82,7 @@ def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:
             if debug:
                 raise
             click.echo(
-                f"Lỗi nội bộ / Internal error: {type(exc).__name__}: {exc}\n"
+                f"Lỗi nội bộ / Internal error: {type(exc).__name__}: {redact(str(exc))}\n"
                 "Kết quả trước đó vẫn nguyên vẹn. / The previous outputs are untouched.\n"
                 "Chạy lại với --debug để xem chi tiết và báo lỗi. / "
                 "Run again with --debug for details and report it.",

@@ -2,24 +2,35 @@
 
 Two kinds of tables live here.
 
-* **Layer tables** (:data:`LAYER_TABLES`): one per GeoPackage layer. They are rebuilt
-  from these definitions on every publish (in a staging schema, then swapped
-  in), so changing a layer needs no data migration.
-* **Persistent tables** (in :data:`persistent`): ``publish_log``, ``qgis_projects``
-  (in the published schema) and the user-owned field records
-  (``records.inspections``). A publish never drops, truncates or rewrites them;
-  their changes go through Alembic migrations in ``schemas/migrations``.
+* **Layer tables** (:data:`LAYER_TABLES`): one per GeoPackage layer. They are
+  permanent: a publish replaces their *rows* (``DELETE`` + ``INSERT ... SELECT``
+  in one transaction, so readers and ``pg_dump`` are never disturbed) and
+  changes a table itself only when its definition here changed (the publish's
+  *ensure* step compares the live table with a fresh one built from these
+  definitions). Adding a layer = declaring its table here and adding it to
+  :data:`LAYER_TABLES`; no migration needed.
+* **Persistent tables** (in :data:`persistent`): ``publish_log``, ``qgis_projects``,
+  ``publish_lock`` (in the published schema) and the records schema: the
+  user-owned field records (``records.inspections``, their history, and the last
+  known location of every geosite ever published). A publish never drops,
+  truncates or rewrites them; their changes go through Alembic migrations in
+  ``schemas/migrations``. A table the editor role may write declares
+  ``info={"editable": (columns...)}`` (see :func:`editable_tables`); with
+  ``"audited": True`` it also gets ``created_*``/``updated_*`` stamped by a
+  trigger and a ``<name>_history`` table (:func:`history_table`) that keeps
+  every previous version.
 
 Schema names are configurable, so tables are declared in the placeholder
 schemas :data:`PUBLISHED` and :data:`RECORDS`, mapped to the real names with
 SQLAlchemy's ``schema_translate_map`` (:func:`schema_map`). Every table and
 column carries a comment in Vietnamese and English, written to the database
-with ``COMMENT ON``.
+with ``COMMENT ON``. PostGIS types and functions are named in the placeholder
+schema :data:`~pipeline.db.connection.POSTGIS` (see that module).
 """
 
 from __future__ import annotations
 
-from geoalchemy2 import Geometry
+import geoalchemy2
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -41,6 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from pipeline.db.connection import POSTGIS
 from pipeline.vocabulary import UNIT_STATUS_VI
 
 #: Placeholder schema names, translated to the configured ones at run time.
@@ -48,6 +60,23 @@ PUBLISHED = "__published__"
 RECORDS = "__records__"
 
 SRID = 9215  # VN-2000 / TM-3 107°15′
+
+
+class Geometry(geoalchemy2.Geometry):
+    """GeoAlchemy2's geometry type, named in PostGIS's own schema (the placeholder
+    :data:`~pipeline.db.connection.POSTGIS`): the pipeline's sessions do not have
+    PostGIS on their search path (see :mod:`pipeline.db.connection`)."""
+
+    cache_ok = True
+
+    def get_col_spec(self) -> str:
+        return f"{POSTGIS}.{super().get_col_spec()}"
+
+
+def st(function: str) -> str:
+    """A PostGIS function named in PostGIS's schema, for SQL in the models and migrations."""
+    return f"{POSTGIS}.{function}"
+
 
 # Allowed values, as in the input contracts (schemas/*.schema.json; a test
 # keeps them in step).
@@ -99,7 +128,7 @@ def _geom(kind: str, comment: str, *, nullable: bool = False) -> Column:
 
 def _valid_geometry(table: str, *, nullable: bool = False) -> list:
     """CHECK: valid, non-empty geometry; a GiST index on it."""
-    condition = "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)"
+    condition = f"{st('ST_IsValid')}(geom) AND NOT {st('ST_IsEmpty')}(geom)"
     if nullable:
         condition = f"geom IS NULL OR ({condition})"
     return [
@@ -778,6 +807,42 @@ qgis_projects = Table(
     "QGIS projects stored in the database (QGIS's PostgreSQL project storage)",
 )
 
+
+def _stamps() -> list[Column]:
+    """Who (the login, ``session_user``) created and last changed a row, and when:
+    set by a trigger (``ddl.AUDIT_FUNCTIONS``), whatever the client sends."""
+    return [
+        Column(
+            "created_at",
+            DateTime(timezone=True),
+            nullable=False,
+            server_default=text("now()"),
+            comment="Thời điểm nhập / When it was entered",
+        ),
+        Column(
+            "created_by",
+            Text,
+            nullable=False,
+            server_default=text("session_user"),
+            comment="Tài khoản đăng nhập đã nhập / Login that entered it",
+        ),
+        Column(
+            "updated_at",
+            DateTime(timezone=True),
+            nullable=False,
+            server_default=text("now()"),
+            comment="Thời điểm sửa gần nhất / When it was last changed",
+        ),
+        Column(
+            "updated_by",
+            Text,
+            nullable=False,
+            server_default=text("session_user"),
+            comment="Tài khoản đăng nhập đã sửa gần nhất / Login that last changed it",
+        ),
+    ]
+
+
 inspections = Table(
     "inspections",
     persistent,
@@ -812,28 +877,123 @@ inspections = Table(
         nullable=True,
         comment="Vị trí quan sát (không bắt buộc) / Where it was observed (optional)",
     ),
-    Column(
-        "created_at",
-        DateTime(timezone=True),
-        nullable=False,
-        server_default=text("now()"),
-        comment="Thời điểm nhập / When it was entered",
-    ),
-    Column(
-        "created_by",
-        Text,
-        nullable=False,
-        server_default=text("current_user"),
-        comment="Người nhập / Who entered it",
-    ),
+    *_stamps(),
     CheckConstraint(_in("condition", CONDITIONS), name="condition"),
-    CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="geom_valid"),
+    CheckConstraint(f"geom IS NULL OR {st('ST_IsValid')}(geom)", name="geom_valid"),
     Index("inspections_geom_gist", "geom", postgresql_using="gist"),
     Index("inspections_geosite_code_idx", "geosite_code"),
     schema=RECORDS,
     comment="Hồ sơ kiểm tra thực địa điểm di sản (do người dùng nhập, không bao giờ bị xóa khi xuất bản) / "
     "Field inspections of geosites (entered by users, never removed by a publish)",
+    info={
+        "editable": (
+            "geosite_code",
+            "inspected_on",
+            "inspector",
+            "condition",
+            "threats",
+            "notes",
+            "geom",
+        ),
+        "audited": True,
+    },
 )
+
+
+def history_table(table: Table) -> Table:
+    """The history of an audited table: every previous version of its rows, whole
+    (``old_row``, JSON), with who replaced or deleted it and when. Append-only:
+    nobody may change or delete it (triggers refuse, even the owner)."""
+    key = next(iter(table.primary_key.columns))
+    name = f"{table.name}_history"
+    return Table(
+        name,
+        table.metadata,
+        Column(
+            "history_id",
+            BigInteger,
+            Identity(always=True),
+            primary_key=True,
+            comment="Số thứ tự phiên bản cũ / Number of the old version",
+        ),
+        Column(key.name, key.type, nullable=False, comment=key.comment),
+        Column(
+            "operation",
+            Text,
+            nullable=False,
+            comment="UPDATE (bị sửa) hoặc DELETE (bị xóa) / UPDATE (changed) or DELETE (deleted)",
+        ),
+        Column(
+            "old_row",
+            JSONB,
+            nullable=False,
+            comment="Toàn bộ dòng trước khi sửa hoặc xóa / The whole row before the change or deletion",
+        ),
+        Column(
+            "changed_at",
+            DateTime(timezone=True),
+            nullable=False,
+            server_default=text("now()"),
+            comment="Thời điểm sửa hoặc xóa / When it was changed or deleted",
+        ),
+        Column(
+            "changed_by",
+            Text,
+            nullable=False,
+            server_default=text("session_user"),
+            comment="Tài khoản đăng nhập đã sửa hoặc xóa / Login that changed or deleted it",
+        ),
+        CheckConstraint("operation IN ('UPDATE', 'DELETE')", name="operation"),
+        Index(f"{name}_{key.name}_idx", key.name),
+        schema=table.schema,
+        comment=f"Lịch sử các phiên bản cũ của {table.name} (chỉ thêm, không sửa, không xóa) / "
+        f"Previous versions of {table.name} (append-only: never changed, never deleted)",
+    )
+
+
+inspections_history = history_table(inspections)
+
+geosite_locations = Table(
+    "geosite_locations",
+    persistent,
+    Column(
+        "geosite_code",
+        Text,
+        primary_key=True,
+        comment="Mã điểm di sản / Geosite code",
+    ),
+    Column("name_vi", Text, comment="Tên tiếng Việt gần nhất / Latest name in Vietnamese"),
+    Column("name_en", Text, comment="Tên tiếng Anh gần nhất / Latest name in English"),
+    Column(
+        "geom",
+        Geometry("POINT", srid=SRID, spatial_index=False),
+        nullable=False,
+        comment="Vị trí đã xuất bản gần nhất / Last published location",
+    ),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=text("now()"),
+        comment="Lần xuất bản đổi vị trí hoặc tên / When a publish last changed the location or names",
+    ),
+    schema=RECORDS,
+    comment="Vị trí cuối cùng đã biết của mọi điểm di sản từng xuất bản (xuất bản chỉ thêm/sửa, "
+    "không bao giờ xóa), để hồ sơ của điểm đã rời danh mục vẫn hiện trên bản đồ / "
+    "Last known location of every geosite ever published (a publish adds and updates, never "
+    "deletes), so records of a geosite that left the register stay on the map",
+)
+
+publish_lock = Table(
+    "publish_lock",
+    persistent,
+    Column("id", Integer, primary_key=True, comment="Không dùng / Unused"),
+    schema=PUBLISHED,
+    comment="Khóa xuất bản: mỗi lần xuất bản khóa bảng này (LOCK TABLE, chỉ vai trò chủ sở hữu làm "
+    "được) / The publish lock: each publish locks this table (LOCK TABLE, which only the owner "
+    "role can do)",
+)
+
 
 zone_adjustments = Table(
     "zone_adjustments",
@@ -841,7 +1001,7 @@ zone_adjustments = Table(
     Column(
         "adjustment_id",
         BigInteger,
-        Identity(always=False),
+        Identity(always=True),
         primary_key=True,
         comment="Số hiệu điều chỉnh / Adjustment id",
     ),
@@ -879,22 +1039,11 @@ zone_adjustments = Table(
         nullable=False,
         comment="Ranh giới đã điều chỉnh / The adjusted boundary",
     ),
-    Column(
-        "created_at",
-        DateTime(timezone=True),
-        nullable=False,
-        server_default=text("now()"),
-        comment="Thời điểm nhập / When it was entered",
-    ),
-    Column(
-        "created_by",
-        Text,
-        nullable=False,
-        server_default=text("current_user"),
-        comment="Người nhập / Who entered it",
-    ),
+    *_stamps(),
     CheckConstraint(_in("zone_class", ZONE_CLASSES), name="zone_class"),
-    CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+    CheckConstraint(
+        f"{st('ST_IsValid')}(geom) AND NOT {st('ST_IsEmpty')}(geom)", name="geom_valid"
+    ),
     UniqueConstraint("unit_code", "zone_class", name="zone_adjustments_unit_zone_key"),
     Index("zone_adjustments_geom_gist", "geom", postgresql_using="gist"),
     schema=RECORDS,
@@ -902,4 +1051,29 @@ zone_adjustments = Table(
     "data/edits/zone_adjustments.gpkg, lấy về bằng geopark adjust --from-db) / "
     "Hand adjustments of protection zones (the shared copy; the source of truth is "
     "data/edits/zone_adjustments.gpkg, pulled in with geopark adjust --from-db)",
+    info={
+        "editable": (
+            "unit_code",
+            "zone_class",
+            "author",
+            "adjusted_on",
+            "reason",
+            "proposal_sha256",
+            "proposal_area_ha",
+            "geom",
+        ),
+        "audited": True,
+    },
 )
+
+zone_adjustments_history = history_table(zone_adjustments)
+
+
+def editable_tables() -> list[Table]:
+    """Persistent tables the editor role may write (``info["editable"]``)."""
+    return [t for t in persistent.sorted_tables if t.info.get("editable")]
+
+
+def audited_tables() -> list[Table]:
+    """Persistent tables with stamps and a history (``info["audited"]``)."""
+    return [t for t in persistent.sorted_tables if t.info.get("audited")]

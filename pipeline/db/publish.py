@@ -1,27 +1,41 @@
-"""Publish the outputs of ``geopark zones`` to PostGIS, atomically.
+"""Publish the outputs of ``geopark zones`` to PostGIS, without disturbing readers.
 
-One publish is one session holding a PostgreSQL advisory lock (a second
-publish waits up to ``lock_wait_s``, then refuses) and, after the schema
-migrations, **one transaction**:
+The published layer tables are permanent; a publish replaces their *rows*,
+never the tables, so that QGIS users (even one idle in a transaction, even in
+REPEATABLE READ) and a ``pg_dump`` running at the same time neither block it
+nor are blocked or broken by it: every snapshot sees the complete old or the
+complete new version (row-level MVCC). One publish is one transaction:
 
-1. create a staging schema and the layer tables in it (from the models);
-2. COPY every layer into it (psycopg 3 COPY, parents first, so foreign keys
-   and CHECK constraints are enforced while loading);
-3. verify: counts against the GeoPackage and the run manifest, geometry
+1. lock: ``LOCK TABLE <schema>.publish_lock IN EXCLUSIVE MODE`` (only the owner
+   role can; a second publish waits up to ``lock_wait_s``, then refuses). The
+   lock conflicts with nothing a reader or ``pg_dump`` takes;
+2. the schema migrations (Alembic), if any;
+3. unchanged? If the content (the rows of every layer, the schema revision and
+   the pipeline version) is the same as the last publish, only a line
+   ``unchanged`` is added to ``publish_log``;
+4. stage: a staging schema of this transaction gets the layer tables from the
+   models; COPY every layer into it (parents first, so foreign keys and CHECK
+   constraints are enforced while loading);
+5. verify: counts against the GeoPackage and the run manifest, geometry
    validity and SRID;
-4. swap: drop the published layer tables, move the staging ones in
-   (``ALTER TABLE ... SET SCHEMA``), recreate the views, grant, store the QGIS
-   styles and project, write ``publish_log``, drop the staging schema;
-5. commit.
+6. ensure: a live layer table whose definition differs from the staging one
+   (the model changed) is recreated, views whose definition changed are
+   replaced, grants reapplied; only then is an exclusive lock taken, under
+   ``swap_lock_timeout_s`` and with a clear error if readers hold it;
+7. replace: ``DELETE`` + ``INSERT ... SELECT`` from staging (RowExclusiveLock:
+   no conflict with readers' AccessShareLock nor with ``pg_dump``); upsert the
+   geosites' last known locations (``records.geosite_locations``); store the
+   QGIS styles and project; write ``publish_log``; drop the staging schema;
+8. commit.
 
 Until the commit nobody sees anything new; if the process fails or is killed
 at any moment, PostgreSQL rolls the transaction back and the previous version
 stays complete and readable. The persistent tables (``publish_log``,
 ``qgis_projects``, and the ``records`` schema) are never dropped or rewritten.
 
-If the content (the rows of every layer, the schema revision and the pipeline
-version) is the same as the last publish, nothing is replaced and only a line
-``unchanged`` is added to ``publish_log``.
+The session runs with the safe search path and names every object in its
+schema (:mod:`pipeline.db.connection`), so nothing a user planted runs with the
+owner's privileges. No message carries a password (:meth:`Target.redact`).
 """
 
 from __future__ import annotations
@@ -36,12 +50,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 import pipeline
 from pipeline.config import Config
 from pipeline.db import ddl, migrate, models
-from pipeline.db.connection import Target, engine_for
+from pipeline.db.connection import Target, engine_for, postgis_schema
 from pipeline.db.load import LayerRows, fingerprint, read_geopackage
 from pipeline.errors import GeoparkError, InputError
 from pipeline.outputs import sha256, verify_set
@@ -49,9 +63,6 @@ from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
 
 log = logging.getLogger(__name__)
-
-#: First key of the advisory lock (the second is the hash of the schema name).
-LOCK_CLASS = 7_321_001
 
 
 @dataclass
@@ -66,6 +77,10 @@ class PublishResult:
 
 class DatabaseError(GeoparkError):
     """The database cannot be used for publishing (connection, roles, lock)."""
+
+
+#: SQLSTATEs of a transaction that lost a race with another one and may simply be run again.
+_TRANSIENT = {"40001", "40P01", "55P03", "57014"}
 
 
 def staging_schema(schema: str) -> str:
@@ -128,15 +143,24 @@ def read_outputs(cfg: Config) -> tuple[Path, dict[str, Any], list[LayerRows], li
 
 # --------------------------------------------------------------------------- session
 
+_ADMIN = "run the administrator SQL of the README ('Roles'): geopark publish --admin-sql"
+_ADMIN_VI = "chạy đoạn SQL quản trị trong README (mục 'Roles'): geopark publish --admin-sql"
+
+
+def _reason(exc: BaseException, target: Target) -> str:
+    """The first line of a driver error, without the password."""
+    orig = getattr(exc, "orig", None) or exc
+    text_ = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return target.redact(text_)
+
 
 def _connect(target: Target) -> Connection:
     try:
         return engine_for(target).connect()
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    except (OperationalError, DBAPIError) as exc:
         raise DatabaseError(
             f"không kết nối được cơ sở dữ liệu ({target.describe()})",
-            f"cannot connect to the database ({target.describe()}): {reason}",
+            f"cannot connect to the database ({target.describe()}): {_reason(exc, target)}",
             field=target.source,
             fix="set DATABASE_URL, a pg_service.conf service (--service / PGSERVICE) or PGHOST/PGDATABASE/"
             "PGUSER; keep the password in ~/.pgpass",
@@ -145,61 +169,81 @@ def _connect(target: Target) -> Connection:
         ) from None
 
 
-def _lock(conn: Connection, schema: str, wait_s: float, progress: Progress) -> None:
-    """Take the session advisory lock of ``schema``: wait up to ``wait_s``, then refuse."""
-    key = {"k": LOCK_CLASS, "s": schema}
-    got = conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(:s))"), key).scalar()
-    if not got and wait_s > 0:
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def _lock(conn: Connection, cfg: Config, wait_s: float, progress: Progress) -> None:
+    """Begin the publish transaction by locking ``publish_lock``: wait up to
+    ``wait_s`` for another publish, then refuse. Only the owner role may take this
+    lock (it needs UPDATE on the table); readers' locks do not conflict with it."""
+    db = cfg.database
+    for attempt in range(2):  # two first publishes may race to create the table
+        try:
+            ddl.create_publish_lock(conn, db.schema_)
+            conn.commit()
+            break
+        except (IntegrityError, ProgrammingError):
+            conn.rollback()
+            if attempt:
+                raise
+    table = f"{ddl.quote(conn, db.schema_)}.publish_lock"
+    try:
+        conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE NOWAIT"))
+        return
+    except OperationalError as exc:
+        if _sqlstate(exc) != "55P03":
+            raise
+        conn.rollback()
+    if wait_s > 0:
         progress(
             f"Đang có lần xuất bản khác; chờ tối đa {wait_s:g} s",
             f"Another publish is running; waiting up to {wait_s:g} s",
         )
-        conn.execute(text(f"SET lock_timeout = '{int(wait_s * 1000)}ms'"))
+        conn.execute(text(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'"))
         try:
-            conn.execute(text("SELECT pg_advisory_lock(:k, hashtext(:s))"), key)
-            got = True
+            conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+            return
         except OperationalError as exc:
-            if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+            if _sqlstate(exc) != "55P03":
                 raise
             conn.rollback()
-        conn.execute(text("RESET lock_timeout"))
-    conn.commit()
-    if not got:
-        raise DatabaseError(
-            "một lần xuất bản khác đang chạy trên lược đồ này",
-            f"another publish of schema {schema!r} is running",
-            field="database.lock_wait_s",
-            fix="wait for it to finish and run again (or raise --wait / database.lock_wait_s)",
-            fix_vi="đợi lần kia xong rồi chạy lại (hoặc tăng --wait / database.lock_wait_s)",
-        )
+    raise DatabaseError(
+        "một lần xuất bản khác đang chạy trên lược đồ này",
+        f"another publish of schema {db.schema_!r} is running",
+        field="database.lock_wait_s",
+        fix="wait for it to finish and run again (or raise --wait / database.lock_wait_s)",
+        fix_vi="đợi lần kia xong rồi chạy lại (hoặc tăng --wait / database.lock_wait_s)",
+    )
 
 
-def _prepare(conn: Connection, cfg: Config) -> None:
-    """Check what the administrator sets up once (README, 'Roles') and act as the owner."""
+def _prepare(conn: Connection, cfg: Config) -> str:
+    """Check what the administrator sets up once (README, 'Roles'), act as the
+    owner, and return the quoted schema of PostGIS."""
     db = cfg.database
-    admin = "run the administrator SQL of the README ('Roles'): geopark publish --admin-sql"
-    admin_vi = "chạy đoạn SQL quản trị trong README (mục 'Roles'): geopark publish --admin-sql"
     has_postgis = conn.execute(
-        text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")
+        text("SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension WHERE extname = 'postgis'")
     ).scalar()
     if not has_postgis:
         raise DatabaseError(
             "cơ sở dữ liệu chưa có PostGIS",
             "the database has no PostGIS extension",
             field="postgis",
-            fix=admin,
-            fix_vi=admin_vi,
+            fix=_ADMIN,
+            fix_vi=_ADMIN_VI,
         )
+    postgis = postgis_schema(conn)
     has_srid = conn.execute(
-        text("SELECT count(*) FROM spatial_ref_sys WHERE srid = :s"), {"s": models.SRID}
+        text(f"SELECT pg_catalog.count(*) FROM {postgis}.spatial_ref_sys WHERE srid = :s"),
+        {"s": models.SRID},
     ).scalar()
     if not has_srid:
         raise DatabaseError(
             f"spatial_ref_sys chưa có EPSG:{models.SRID}",
             f"spatial_ref_sys lacks EPSG:{models.SRID}",
             field="spatial_ref_sys",
-            fix=admin,
-            fix_vi=admin_vi,
+            fix=_ADMIN,
+            fix_vi=_ADMIN_VI,
         )
     try:
         ddl.set_owner_role(conn, db)
@@ -209,13 +253,14 @@ def _prepare(conn: Connection, cfg: Config) -> None:
             f"không dùng được vai trò {db.owner_role}",
             f"cannot act as the owner role {db.owner_role!r} (missing, or this login is not a member)",
             field="database.owner_role",
-            fix=admin,
-            fix_vi=admin_vi,
+            fix=_ADMIN,
+            fix_vi=_ADMIN_VI,
         ) from None
     conn.commit()
+    return postgis
 
 
-# --------------------------------------------------------------------------- load, verify, swap
+# --------------------------------------------------------------------------- stage, verify
 
 
 def _copy(conn: Connection, schema: str, layer: LayerRows) -> None:
@@ -246,15 +291,20 @@ def _copy(conn: Connection, schema: str, layer: LayerRows) -> None:
         ) from None
 
 
-def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> None:
+def _verify(
+    conn: Connection, schema: str, layers: list[LayerRows], manifest: dict[str, Any], postgis: str
+) -> None:
     q = ddl.quote
+    expected = manifest.get("counts", {})
     for layer in layers:
         table = f"{q(conn, schema)}.{q(conn, layer.name)}"
-        loaded = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-        if loaded != len(layer.rows):
+        loaded = conn.execute(text(f"SELECT pg_catalog.count(*) FROM {table}")).scalar_one()
+        wanted = expected.get(layer.name, len(layer.rows))
+        if loaded != len(layer.rows) or loaded != wanted:
             raise DatabaseError(
                 f"số đối tượng lớp {layer.name} sau khi nạp không khớp",
-                f"layer {layer.name}: {loaded} rows loaded, {len(layer.rows)} expected",
+                f"layer {layer.name}: {loaded} rows loaded, {len(layer.rows)} in the GeoPackage, "
+                f"{wanted} in the run manifest",
                 field=layer.name,
                 fix="run the publish again; report it if it repeats",
                 fix_vi="xuất bản lại; báo lỗi nếu lặp lại",
@@ -262,8 +312,8 @@ def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> None:
         if "geom" in layer.columns:
             bad = conn.execute(
                 text(
-                    f"SELECT count(*) FROM {table} WHERE geom IS NOT NULL "
-                    f"AND (NOT ST_IsValid(geom) OR ST_SRID(geom) <> {models.SRID})"
+                    f"SELECT pg_catalog.count(*) FROM {table} WHERE geom IS NOT NULL "
+                    f"AND (NOT {postgis}.ST_IsValid(geom) OR {postgis}.ST_SRID(geom) <> {models.SRID})"
                 )
             ).scalar_one()
             if bad:
@@ -274,6 +324,83 @@ def _verify(conn: Connection, schema: str, layers: list[LayerRows]) -> None:
                     fix="check the QA report and the inputs",
                     fix_vi="xem báo cáo QA và dữ liệu đầu vào",
                 )
+
+
+# --------------------------------------------------------------------------- ensure, replace
+
+
+def _ensure(
+    conn: Connection, cfg: Config, staging: str, migrated: bool, progress: Progress
+) -> None:
+    """Bring the live layer tables, views, grants and schema comment in step with
+    the models, touching (and locking) only what differs."""
+    db = cfg.database
+    q = ddl.quote
+    changed = [
+        t.name
+        for t in models.LAYER_TABLES
+        if ddl.table_shape(conn, db.schema_, t.name) != ddl.table_shape(conn, staging, t.name)
+    ]
+    if changed:
+        recreated = ", ".join(ddl.recreate_layer_tables(conn, db, set(changed)))
+        progress(
+            f"Định nghĩa bảng đã đổi ({', '.join(changed)}): đã tạo lại {recreated}",
+            f"Table definitions changed ({', '.join(changed)}): recreated {recreated}",
+        )
+    views_changed = ddl.ensure_views(conn, db, staging)
+    if changed or views_changed or migrated:
+        ddl.apply_grants(conn, db)
+    note = f"{cfg.park.name_vi} / {cfg.park.name_en}: các lớp đã xuất bản / published layers"
+    if cfg.park.sample_data:
+        note += ". " + SAMPLE_NOTE
+    current = conn.execute(
+        text("SELECT pg_catalog.obj_description(pg_catalog.to_regnamespace(:s), 'pg_namespace')"),
+        {"s": q(conn, db.schema_)},
+    ).scalar()
+    if current != note:
+        conn.execute(text(f"COMMENT ON SCHEMA {q(conn, db.schema_)} IS {ddl.literal(note)}"))
+
+
+def _replace_rows(conn: Connection, cfg: Config, staging: str, postgis: str) -> None:
+    """Replace the rows of every layer table by the staged ones (children deleted
+    first, parents inserted first), and remember every geosite's location."""
+    db = cfg.database
+    q = ddl.quote
+    live, stage = q(conn, db.schema_), q(conn, staging)
+    for table in reversed(models.LAYER_TABLES):
+        conn.execute(text(f"DELETE FROM {live}.{q(conn, table.name)}"))
+    for table in models.LAYER_TABLES:
+        columns = ", ".join(q(conn, c.name) for c in table.columns)
+        conn.execute(
+            text(
+                f"INSERT INTO {live}.{q(conn, table.name)} ({columns}) "
+                f"SELECT {columns} FROM {stage}.{q(conn, table.name)}"
+            )
+        )
+    records = q(conn, db.records_schema)
+    conn.execute(
+        text(
+            f"INSERT INTO {records}.geosite_locations AS l (geosite_code, name_vi, name_en, geom) "
+            f"SELECT geosite_code, name_vi, name_en, geom FROM {live}.geosites "
+            "ON CONFLICT (geosite_code) DO UPDATE SET name_vi = EXCLUDED.name_vi, "
+            "name_en = EXCLUDED.name_en, geom = EXCLUDED.geom, updated_at = pg_catalog.now() "
+            "WHERE l.name_vi IS DISTINCT FROM EXCLUDED.name_vi "
+            "OR l.name_en IS DISTINCT FROM EXCLUDED.name_en "
+            f"OR {postgis}.ST_AsEWKB(l.geom) IS DISTINCT FROM {postgis}.ST_AsEWKB(EXCLUDED.geom)"
+        )
+    )
+
+
+def _styles_table_is_ours(conn: Connection, cfg: Config) -> str | None:
+    """``None`` when ``public.layer_styles`` is missing or belongs to the owner role;
+    else who owns it (a table somebody else created could run their triggers)."""
+    owner = conn.execute(
+        text(
+            "SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class "
+            "WHERE oid = pg_catalog.to_regclass('public.layer_styles')"
+        )
+    ).scalar()
+    return None if owner in (None, cfg.database.owner_role) else owner
 
 
 def _qgis_hooks(
@@ -297,15 +424,33 @@ def _qgis_hooks(
     except ModuleNotFoundError as exc:
         notes.append(f"QGIS styles skipped: {exc.name} is not available")
     else:
-        n = styles.write_postgres_styles(conn, db.schema_, layers, database=database)
-        progress(f"Đã lưu {n} kiểu hiển thị QGIS mặc định", f"Stored {n} QGIS default styles")
-        conn.execute(
-            text(
-                "DO $$ BEGIN IF to_regclass('public.layer_styles') IS NOT NULL THEN "
-                f"EXECUTE 'GRANT SELECT ON public.layer_styles TO {ddl.quote(conn, db.viewer_role)}, "
-                f"{ddl.quote(conn, db.editor_role)}'; END IF; END $$"
+        stranger = _styles_table_is_ours(conn, cfg)
+        if stranger:
+            notes.append(
+                f"QGIS styles skipped: public.layer_styles belongs to {stranger}, not to "
+                f"{db.owner_role}; an administrator should check it and give it to {db.owner_role}"
             )
-        )
+        else:
+            n = styles.write_postgres_styles(conn, db.schema_, layers, database=database)
+            progress(f"Đã lưu {n} kiểu hiển thị QGIS mặc định", f"Stored {n} QGIS default styles")
+            readers = [db.viewer_role, db.editor_role]
+            missing = [
+                role
+                for role in readers
+                if not conn.execute(
+                    text(
+                        "SELECT pg_catalog.has_table_privilege(:r, 'public.layer_styles', 'SELECT')"
+                    ),
+                    {"r": role},
+                ).scalar()
+            ]
+            if missing:
+                conn.execute(
+                    text(
+                        "GRANT SELECT ON public.layer_styles TO "
+                        + ", ".join(ddl.quote(conn, r) for r in missing)
+                    )
+                )
     try:
         project = importlib.import_module("pipeline.qgis.project")
     except ModuleNotFoundError as exc:
@@ -325,29 +470,6 @@ def _qgis_hooks(
     return notes
 
 
-def _swap(conn: Connection, cfg: Config) -> None:
-    db = cfg.database
-    q = ddl.quote
-    staging = staging_schema(db.schema_)
-    conn.execute(text(f"SET LOCAL lock_timeout = '{int(db.swap_lock_timeout_s * 1000)}ms'"))
-    ddl.drop_views(conn, db)
-    ddl.drop_layer_tables(conn, db.schema_)
-    for table in models.LAYER_TABLES:
-        conn.execute(
-            text(
-                f"ALTER TABLE {q(conn, staging)}.{q(conn, table.name)} "
-                f"SET SCHEMA {q(conn, db.schema_)}"
-            )
-        )
-    conn.execute(text(f"DROP SCHEMA {q(conn, staging)}"))
-    ddl.create_views(conn, db)
-    ddl.apply_grants(conn, db)
-    note = f"{cfg.park.name_vi} / {cfg.park.name_en}: các lớp đã xuất bản / published layers"
-    if cfg.park.sample_data:
-        note += ". " + SAMPLE_NOTE
-    conn.execute(text(f"COMMENT ON SCHEMA {q(conn, db.schema_)} IS {ddl.literal(note)}"))
-
-
 def _log(
     conn: Connection,
     cfg: Config,
@@ -363,8 +485,8 @@ def _log(
         text(
             f"INSERT INTO {table} (status, fingerprint, geopackage_sha256, inputs, counts, "
             "pipeline_version, schema_revision, sample_data) VALUES (:status, :fp, :gpkg, "
-            "CAST(:inputs AS jsonb), CAST(:counts AS jsonb), :version, :revision, :sample) "
-            "RETURNING publish_id"
+            "CAST(:inputs AS pg_catalog.jsonb), CAST(:counts AS pg_catalog.jsonb), :version, "
+            ":revision, :sample) RETURNING publish_id"
         ),
         {
             "status": status,
@@ -383,9 +505,39 @@ def _last_fingerprint(conn: Connection, cfg: Config) -> str | None:
     table = f"{ddl.quote(conn, cfg.database.schema_)}.publish_log"
     return conn.execute(
         text(
-            f"SELECT fingerprint FROM {table} WHERE status = 'published' ORDER BY publish_id DESC LIMIT 1"
+            f"SELECT fingerprint FROM {table} WHERE status = 'published' "
+            "ORDER BY publish_id DESC LIMIT 1"
         )
     ).scalar()
+
+
+def _database_error(exc: DBAPIError, target: Target, cfg: Config) -> DatabaseError:
+    """A bilingual, password-free error for a database failure during the publish."""
+    state = _sqlstate(exc)
+    if state == "55P03":
+        return DatabaseError(
+            "bảng đang bị giữ quá lâu khi cần đổi định nghĩa; chưa thay gì",
+            "a table whose definition changed was kept busy too long; nothing was replaced",
+            field="database.swap_lock_timeout_s",
+            fix="run again when fewer people have the layers open "
+            "(or raise database.swap_lock_timeout_s)",
+            fix_vi="chạy lại khi ít người đang mở các lớp (hoặc tăng database.swap_lock_timeout_s)",
+        )
+    if state in _TRANSIENT:
+        return DatabaseError(
+            "lần xuất bản va chạm với một giao dịch khác; chưa thay gì",
+            f"the publish collided with another transaction ({state}); nothing was replaced",
+            field=target.describe(),
+            fix="run the publish again",
+            fix_vi="chạy lại lần xuất bản",
+        )
+    return DatabaseError(
+        "cơ sở dữ liệu từ chối lần xuất bản; chưa thay gì",
+        f"the database refused the publish: {_reason(exc, target)}",
+        field=target.describe(),
+        fix="check the message; if the connection was lost, run again",
+        fix_vi="xem thông báo; nếu mất kết nối, chạy lại",
+    )
 
 
 def publish(
@@ -405,7 +557,7 @@ def publish(
     target
         Where to publish (:func:`pipeline.db.connection.resolve`).
     force
-        Replace the published layers even if the content is unchanged.
+        Replace the published rows even if the content is unchanged.
     wait_s
         How long to wait for another publish (default ``database.lock_wait_s``).
 
@@ -425,11 +577,13 @@ def publish(
     progress(f"Kết nối {target.describe()}", f"Connecting to {target.describe()}")
     conn = _connect(target)
     try:
-        _lock(conn, db.schema_, db.lock_wait_s if wait_s is None else wait_s, progress)
-        _prepare(conn, cfg)
-        progress("Cập nhật lược đồ (Alembic)", "Upgrading the schema (Alembic)")
-        migrate.upgrade(conn, db)
-        conn.commit()
+        postgis = _prepare(conn, cfg)
+        _lock(conn, cfg, db.lock_wait_s if wait_s is None else wait_s, progress)
+        conn.execute(text(f"SET LOCAL lock_timeout = '{int(db.swap_lock_timeout_s * 1000)}ms'"))
+        before = migrate.current_revision(conn, db)
+        if before != revision:
+            progress("Cập nhật lược đồ (Alembic)", "Upgrading the schema (Alembic)")
+            migrate.upgrade(conn, db)
         if not force and _last_fingerprint(conn, cfg) == content:
             publish_id = _log(conn, cfg, "unchanged", content, manifest, gpkg_sha, counts, revision)
             conn.commit()
@@ -452,12 +606,15 @@ def publish(
         progress(
             "Kiểm tra số lượng, hình học, ràng buộc", "Verifying counts, geometries, constraints"
         )
-        _verify(conn, staging, layers)
+        _verify(conn, staging, layers, manifest, postgis)
+        _ensure(conn, cfg, staging, before != revision, progress)
         progress(
-            "Hoán đổi vào lược đồ xuất bản", f"Swapping into the published schema {db.schema_}"
+            f"Thay các dòng trong {db.schema_} (một giao dịch)",
+            f"Replacing the rows in {db.schema_} (one transaction)",
         )
-        _swap(conn, cfg)
-        database = conn.execute(text("SELECT current_database()")).scalar_one()
+        _replace_rows(conn, cfg, staging, postgis)
+        conn.execute(text(f"DROP SCHEMA {ddl.quote(conn, staging)} CASCADE"))
+        database = conn.execute(text("SELECT pg_catalog.current_database()")).scalar_one()
         notes += _qgis_hooks(
             conn, cfg, [t.name for t in models.LAYER_TABLES], database, target.service, progress
         )
@@ -465,17 +622,9 @@ def publish(
         conn.commit()
         progress("Đã xuất bản", "Published")
         return PublishResult("published", content, counts, revision, publish_id, notes)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         conn.rollback()
-        if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
-            raise DatabaseError(
-                "bảng đang bị người đọc giữ quá lâu; chưa thay gì",
-                "readers kept the published tables busy too long; nothing was replaced",
-                field="database.swap_lock_timeout_s",
-                fix="run again later (or raise database.swap_lock_timeout_s)",
-                fix_vi="chạy lại sau (hoặc tăng database.swap_lock_timeout_s)",
-            ) from None
-        raise
+        raise _database_error(exc, target, cfg) from None
     except BaseException:
         conn.rollback()
         raise

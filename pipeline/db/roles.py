@@ -6,15 +6,19 @@ Three group roles (names in ``[database]`` of ``geopark.toml``):
   schema and everything in them;
 * the **viewer** (QGIS viewers) may SELECT the published layers and the
   records, nothing else;
-* the **editor** (field staff) may in addition INSERT and UPDATE field
-  records, and nothing else (no DELETE: records are never lost).
+* the **editor** (field staff) may in addition INSERT and UPDATE the columns a
+  persistent table declares editable (``info["editable"]`` in
+  :mod:`pipeline.db.models`), and nothing else (no DELETE: records are never
+  lost; no history changes).
 
 People log in with their own login roles that are members of these groups.
 :func:`admin_sql` is the SQL an administrator runs once (README, "Roles");
-:func:`grant_sql` is what the migrations and every publish apply.
+:func:`grant_sql` is what the migrations and the publish apply.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from pipeline.config import Database
 
@@ -29,17 +33,28 @@ EDITABLE_INSPECTION_COLUMNS = (
     "geom",
 )
 
+#: Built-in functions that write large objects: nobody but the owner of a large
+#: object should write one, and nobody here needs to create one.
+LARGE_OBJECT_WRITERS = (
+    "lo_create(oid)",
+    "lo_creat(integer)",
+    "lo_import(text)",
+    "lo_import(text, oid)",
+    "lo_from_bytea(oid, bytea)",
+    "lo_put(oid, bigint, bytea)",
+    "lowrite(integer, bytea)",
+    "lo_truncate(integer, integer)",
+    "lo_truncate64(integer, bigint)",
+    "lo_unlink(oid)",
+)
 
-#: Columns an editor may fill in and change in an adjustment (records.zone_adjustments).
-EDITABLE_ADJUSTMENT_COLUMNS = (
-    "unit_code",
-    "zone_class",
-    "author",
-    "adjusted_on",
-    "reason",
-    "proposal_sha256",
-    "proposal_area_ha",
-    "geom",
+#: Advisory locks: a lock any user can take is a lock any user can hold forever.
+ADVISORY_LOCKS = tuple(
+    f"pg_{try_}advisory_{xact}lock{shared}({args})"
+    for try_ in ("", "try_")
+    for xact in ("", "xact_")
+    for shared in ("", "_shared")
+    for args in ("bigint", "integer, integer")
 )
 
 
@@ -47,47 +62,47 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def grant_sql(
-    db: Database, *, editable: tuple[str, ...] = EDITABLE_INSPECTION_COLUMNS
-) -> list[str]:
+def grant_sql(db: Database, *, editable: Mapping[str, tuple[str, ...]] | None = None) -> list[str]:
     """GRANT statements for the viewer and editor on the published and the records
-    schemas. Idempotent; run by the owner. ``editable``: the inspection columns an
-    editor may fill in and change (a migration passes those of its revision)."""
+    schemas. Idempotent; run by the owner. ``editable``: table name -> the columns an
+    editor may fill in and change (default: the models' ``info["editable"]``; a
+    migration passes those of its revision)."""
+    from pipeline.db import models
+
+    if editable is None:
+        editable = {t.name: t.info["editable"] for t in models.editable_tables()}
     published = _q(db.schema_)
     records = _q(db.records_schema)
     viewer, editor = _q(db.viewer_role), _q(db.editor_role)
     readers = f"{viewer}, {editor}"
-    columns = ", ".join(editable)
-    return [
+    statements = [
         f"REVOKE ALL ON SCHEMA {published}, {records} FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA {published}, {records} TO {readers}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {published} TO {readers}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {records} TO {readers}",
-        f'GRANT INSERT ({columns}), UPDATE ({columns}) ON {records}."inspections" TO {editor}',
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {records} TO {editor}",
+        # identity columns need no sequence privilege: nobody else touches sequences
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {published}, {records} FROM PUBLIC, {readers}",
+        f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {published}, {records} FROM PUBLIC, {readers}",
+        f"DO $$ BEGIN IF pg_catalog.to_regclass('{published}.publish_lock') IS NOT NULL THEN "
+        f"REVOKE ALL ON {published}.publish_lock FROM PUBLIC, {readers}; END IF; END $$",
     ]
-
-
-def adjustment_grant_sql(db: Database) -> list[str]:
-    """GRANT statements on ``<records>.zone_adjustments``: the viewer reads it, the
-    editor reads, adds and edits it (not its id, nor who/when entered it; no delete)."""
-    table = f'{_q(db.records_schema)}."zone_adjustments"'
-    viewer, editor = _q(db.viewer_role), _q(db.editor_role)
-    columns = ", ".join(EDITABLE_ADJUSTMENT_COLUMNS)
-    return [
-        f"GRANT SELECT ON {table} TO {viewer}, {editor}",
-        f"GRANT INSERT ({columns}), UPDATE ({columns}) ON {table} TO {editor}",
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(db.records_schema)} TO {editor}",
-    ]
+    for table, columns in editable.items():
+        names = ", ".join(_q(c) for c in columns)
+        statements.append(
+            f"GRANT INSERT ({names}), UPDATE ({names}) ON {records}.{_q(table)} TO {editor}"
+        )
+    return statements
 
 
 def admin_sql(db: Database, database: str = "geopark") -> str:
     """The SQL an administrator (a superuser) runs once per database.
 
     Creates the three group roles if missing, PostGIS with EPSG:9215 (which
-    PostGIS 3.3 does not ship), lets the owner create schemas, and removes the
-    default right of every user to create temporary tables, so that the viewer
-    really cannot write anything. Login roles are then made members.
+    PostGIS 3.3 does not ship), lets the owner create schemas, and takes from
+    PUBLIC (every user) what PostgreSQL gives it by default and nobody here
+    needs: creating objects in ``public`` (the default before PostgreSQL 15)
+    and in the database, temporary tables, writing large objects and taking
+    advisory locks. Login roles are then made members.
     """
     from pipeline.db.srs import spatial_ref_sys_insert
 
@@ -104,6 +119,8 @@ def admin_sql(db: Database, database: str = "geopark") -> str:
         )
     lines += [
         "END $$;",
+        "-- Nobody may plant objects in public (open to all before PostgreSQL 15).",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
         "CREATE EXTENSION IF NOT EXISTS postgis;",
         spatial_ref_sys_insert(9215),
         f"REVOKE CREATE, TEMPORARY ON DATABASE {_q(database)} FROM PUBLIC;",
@@ -111,6 +128,14 @@ def admin_sql(db: Database, database: str = "geopark") -> str:
         f"GRANT CONNECT ON DATABASE {_q(database)} TO {viewer}, {editor};",
         "-- QGIS keeps layer styles in public.layer_styles: the owner writes them.",
         f"GRANT USAGE, CREATE ON SCHEMA public TO {owner};",
+        "-- No large objects (they bypass table privileges and fill the disk),",
+        "-- no advisory locks (any user could hold one forever).",
+        "REVOKE EXECUTE ON FUNCTION "
+        + ", ".join(f"pg_catalog.{f}" for f in LARGE_OBJECT_WRITERS)
+        + " FROM PUBLIC;",
+        "REVOKE EXECUTE ON FUNCTION "
+        + ", ".join(f"pg_catalog.{f}" for f in ADVISORY_LOCKS)
+        + " FROM PUBLIC;",
         "-- Then one login per person or service, member of one group, e.g.:",
         f"-- CREATE ROLE pipeline LOGIN PASSWORD '...' IN ROLE {owner};",
         f"-- CREATE ROLE nguyen_van_an LOGIN PASSWORD '...' IN ROLE {editor};",

@@ -1,6 +1,6 @@
-"""Convenience views for QGIS users, defined once and created by the migrations
-and again by every publish (a publish replaces the tables they read), with
-:func:`pipeline.db.ddl.create_views`.
+"""Convenience views for QGIS users, defined once and kept in step by every
+publish (:func:`pipeline.db.ddl.ensure_views`: a view is replaced only when its
+definition here changed).
 
 Each view has a comment in Vietnamese and English on the view and every column.
 """
@@ -21,7 +21,9 @@ def _column_comments(table, names: list[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class View:
-    """A view: ``sql`` is formatted with the quoted schema names ``s`` and ``r``."""
+    """A view: ``sql`` is formatted with the quoted schema names ``s`` (published),
+    ``r`` (records) and ``p`` (PostGIS); PostGIS functions take exactly typed
+    arguments (see :mod:`pipeline.db.connection`)."""
 
     schema: str  # models.PUBLISHED or models.RECORDS
     name: str
@@ -44,7 +46,7 @@ GEOSITE_OVERVIEW = View(
       FROM {s}.geosites g
       LEFT JOIN LATERAL (
             SELECT dd.district_code, dd.district_name FROM {s}.districts dd
-             WHERE ST_Intersects(dd.geom, g.geom) ORDER BY dd.district_code LIMIT 1) d ON true
+             WHERE {p}.ST_Intersects(dd.geom, g.geom) ORDER BY dd.district_code LIMIT 1) d ON true
       LEFT JOIN {s}.zone_i zi ON zi.geosite_code = g.geosite_code
       LEFT JOIN {s}.zone_ii zii ON zii.geosite_code = g.geosite_code
       LEFT JOIN LATERAL (
@@ -117,15 +119,21 @@ INSPECTIONS_STATUS = View(
     models.RECORDS,
     "inspections_status",
     """
-    SELECT i.inspection_id, i.geosite_code, g.name_vi, g.name_en, i.inspected_on, i.inspector,
+    SELECT i.inspection_id, i.geosite_code,
+           COALESCE(g.name_vi, l.name_vi) AS name_vi, COALESCE(g.name_en, l.name_en) AS name_en,
+           i.inspected_on, i.inspector,
            i.condition, i.threats, i.notes, (g.geosite_code IS NULL) AS orphaned,
            (i.geom IS NOT NULL) AS located_by_record, i.created_at, i.created_by,
-           COALESCE(i.geom, g.geom)::geometry(Point, 9215) AS geom
+           CAST(COALESCE(i.geom, g.geom, l.geom) AS {p}.geometry(Point, 9215)) AS geom,
+           i.updated_at, i.updated_by
       FROM {r}.inspections i
       LEFT JOIN {s}.geosites g ON g.geosite_code = i.geosite_code
+      LEFT JOIN {r}.geosite_locations l ON l.geosite_code = i.geosite_code
     """,
-    "Các lần kiểm tra kèm tên điểm di sản; orphaned = điểm không còn trong dữ liệu đã xuất bản / "
-    "Inspections with the geosite names; orphaned = the geosite is no longer published",
+    "Các lần kiểm tra kèm tên điểm di sản; orphaned = điểm không còn trong dữ liệu đã xuất bản "
+    "(vẫn hiện ở vị trí cuối cùng đã biết) / "
+    "Inspections with the geosite names; orphaned = the geosite is no longer published "
+    "(still shown where it last was)",
     {
         **_column_comments(
             models.inspections,
@@ -139,16 +147,19 @@ INSPECTIONS_STATUS = View(
                 "notes",
                 "created_at",
                 "created_by",
+                "updated_at",
+                "updated_by",
             ],
         ),
-        "name_vi": _NAME_VI,
-        "name_en": _NAME_EN,
+        "name_vi": _NAME_VI + " (hoặc tên cuối cùng đã biết / or the last known one)",
+        "name_en": _NAME_EN + " (hoặc tên cuối cùng đã biết / or the last known one)",
         "orphaned": "Đúng khi mã điểm không còn trong lớp geosites đã xuất bản (bản ghi vẫn được giữ) / "
         "True when the geosite code is no longer in the published geosites (the record is kept)",
         "located_by_record": "Đúng khi vị trí lấy từ bản ghi, sai khi lấy vị trí điểm di sản / "
         "True when the location is the record's own, false when it is the geosite's",
-        "geom": "Vị trí kiểm tra, hoặc vị trí điểm di sản khi bản ghi không có / "
-        "Where it was inspected, or the geosite's location when the record has none",
+        "geom": "Vị trí kiểm tra, hoặc vị trí điểm di sản (vị trí cuối cùng đã biết nếu điểm đã rời "
+        "danh mục) khi bản ghi không có / Where it was inspected, or else the geosite's location "
+        "(its last known one if it left the register)",
     },
 )
 

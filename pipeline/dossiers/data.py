@@ -96,7 +96,10 @@ def database_url(cfg: Config) -> str | None:
     if url:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        from pipeline.db.connection import parse_database_url
+
+        # a password with @ : / % written as is is understood, and never printed
+        return parse_database_url(url).render_as_string(hide_password=False)
     service = cfg.database.service or os.environ.get("PGSERVICE", "").strip()
     if service:
         return f"postgresql+psycopg:///?service={quote(service)}"
@@ -125,7 +128,10 @@ def read_inspections(url: str, records_schema: str = "records") -> pd.DataFrame:
             frame = pd.read_sql(query, conn)
         engine.dispose()
     except Exception as exc:  # any driver or SQL error means "cannot read inspections"
+        from pipeline.db.connection import redact
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = redact(first, {str(sa.engine.make_url(url).password or "")})
         raise GeoparkError(
             "không đọc được biên bản kiểm tra thực địa từ cơ sở dữ liệu",
             f"cannot read field inspections from the database: {first}",

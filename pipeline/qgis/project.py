@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from pipeline.config import Config
+from pipeline.db.connection import postgis_schema
 from pipeline.outputs import GPKG_LAYERS
 from pipeline.qgis.styles import POSTGIS_GEOMETRY_COLUMN, gpkg_geometry_columns, layer_style
 from pipeline.report import SAMPLE_NOTE
@@ -470,8 +471,8 @@ def _postgres_layers(
 ) -> list[ProjectLayer]:
     rows = connection.execute(
         text(
-            "SELECT f_table_name, f_geometry_column FROM geometry_columns "
-            "WHERE f_table_schema = :schema"
+            "SELECT f_table_name, f_geometry_column "
+            f"FROM {postgis_schema(connection)}.geometry_columns WHERE f_table_schema = :schema"
         ),
         {"schema": schema},
     ).all()
@@ -507,16 +508,19 @@ def _postgres_layers(
 
 
 def _postgres_extent(connection: Connection, schema: str, table: str = "park_extent"):
+    # PostGIS named in its schema, with exactly typed arguments: the pipeline's
+    # sessions do not search it (pipeline.db.connection, "Planted objects")
+    p = postgis_schema(connection)
     exists = connection.execute(
-        text("SELECT 1 FROM geometry_columns WHERE f_table_schema = :s AND f_table_name = :t"),
+        text(f"SELECT 1 FROM {p}.geometry_columns WHERE f_table_schema = :s AND f_table_name = :t"),
         {"s": schema, "t": table},
     ).first()
     if not exists:
         return None
     row = connection.execute(
         text(
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            f"(SELECT ST_Extent({POSTGIS_GEOMETRY_COLUMN})::geometry AS e "
+            f"SELECT {p}.ST_XMin(e), {p}.ST_YMin(e), {p}.ST_XMax(e), {p}.ST_YMax(e) FROM "
+            f"(SELECT CAST({p}.ST_Extent({POSTGIS_GEOMETRY_COLUMN}) AS {p}.box3d) AS e "
             f"FROM {_quote_ident(schema)}.{_quote_ident(table)}) AS x"
         )
     ).first()

@@ -155,9 +155,16 @@ def write_postgres_styles(
     """
     connection.execute(text(PG_LAYER_STYLES_DDL))
     # Tables made by QGIS before 3.16 lack ``type``; QGIS adds it the same way.
-    connection.execute(
-        text("ALTER TABLE public.layer_styles ADD COLUMN IF NOT EXISTS type varchar")
-    )
+    # Only then: ALTER TABLE locks out every reader (and pg_dump) until the commit.
+    has_type = connection.execute(
+        text(
+            "SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute "
+            "WHERE attrelid = pg_catalog.to_regclass('public.layer_styles') "
+            "AND attname = 'type' AND NOT attisdropped"
+        )
+    ).scalar()
+    if not has_type:
+        connection.execute(text("ALTER TABLE public.layer_styles ADD COLUMN type varchar"))
     styles = styled_layers(layers)
     for style in styles:
         key = {
@@ -199,7 +206,7 @@ def write_postgres_styles(
             continue
         if current:
             connection.execute(
-                text("DELETE FROM public.layer_styles WHERE id = ANY(:ids)"),
+                text("DELETE FROM public.layer_styles WHERE id = ANY(CAST(:ids AS integer[]))"),
                 {"ids": [row.id for row in current[1:]]},
             )
             connection.execute(

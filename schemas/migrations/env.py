@@ -15,6 +15,7 @@ from alembic import context
 from sqlalchemy import text
 
 from pipeline.db import ddl, models
+from pipeline.db.connection import postgis_named, secure
 from pipeline.db.migrate import VERSION_TABLE
 
 config = context.config
@@ -34,6 +35,8 @@ def _database():
 
 def _run(connection) -> None:
     db = _database()
+    # the safe search path; PostGIS names in SQL from the models translated
+    secure(connection)
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {ddl.quote(connection, db.schema_)}"))
     context.configure(
         connection=connection,
@@ -42,7 +45,7 @@ def _run(connection) -> None:
         version_table_schema=db.schema_,
         transactional_ddl=True,
     )
-    with context.begin_transaction():
+    with postgis_named(connection), context.begin_transaction():
         context.run_migrations()
 
 

@@ -110,7 +110,16 @@ def upgrade() -> None:
     ddl.apply_grants(
         bind,
         db,
-        editable=("geosite_code", "inspected_on", "inspector", "condition", "threats", "notes"),
+        editable={
+            "inspections": (
+                "geosite_code",
+                "inspected_on",
+                "inspector",
+                "condition",
+                "threats",
+                "notes",
+            )
+        },
     )
 
 

@@ -1,6 +1,8 @@
 """Hand adjustments of protection zones: records.zone_adjustments, one row per
 unit and zone class, read by the viewer, added and edited by the editor (no
-delete), never touched by a publish.
+delete), never touched by a publish; audited like the inspections (who created
+and last changed each row, the login; every previous version kept in
+records.zone_adjustments_history).
 
 Revision ID: 0004
 Revises: 0003
@@ -11,77 +13,120 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context, op
-from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
 
-from pipeline.db import models, roles
+from pipeline.db import ddl, models
+from pipeline.db.connection import postgis_schema
 
 revision = "0004"
-down_revision = "0002"  # TEMP: "0003" once the db branch lands
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
+def _comment(table: sa.Table, column: str) -> str:
+    return table.c[column].comment
+
+
 def upgrade() -> None:
     db = context.config.attributes["database"]
+    bind = op.get_bind()
     r = db.records_schema
     adj = models.zone_adjustments
-
-    def comment(column: str) -> str:
-        return adj.c[column].comment
-
+    postgis = postgis_schema(bind)
+    stamps = [
+        sa.Column(
+            name,
+            sa.DateTime(timezone=True) if name.endswith("_at") else sa.Text,
+            nullable=False,
+            server_default=sa.text("now()" if name.endswith("_at") else "session_user"),
+            comment=_comment(adj, name),
+        )
+        for name in ("created_at", "created_by", "updated_at", "updated_by")
+    ]
     op.create_table(
-        "zone_adjustments",
+        adj.name,
         sa.Column(
             "adjustment_id",
             sa.BigInteger,
-            sa.Identity(always=False),
-            comment=comment("adjustment_id"),
+            sa.Identity(always=True),
+            comment=_comment(adj, "adjustment_id"),
         ),
-        sa.Column("unit_code", sa.Text, nullable=False, comment=comment("unit_code")),
-        sa.Column("zone_class", sa.Text, nullable=False, comment=comment("zone_class")),
-        sa.Column("author", sa.Text, nullable=False, comment=comment("author")),
-        sa.Column("adjusted_on", sa.Date, nullable=False, comment=comment("adjusted_on")),
-        sa.Column("reason", sa.Text, nullable=False, comment=comment("reason")),
-        sa.Column("proposal_sha256", sa.Text, comment=comment("proposal_sha256")),
-        sa.Column("proposal_area_ha", sa.Float, comment=comment("proposal_area_ha")),
+        *[
+            sa.Column(c, adj.c[c].type, nullable=adj.c[c].nullable, comment=_comment(adj, c))
+            for c in ("unit_code", "zone_class", "author", "adjusted_on", "reason")
+        ],
+        sa.Column("proposal_sha256", sa.Text, comment=_comment(adj, "proposal_sha256")),
+        sa.Column("proposal_area_ha", sa.Float, comment=_comment(adj, "proposal_area_ha")),
         sa.Column(
             "geom",
-            Geometry("MULTIPOLYGON", srid=models.SRID, spatial_index=False),
+            models.Geometry("MULTIPOLYGON", srid=models.SRID, spatial_index=False),
             nullable=False,
-            comment=comment("geom"),
+            comment=_comment(adj, "geom"),
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            nullable=False,
-            server_default=sa.text("now()"),
-            comment=comment("created_at"),
-        ),
-        sa.Column(
-            "created_by",
-            sa.Text,
-            nullable=False,
-            server_default=sa.text("current_user"),
-            comment=comment("created_by"),
-        ),
-        sa.PrimaryKeyConstraint("adjustment_id", name="zone_adjustments_pkey"),
+        *stamps,
+        sa.PrimaryKeyConstraint("adjustment_id", name=f"{adj.name}_pkey"),
         sa.UniqueConstraint("unit_code", "zone_class", name="zone_adjustments_unit_zone_key"),
-        sa.CheckConstraint("zone_class IN ('I', 'II')", name="zone_adjustments_zone_class_check"),
+        sa.CheckConstraint("zone_class IN ('I', 'II')", name=f"{adj.name}_zone_class_check"),
         sa.CheckConstraint(
-            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="zone_adjustments_geom_valid_check"
+            f"{postgis}.ST_IsValid(geom) AND NOT {postgis}.ST_IsEmpty(geom)",
+            name=f"{adj.name}_geom_valid_check",
         ),
         schema=r,
         comment=adj.comment,
     )
     op.create_index(
-        "zone_adjustments_geom_gist",
-        "zone_adjustments",
-        ["geom"],
-        schema=r,
-        postgresql_using="gist",
+        "zone_adjustments_geom_gist", adj.name, ["geom"], schema=r, postgresql_using="gist"
     )
-    for statement in roles.adjustment_grant_sql(db):
-        op.execute(statement)
+
+    history = models.zone_adjustments_history
+    op.create_table(
+        history.name,
+        sa.Column(
+            "history_id",
+            sa.BigInteger,
+            sa.Identity(always=True),
+            comment=_comment(history, "history_id"),
+        ),
+        sa.Column(
+            "adjustment_id",
+            sa.BigInteger,
+            nullable=False,
+            comment=_comment(history, "adjustment_id"),
+        ),
+        sa.Column("operation", sa.Text, nullable=False, comment=_comment(history, "operation")),
+        sa.Column("old_row", JSONB, nullable=False, comment=_comment(history, "old_row")),
+        sa.Column(
+            "changed_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("now()"),
+            comment=_comment(history, "changed_at"),
+        ),
+        sa.Column(
+            "changed_by",
+            sa.Text,
+            nullable=False,
+            server_default=sa.text("session_user"),
+            comment=_comment(history, "changed_by"),
+        ),
+        sa.PrimaryKeyConstraint("history_id", name=f"{history.name}_pkey"),
+        sa.CheckConstraint(
+            "operation IN ('UPDATE', 'DELETE')", name=f"{history.name}_operation_check"
+        ),
+        schema=r,
+        comment=history.comment,
+    )
+    op.create_index(f"{history.name}_adjustment_id_idx", history.name, ["adjustment_id"], schema=r)
+    ddl.create_audit(bind, db, adj)
+    ddl.apply_grants(
+        bind,
+        db,
+        editable={
+            "inspections": models.inspections.info["editable"],
+            adj.name: adj.info["editable"],
+        },
+    )
 
 
 def downgrade() -> None:
