@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 import pipeline
-from pipeline import outputs
+from pipeline import failures, outputs
 from pipeline.adjustments import Applied, apply_adjustments, proposal_layer, read_adjustments
 from pipeline.assessment import assess
 from pipeline.checks import QAResult, check, findings_layer
@@ -246,7 +246,7 @@ def write_outputs(
         out.manifest,
     ]
     write_started = time.perf_counter()
-    with outputs.staged_outputs(out.directory) as staging:
+    with outputs.staged_outputs(out.directory) as staging, failures.writing_to(out.directory):
         progress("Ghi GeoPackage", "Writing the GeoPackage")
         outputs.write_geopackage(result.layers, staging / out.geopackage)
         # QGIS: default styles inside the GeoPackage and a project beside it

@@ -43,7 +43,7 @@ from pipeline.config import Config
 from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for
 from pipeline.db.load import LayerRows, fingerprint, read_geopackage
-from pipeline.errors import GeoparkError, InputError
+from pipeline.errors import DatabaseError, InputError
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
 from pipeline.run import sha256
@@ -62,10 +62,6 @@ class PublishResult:
     schema_revision: str
     publish_id: int
     notes: list[str] = field(default_factory=list)
-
-
-class DatabaseError(GeoparkError):
-    """The database cannot be used for publishing (connection, roles, lock)."""
 
 
 def staging_schema(schema: str) -> str:
