@@ -8,8 +8,10 @@ setting silently ignored.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +27,7 @@ from pydantic import (
 )
 
 from pipeline.errors import ConfigError
+from pipeline.failures import os_reason
 
 DEFAULT_CONFIG = Path("geopark.toml")
 
@@ -403,7 +406,9 @@ def _check_zoning_against_schema(cfg: Config, source: Path) -> None:
     schema_path = cfg.inputs.geosites.schema_
     if schema_path is None:
         return
-    fields = {f["name"]: f for f in json.loads(schema_path.read_text("utf-8"))["fields"]}
+    from pipeline.contracts import load_schema  # pandas only when a schema is read
+
+    fields = {f["name"]: f for f in load_schema(schema_path)["fields"]}
     for column, key in (("category", "zone_i_distance_m"), ("significance", "zone_ii_distance_m")):
         allowed = fields.get(column, {}).get("constraints", {}).get("enum", [])
         table: dict[str, float] = getattr(cfg.zoning, key)
@@ -420,6 +425,107 @@ def _check_zoning_against_schema(cfg: Config, source: Path) -> None:
                 fix=f"give one distance per allowed {column}: {', '.join(allowed)}",
                 fix_vi=f"cho mỗi giá trị {column} một khoảng cách: {', '.join(allowed)}",
             )
+
+
+def _read_config_text(path: Path) -> str:
+    """The text of the configuration file; a UTF-8 byte-order mark (as Windows
+    Notepad writes) is skipped. Raises a bilingual ConfigError for a path that
+    is missing, a folder, unreadable or not UTF-8."""
+    where = {"file": str(path), "field": "--config"}
+    if not path.exists():
+        raise ConfigError(
+            f"không tìm thấy tệp cấu hình {path}",
+            f"configuration file not found: {path}",
+            fix="run from the project folder or pass --config PATH",
+            fix_vi="chạy trong thư mục dự án hoặc dùng --config ĐƯỜNG_DẪN",
+            **where,
+        )
+    if path.is_dir():
+        raise ConfigError(
+            f"{path} là một thư mục, không phải tệp cấu hình",
+            f"{path} is a folder, not a configuration file",
+            fix=f"pass the file itself, e.g. --config {path / DEFAULT_CONFIG.name}",
+            fix_vi=f"chỉ đến chính tệp, ví dụ --config {path / DEFAULT_CONFIG.name}",
+            **where,
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason_vi, reason_en = os_reason(exc.errno or errno.EIO)
+        raise ConfigError(
+            f"không đọc được tệp cấu hình {path}: {reason_vi}",
+            f"cannot read the configuration file {path}: {reason_en}",
+            fix="give this user read access (chmod/chown) or copy the file somewhere readable",
+            fix_vi="cấp quyền đọc cho người dùng này (chmod/chown) hoặc chép tệp ra chỗ đọc được",
+            **where,
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"tệp cấu hình không phải UTF-8 (dòng {line}, byte {exc.start})",
+            f"the configuration file is not UTF-8 (line {line}, byte {exc.start})",
+            row=line,
+            fix="save the file as UTF-8 (in Notepad: Save As, Encoding UTF-8)",
+            fix_vi="lưu tệp dạng UTF-8 (trong Notepad: Save As, Encoding UTF-8)",
+            **where,
+        ) from None
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _toml_key_at(text: str, line: int) -> str | None:
+    """The dotted key defined on ``line`` (1-based), with its table, if any."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    own = lines[line - 1]
+    header = _TOML_TABLE.match(own)
+    if header:
+        return header.group(1).replace(" ", "")
+    if "=" not in own:
+        return None
+    key = own.split("=", 1)[0].strip().strip("\"'")
+    for previous in reversed(lines[: line - 1]):
+        table = _TOML_TABLE.match(previous)
+        if table:
+            return f"{table.group(1).replace(' ', '')}.{key}"
+    return key
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, text: str, path: Path) -> ConfigError:
+    """A TOML syntax error with its line and column, naming the key for a duplicate."""
+    message = str(exc)
+    position = _TOML_POSITION.search(message)
+    line = int(position.group(1)) if position else None
+    column = int(position.group(2)) if position else None
+    reason = _TOML_POSITION.sub("", message)
+    key = _toml_key_at(text, line) if line else None
+    at_vi = f" (dòng {line}, cột {column})" if line else ""
+    at_en = f" (line {line}, column {column})" if line else ""
+    duplicate = reason.startswith(("Cannot overwrite a value", "Cannot declare", "Cannot mutate"))
+    if duplicate and key:
+        return ConfigError(
+            f"khóa '{key}' được khai báo hai lần{at_vi}",
+            f"the key '{key}' is defined twice{at_en}",
+            file=str(path),
+            row=line,
+            field=key,
+            fix=f"keep one definition of '{key}' and delete the other",
+            fix_vi=f"giữ một khai báo '{key}' và xóa khai báo còn lại",
+        )
+    return ConfigError(
+        f"tệp cấu hình không phải TOML hợp lệ{at_vi}",
+        f"the configuration is not valid TOML: {reason}{at_en}",
+        file=str(path),
+        row=line,
+        field=key,
+        fix="correct the syntax at that line (see the README, 'Configuration')",
+        fix_vi="sửa cú pháp ở dòng đó (xem README, mục 'Configuration')",
+    )
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
@@ -441,24 +547,11 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         Naming the key at fault and how to fix it.
     """
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(
-            f"không tìm thấy tệp cấu hình {path}",
-            f"configuration file not found: {path}",
-            file=str(path),
-            fix="run from the project folder or pass --config PATH",
-            fix_vi="chạy trong thư mục dự án hoặc dùng --config ĐƯỜNG_DẪN",
-        )
+    text = _read_config_text(path)
     try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            "tệp cấu hình không phải TOML hợp lệ",
-            f"the configuration is not valid TOML: {exc}",
-            file=str(path),
-            fix="correct the syntax at the position given",
-            fix_vi="sửa cú pháp tại vị trí đã nêu",
-        ) from None
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, text, path) from None
     try:
         cfg = Config.model_validate({**raw, "source": path.resolve(), "raw": raw})
     except ValidationError as exc:

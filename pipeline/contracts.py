@@ -56,13 +56,57 @@ class Rejection:
         }
 
 
+def _schema_error(path: str, what_vi: str, what_en: str, **where: Any) -> InputError:
+    return InputError(
+        f"tệp hợp đồng dữ liệu (lược đồ) {path} {what_vi}",
+        f"the data contract (schema) {path} {what_en}",
+        file=path,
+        fix="correct the file (compare with the same file in schemas/ of the pipeline's "
+        "release, or restore it with git checkout), then run again",
+        fix_vi="sửa tệp (so với tệp cùng tên trong schemas/ của bản phát hành quy trình, "
+        "hoặc khôi phục bằng git checkout), rồi chạy lại",
+        **where,
+    )
+
+
 @cache
 def _load(path: str) -> dict[str, Any]:
-    return json.loads(Path(path).read_text("utf-8"))
+    try:
+        text = Path(path).read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _schema_error(
+            path,
+            f"không phải UTF-8 (byte {exc.start})",
+            f"is not UTF-8 (byte {exc.start})",
+        ) from None
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _schema_error(
+            path,
+            f"không phải JSON hợp lệ: dòng {exc.lineno}, cột {exc.colno}",
+            f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            row=exc.lineno,
+        ) from None
+    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+        raise _schema_error(
+            path,
+            'không phải Table Schema: cần một đối tượng JSON có danh sách "fields"',
+            'is not a Table Schema: a JSON object with a "fields" list is expected',
+            field="fields",
+        )
+    return schema
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:
-    """Read a Table Schema file (cached)."""
+    """Read a Table Schema file (cached).
+
+    Raises
+    ------
+    InputError
+        When the file is not UTF-8 JSON holding an object with a ``fields`` list,
+        naming the line and column of a syntax error.
+    """
     return _load(str(Path(path).resolve()))
 
 

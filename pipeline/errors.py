@@ -25,6 +25,8 @@ class GeoparkError(Exception):
         The row (spreadsheet numbering: the header is row 1) or feature index.
     field
         The column, attribute or configuration key at fault.
+    server
+        The database server at fault (``host:port/database``, never a password).
     fix
         What to do about it (English; Vietnamese in ``fix_vi`` when given).
     """
@@ -38,6 +40,7 @@ class GeoparkError(Exception):
     fix_vi: str | None = None
     exit_code: int = 2
     details: list[str] = dataclass_field(default_factory=list)
+    server: str | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message_en)
@@ -53,6 +56,8 @@ class GeoparkError(Exception):
             parts.append(f"row/dòng: {self.row}")
         if self.field:
             parts.append(f"field/trường: {self.field}")
+        if self.server:
+            parts.append(f"server/máy chủ: {self.server}")
         return ", ".join(parts)
 
     def render(self) -> str:
@@ -74,3 +79,11 @@ class ConfigError(GeoparkError):
 
 class InputError(GeoparkError):
     """An input file cannot be used at all (as opposed to a rejected row)."""
+
+
+class DatabaseError(GeoparkError):
+    """The database cannot be used: connection, roles, a lock, a server that went away."""
+
+
+class FileSystemError(GeoparkError):
+    """A file or folder cannot be used: a full disk, a read-only file system, no permission."""

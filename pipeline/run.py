@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 import pipeline
-from pipeline import outputs
+from pipeline import failures, outputs
 from pipeline.adjustments import Applied, apply_adjustments, proposal_layer, read_adjustments
 from pipeline.approvals import Approvals, read_approvals
 from pipeline.assessment import assess
@@ -408,7 +408,7 @@ def write_outputs(
     target = out.directory if published else out.failed_directory
     output_set = outputs.OutputSet(target, whole_folder=not published)
     write_started = time.perf_counter()
-    with output_set.staging() as staging:
+    with failures.writing_to(out.directory), output_set.staging() as staging:
         for vi, en, write in SET_WRITERS:
             progress(vi, en)
             write(result, cfg, staging)

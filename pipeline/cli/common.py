@@ -13,9 +13,12 @@ import click
 from rich.console import Console
 
 from pipeline.errors import GeoparkError
+from pipeline.failures import explain
 
 #: Exit codes: 0 success, 1 the run finished but QA failed or rows were
-#: rejected, 2 bad configuration or unusable input, 3 internal error, 130 interrupted.
+#: rejected, 2 bad configuration, unusable input or an everyday failure of the
+#: machine (disk full, read-only, database gone: :mod:`pipeline.failures`),
+#: 3 internal error (a bug), 130 interrupted.
 EXIT_QA_FAILED = 1
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
@@ -27,7 +30,8 @@ config_option = click.option(
     "--config",
     "-c",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # a plain path: load_config says what is wrong with it, bilingually, without "Usage:"
+    type=click.Path(readable=False, path_type=Path),
     default=Path("geopark.toml"),
     show_default=True,
     help="Tệp cấu hình / configuration file.",
@@ -79,6 +83,10 @@ def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:
             )
             sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:
+            known = explain(exc)
+            if known is not None:
+                click.echo(known.render(), err=True)
+                sys.exit(known.exit_code)
             if debug:
                 raise
             click.echo(

@@ -68,9 +68,11 @@ def publish_command(
         return
     from pipeline.db.connection import resolve
     from pipeline.db.publish import publish
+    from pipeline.failures import on_server
 
     target = resolve(cfg.database, service=service)
-    result = publish(cfg, target, force=force, wait_s=wait_s, progress=StageProgress())
+    with on_server(target):
+        result = publish(cfg, target, force=force, wait_s=wait_s, progress=StageProgress())
     for note in result.notes:
         out.print(f"  - {note}", markup=False)
     if result.status == "unchanged":

@@ -28,7 +28,7 @@ from pipeline.webmap import (
     "--output",
     "-o",
     "output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(readable=False, path_type=Path),
     default=None,
     help="Tệp HTML ghi ra / HTML file to write (default: [webmap] output).",
 )

@@ -57,7 +57,7 @@ from pipeline.config import Config
 from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for, postgis_schema
 from pipeline.db.load import LayerRows, fingerprint, read_geopackage
-from pipeline.errors import GeoparkError, InputError
+from pipeline.errors import DatabaseError, InputError
 from pipeline.outputs import sha256, verify_set
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
@@ -73,10 +73,6 @@ class PublishResult:
     schema_revision: str
     publish_id: int
     notes: list[str] = field(default_factory=list)
-
-
-class DatabaseError(GeoparkError):
-    """The database cannot be used for publishing (connection, roles, lock)."""
 
 
 #: SQLSTATEs of a transaction that lost a race with another one and may simply be run again.
