@@ -9,7 +9,6 @@ setting silently ignored.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import tomllib
