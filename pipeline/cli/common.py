@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline.errors import GeoparkError
 
@@ -35,8 +36,8 @@ config_option = click.option(
 
 
 def say(vi: str, en: str) -> None:
-    """A progress line: Vietnamese, then English."""
-    console.print(f"[bold cyan]•[/] {vi} [dim]/ {en}[/]")
+    """A progress line: Vietnamese, then English (their text is never read as markup)."""
+    console.print(f"[bold cyan]•[/] {escape(vi)} [dim]/ {escape(en)}[/]")
 
 
 class StageProgress:
@@ -47,7 +48,9 @@ class StageProgress:
 
     def __call__(self, vi: str, en: str) -> None:
         elapsed = time.perf_counter() - self.start
-        console.print(f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {vi} [dim]/ {en}[/]")
+        console.print(
+            f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {escape(vi)} [dim]/ {escape(en)}[/]"
+        )
 
 
 def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:
