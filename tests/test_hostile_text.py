@@ -100,7 +100,7 @@ def stored(raw: str) -> str:
     text = unicodedata.normalize("NFC", raw.translate(lookalikes))
     text = re.sub(r"\s+", " ", text)
     text = "".join(c for c in text if not (unicodedata.category(c) == "Cc" or c in "\ufffe\uffff"))
-    return re.sub(r"\s+", " ", text).strip()
+    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip())
 
 
 # ------------------------------------------------------------------ helpers
@@ -255,6 +255,7 @@ def test_ingest_removes_only_control_characters(raw: str) -> None:
     text = to_nfc(raw)
     assert text == stored(raw)
     assert not any(unicodedata.category(c) == "Cc" for c in text)
+    assert unicodedata.is_normalized("NFC", text)
     # everything that is not a control character or whitespace is kept, in order
     kept = [c for c in stored(raw) if not c.isspace()]
     assert kept == [c for c in text if not c.isspace()]
