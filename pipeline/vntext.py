@@ -88,7 +88,10 @@ NORMALISERS: tuple[Normaliser, ...] = (
         "control",
         "bỏ ký tự điều khiển (NUL, ...)",
         "control characters (NUL, ...) removed",
-        lambda t: _SPACES.sub(" ", remove_control_characters(t)).strip(),
+        # NFC again: a control between a letter and its mark kept them apart
+        lambda t: unicodedata.normalize(
+            "NFC", _SPACES.sub(" ", remove_control_characters(t)).strip()
+        ),
     ),
 )
 

@@ -1,4 +1,4 @@
-"""The interactive web map: one self-contained HTML page built with folium.
+"""The interactive web map: one self-contained HTML page.
 
 The page shows the park extent, the districts, Zone I and Zone II (from the
 non-overlapping ``protection_zones`` layer), the geosites (one overlay per
@@ -7,16 +7,20 @@ legend, a scale and a title that says when the data are approximate.
 
 Two rules shape this module:
 
-* **Nothing from the data is trusted as HTML.** Every value that reaches the
-  page (names, codes, messages, even the configured park name) is escaped with
-  :func:`html.escape` in Python; popups and tooltips carry only that escaped
-  text, and the GeoJSON is embedded through Jinja's ``tojson`` (which escapes
-  ``<``, ``>`` and ``&``), so a name such as ``<img src=x onerror=...>`` shows
-  as text and never runs.
-* **It opens without a network.** folium loads Leaflet, jQuery and Bootstrap
-  from CDNs by default; here the map uses Leaflet alone, inlined from the
-  vendored copy in ``pipeline/webmap_assets`` (images inlined as ``data:``
-  URIs). The only external resource is the optional base-tile layer.
+* **Text from the data is data, never code or markup.** The page is rendered
+  once from one template, ``webmap_assets/webmap.html.j2``, with Jinja's
+  autoescape on; no text read from an input (or from the configuration) is
+  ever used as template source. Popups and tooltips travel as plain text in
+  one JSON document inside ``<script type="application/json">`` (``<``, ``>``,
+  ``&``, U+2028 and U+2029 written as ``\\uXXXX``, so no ``</script>`` or
+  ``<!--`` can end or change the element) and the page's script puts them in
+  the DOM as text nodes (``textContent``), never as HTML. The only HTML
+  strings Leaflet receives are the layer-control labels, which are escaped
+  here. (folium is not used: it renders each layer's data through Jinja a
+  second time, so a name holding ``{{ ... }}`` ran as a template.)
+* **It opens without a network.** Leaflet alone is inlined from the vendored
+  copy in ``pipeline/webmap_assets`` (images inlined as ``data:`` URIs). The
+  only external resource is the optional base-tile layer.
 
 Geometries go from the working CRS to WGS 84 through :func:`pipeline.crs.to_crs`
 (the EPSG operation) after being generalised in metres, with tolerances from
@@ -27,22 +31,22 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import xyzservices
-from branca.element import Element, MacroElement
-from folium.utilities import JsCode
-from jinja2 import Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from pipeline import outputs
 from pipeline.config import Config
@@ -86,52 +90,8 @@ STYLE_ZONE = {
     "I": {"color": "#b10026", "weight": 1.5, "fillColor": "#e31a1c", "fillOpacity": 0.5},
     "II": {"color": "#e6550d", "weight": 1, "fillColor": "#fdae6b", "fillOpacity": 0.35},
 }
-
-# Bind the escaped popup/tooltip HTML prepared in Python; nothing else from the
-# data is turned into markup in the browser.
-_BIND_POPUP = JsCode(
-    """function (feature, layer) {
-        // keep an opened popup clear of the title block
-        layer.bindPopup(feature.properties.popup, {
-            maxWidth: 420, autoPanPaddingTopLeft: [10, 120]
-        });
-        layer.bindTooltip(feature.properties.tooltip, {sticky: true});
-    }"""
-)
-
-_PAGE_CSS = """
-.leaflet-container { background: #f2f1ec; }
-.leaflet-container, .gp-title, .gp-legend {
-  font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; }
-.leaflet-control-layers { font-size: 12px; line-height: 1.3; }
-/* metric scale only: the second line of Leaflet's scale is in miles and feet */
-.leaflet-control-scale-line:nth-child(2) { display: none; }
-.gp-title { position: fixed; top: 10px; left: 56px; z-index: 1000;
-  max-width: calc(100% - 440px); min-width: 260px;
-  background: rgba(255,255,255,0.93); padding: 6px 12px; border-radius: 4px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.4); }
-.gp-title h1 { font-size: 16px; margin: 0; }
-.gp-title .en { font-size: 13px; color: #444; margin: 0; }
-.gp-title .meta { font-size: 11px; color: #555; margin: 2px 0 0; }
-.gp-title .sample { font-size: 12px; color: #a50026; font-weight: bold; margin: 4px 0 0; }
-.gp-legend { position: fixed; bottom: 28px; right: 10px; z-index: 1000;
-  max-height: 60%; overflow-y: auto;
-  background: rgba(255,255,255,0.93); padding: 6px 10px; border-radius: 4px; font-size: 12px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.4); }
-.gp-legend h2 { font-size: 13px; margin: 0 0 4px; }
-.gp-legend h3 { font-size: 12px; margin: 6px 0 2px; }
-.gp-legend ul { list-style: none; margin: 0; padding: 0; }
-.gp-legend li { margin: 2px 0; white-space: nowrap; }
-.gp-legend .sym { display: inline-block; width: 18px; height: 12px; vertical-align: middle;
-  margin-right: 6px; box-sizing: border-box; }
-.gp-legend .dot { width: 12px; height: 12px; border-radius: 50%; margin: 0 9px 0 3px; }
-.gp-popup { border-collapse: collapse; font-size: 12px; }
-.gp-popup caption { font-weight: bold; text-align: left; font-size: 13px; padding-bottom: 4px; }
-.gp-popup th { text-align: left; vertical-align: top; padding: 2px 8px 2px 0; font-weight: 600;
-  white-space: nowrap; }
-.gp-popup th .en { font-weight: normal; color: #555; }
-.gp-popup td { vertical-align: top; padding: 2px 0; }
-"""
+# a ring; each finding's stroke colour is its severity's
+STYLE_QA = {"color": OTHER_COLOUR, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 1}
 
 
 # ---------------------------------------------------------------- reading
@@ -183,6 +143,10 @@ def for_browser(frame: gpd.GeoDataFrame, tolerance_m: float, decimals: int) -> g
 
 # ---------------------------------------------------------------- text
 
+#: A popup's content: a title and (label_vi, label_en, value) rows, where a value
+#: is a text or a list of lines. Plain text throughout; the page shows it as text.
+Popup = dict[str, Any]
+
 
 def _blank(value: Any) -> bool:
     if value is None:
@@ -193,56 +157,68 @@ def _blank(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
-    """Escaped text of a value; an em dash for a missing one."""
+    """The text of a value; an em dash for a missing one."""
     if _blank(value):
         return "—"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return html.escape(str(value), quote=True)
-
-
-def bilingual(vi: str, en: str) -> str:
-    """``vi`` with ``en`` beneath (both escaped)."""
-    return f'{html.escape(vi)}<br><span class="en">{html.escape(en)}</span>'
+    return str(value)
 
 
 def coded(value: Any, labels: Mapping[str, str]) -> str:
-    """A coded value in Vietnamese with the English code alongside, escaped."""
+    """A coded value in Vietnamese with the English code alongside."""
     if _blank(value):
         return "—"
     vi = labels.get(str(value))
-    return text(f"{vi} / {value}" if vi else value)
+    return f"{vi} / {value}" if vi else text(value)
 
 
 def hectares(value: Any) -> str:
     if _blank(value):
         return "—"
-    return text(f"{float(value):,.2f} ha")
+    return f"{float(value):,.2f} ha"
 
 
 def list_text(value: Any) -> str:
     """A ';'-joined list from the GeoPackage, spaced for reading."""
     if _blank(value):
         return "—"
-    return text("; ".join(part.strip() for part in str(value).split(";") if part.strip()))
+    return "; ".join(part.strip() for part in str(value).split(";") if part.strip())
 
 
-def popup_table(title: str, rows: Iterable[tuple[str, str, str]]) -> str:
-    """An HTML table of (label_vi, label_en, escaped value) rows under an escaped title."""
-    body = "".join(
-        f"<tr><th>{bilingual(vi, en)}</th><td>{value}</td></tr>" for vi, en, value in rows
-    )
-    return f'<table class="gp-popup"><caption>{html.escape(title)}</caption>{body}</table>'
+def popup_table(title: str, rows: Iterable[tuple[str, str, str | list[str]]]) -> Popup:
+    """A popup: ``title`` over (label_vi, label_en, value) rows."""
+    return {"title": title, "rows": [[vi, en, value] for vi, en, value in rows]}
 
 
 def _str(value: Any) -> str:
     return "" if _blank(value) else str(value)
 
 
+def script_json(value: Any) -> Markup:
+    """``value`` as JSON that can stand inside a ``<script>`` element of an HTML page.
+
+    ``<``, ``>`` and ``&`` are written as ``\u003c``, ``\u003e``, ``\u0026``, so
+    no ``</script>``, ``<!--`` or character reference from the data can end or
+    change the element; U+2028 and U+2029 as escapes too, for older JavaScript
+    parsers. JSON.parse reads the escapes back as the original characters.
+    """
+    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        encoded = encoded.replace(raw, escaped)
+    return Markup(encoded)
+
+
 # ---------------------------------------------------------------- popups per layer
 
 
-def extent_popup(row: Mapping[str, Any]) -> str:
+def extent_popup(row: Mapping[str, Any]) -> Popup:
     return popup_table(
         f"{_str(row.get('name'))} / {_str(row.get('name_en'))}",
         [
@@ -253,13 +229,13 @@ def extent_popup(row: Mapping[str, Any]) -> str:
             (
                 "Diện tích tính (phẳng)",
                 "Computed area (planar)",
-                text(f"{row['area_km2_planar']:,.2f} km²"),
+                f"{row['area_km2_planar']:,.2f} km²",
             ),
         ],
     )
 
 
-def district_popup(row: Mapping[str, Any]) -> str:
+def district_popup(row: Mapping[str, Any]) -> Popup:
     membership = coded(row.get("park_membership"), MEMBERSHIP_VI)
     return popup_table(
         _str(row.get("district_name")),
@@ -273,13 +249,10 @@ def district_popup(row: Mapping[str, Any]) -> str:
     )
 
 
-def zone_popup(row: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def zone_popup(row: Mapping[str, Any], names: Mapping[str, str]) -> Popup:
     zone_vi, zone_en = ZONE_LABELS.get(str(row.get("zone_class")), (str(row.get("zone_class")), ""))
     codes = [c for c in _str(row.get("geosite_codes")).split(";") if c]
-    sites = "<br>".join(
-        text(f"{code} — {names[code]}" if names.get(code) else code) for code in codes
-    )
-    sites = sites or "—"
+    sites = [f"{code} — {names[code]}" if names.get(code) else code for code in codes] or "—"
     return popup_table(
         f"{zone_vi} / {zone_en}: {_str(row.get('unit_code'))}",
         [
@@ -294,7 +267,7 @@ def zone_popup(row: Mapping[str, Any], names: Mapping[str, str]) -> str:
     )
 
 
-def geosite_popup(row: Mapping[str, Any], zone_i_ha: Any, zone_ii_ha: Any) -> str:
+def geosite_popup(row: Mapping[str, Any], zone_i_ha: Any, zone_ii_ha: Any) -> Popup:
     return popup_table(
         f"{_str(row.get('geosite_code'))} — {_str(row.get('name_vi'))}",
         [
@@ -324,7 +297,7 @@ def _xy(x: Any, y: Any) -> str | None:
     return f"X {float(x):,.1f} m, Y {float(y):,.1f} m"
 
 
-def finding_popup(row: Mapping[str, Any]) -> str:
+def finding_popup(row: Mapping[str, Any]) -> Popup:
     return popup_table(
         f"QA: {_str(row.get('check'))}",
         [
@@ -343,9 +316,9 @@ def finding_popup(row: Mapping[str, Any]) -> str:
 
 
 def feature_collection(
-    frame: gpd.GeoDataFrame, ids: Iterable[str], popups: Iterable[str], tooltips: Iterable[str]
+    frame: gpd.GeoDataFrame, ids: Iterable[str], popups: Iterable[Popup], tooltips: Iterable[str]
 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection whose properties are only the escaped popup and tooltip."""
+    """A GeoJSON FeatureCollection whose properties are only the popup and the tooltip text."""
     features = [
         {
             "type": "Feature",
@@ -368,7 +341,7 @@ def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 
 def overlay_names(categories: Iterable[str]) -> dict[str, str]:
-    """The layer-control label (escaped HTML) of every overlay, keyed by layer id."""
+    """The layer-control label (escaped HTML: Leaflet shows it as HTML) of every overlay."""
     names = {
         "park_extent": "Ranh giới công viên / Park extent",
         "districts": "Huyện / Districts",
@@ -389,57 +362,70 @@ def _ordered(values: Iterable[Any], known: Iterable[str]) -> list[str]:
     return first + sorted(present - set(first))
 
 
-def title_html(cfg: Config, gpkg: Path, made: date) -> str:
+def title_context(cfg: Config, gpkg: Path, made: date) -> dict[str, str]:
+    """The title block's text (the template escapes it)."""
     park = cfg.park
-    lines = [
-        f"<h1>{html.escape(park.name_vi)} — Bản đồ di sản địa chất và vùng bảo vệ</h1>",
-        f'<p class="en">{html.escape(park.name_en)} — geoheritage and protection zones</p>',
-        f'<p class="meta">Dữ liệu / Data: {html.escape(gpkg.name)} '
-        f"({html.escape(cfg.working_crs)} → WGS 84); lập ngày / made {made.isoformat()}</p>",
-    ]
-    if park.sample_data:
-        lines.append(f'<p class="sample">{html.escape(SAMPLE_NOTE)}</p>')
-    return f'<div class="gp-title" id="gp-title">{"".join(lines)}</div>'
+    return {
+        "name_vi": park.name_vi,
+        "name_en": park.name_en,
+        "source": gpkg.name,
+        "crs": cfg.working_crs,
+        "made": made.isoformat(),
+        "sample_note": SAMPLE_NOTE if park.sample_data else "",
+    }
 
 
-def legend_html(categories: Iterable[str], severities: Iterable[str]) -> str:
-    def swatch(style: Mapping[str, Any]) -> str:
+def legend_context(categories: Iterable[str], severities: Iterable[str]) -> list[dict[str, Any]]:
+    """The legend's sections: a heading and items (symbol class, symbol CSS, label text)."""
+
+    def swatch(style: Mapping[str, Any]) -> tuple[str, str]:
         fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
         opacity = style.get("fillOpacity", 0.2) if style.get("fill", True) else 0
         border = "dashed" if style.get("dashArray") else "solid"
-        return (
-            f'<span class="sym" style="border:2px {border} {style["color"]};'
-            f'background:{_rgba(fill, opacity)}"></span>'
-        )
+        return "sym", f"border:2px {border} {style['color']};background:{_rgba(fill, opacity)}"
 
-    def dot(fill: str, stroke: str, ring: bool = False) -> str:
+    def dot(fill: str, stroke: str, ring: bool = False) -> tuple[str, str]:
         background, width = ("#ffffff", 3) if ring else (fill, 1)
-        style = f"background:{background};border:{width}px solid {stroke}"
-        return f'<span class="sym dot" style="{style}"></span>'
+        return "sym dot", f"background:{background};border:{width}px solid {stroke}"
 
-    items = [
-        "<h2>Chú giải / Legend</h2><ul>",
-        f"<li>{swatch(STYLE_EXTENT)}Ranh giới công viên / Park extent</li>",
-        f"<li>{swatch(STYLE_DISTRICTS)}Ranh giới huyện / District boundary</li>",
-        *(
-            f"<li>{swatch(STYLE_ZONE[cls])}{html.escape(' / '.join(ZONE_LABELS[cls]))}</li>"
-            for cls in ("I", "II")
-        ),
-        "</ul><h3>Điểm di sản theo loại hình / Geosites by category</h3><ul>",
+    def item(symbol: tuple[str, str], label: str) -> dict[str, str]:
+        return {"css_class": symbol[0], "css_style": symbol[1], "label": label}
+
+    sections = [
+        {
+            "heading": "",
+            "items": [
+                item(swatch(STYLE_EXTENT), "Ranh giới công viên / Park extent"),
+                item(swatch(STYLE_DISTRICTS), "Ranh giới huyện / District boundary"),
+                *(item(swatch(STYLE_ZONE[c]), " / ".join(ZONE_LABELS[c])) for c in ("I", "II")),
+            ],
+        },
+        {
+            "heading": "Điểm di sản theo loại hình / Geosites by category",
+            "items": [
+                item(
+                    dot(CATEGORY_COLOURS.get(c, OTHER_COLOUR), "#222222"),
+                    f"{CATEGORY_VI.get(c, c)} / {c}",
+                )
+                for c in categories
+            ],
+        },
     ]
-    for category in categories:
-        colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
-        vi = CATEGORY_VI.get(category, category)
-        items.append(f"<li>{dot(colour, '#222222')}{html.escape(f'{vi} / {category}')}</li>")
     severities = list(severities)
     if severities:
-        items.append("</ul><h3>Phát hiện kiểm tra / QA findings</h3><ul>")
-        for severity in severities:
-            colour = SEVERITY_COLOURS.get(severity, OTHER_COLOUR)
-            label = f"{SEVERITY_VI.get(severity, severity)} / {severity}"
-            items.append(f"<li>{dot(colour, colour, ring=True)}{html.escape(label)}</li>")
-    items.append("</ul>")
-    return f'<div class="gp-legend" id="gp-legend">{"".join(items)}</div>'
+        sections.append(
+            {
+                "heading": "Phát hiện kiểm tra / QA findings",
+                "items": [
+                    item(
+                        dot(*(2 * [SEVERITY_COLOURS.get(s, OTHER_COLOUR)]), ring=True),
+                        f"{SEVERITY_VI.get(s, s)} / {s}",
+                    )
+                    for s in severities
+                ],
+            }
+        )
+    return sections
 
 
 def _rgba(colour: str, opacity: float) -> str:
@@ -449,38 +435,18 @@ def _rgba(colour: str, opacity: float) -> str:
     return f"rgba({r},{g},{b},{opacity})"
 
 
-class _Register(MacroElement):
-    """Publishes the map, its layer control and its overlays as ``window.geoparkWebmap``.
-
-    Gives a reader's browser console (and the browser tests) a handle on the
-    Leaflet objects, whose folium names are generated.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        window.geoparkWebmap = {
-            map: {{ this.map_name }},
-            layerControl: {{ this.control_name }},
-            overlays: {
-            {%- for key, name in this.overlays.items() %}
-                {{ key|tojson }}: {{ name }},
-            {%- endfor %}
-            }
-        };
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, map_name: str, control_name: str, overlays: Mapping[str, str]) -> None:
-        super().__init__()
-        self._name = "GeoparkRegister"
-        self.map_name = map_name
-        self.control_name = control_name
-        self.overlays = dict(overlays)
-
-
 # ---------------------------------------------------------------- the map
+
+
+@dataclass
+class WebMap:
+    """Everything the page shows: the map data (one JSON document) and the page text."""
+
+    data: dict[str, Any]
+    title: dict[str, str]
+    legend: list[dict[str, Any]]
+    page_title: str
+    tiles: bool
 
 
 def tile_provider(name: str) -> xyzservices.TileProvider:
@@ -506,8 +472,8 @@ def build_webmap(
     tiles: bool = True,
     gpkg: Path | None = None,
     made: date | None = None,
-) -> folium.Map:
-    """Build the folium map from the GeoPackage layers.
+) -> WebMap:
+    """Build the web map from the GeoPackage layers.
 
     Parameters
     ----------
@@ -544,42 +510,18 @@ def build_webmap(
     severities = _ordered(findings["severity"].astype(str), SEVERITY_COLOURS)
     labels = overlay_names(categories)
 
-    fmap = folium.Map(location=None, tiles=None, control_scale=True, zoom_start=9)
-    # Leaflet alone, inlined: no jQuery, Bootstrap or icon fonts from CDNs. Added
-    # to <head> before folium's own header items so L exists when the map is made.
-    fmap.default_js = []
-    fmap.default_css = []
-    leaflet_js, leaflet_css = leaflet_assets()
-    root = fmap.get_root()
-    root.header.add_child(Element(f"<style>{leaflet_css}</style>"), name="leaflet_css")
-    root.header.add_child(Element(f"<script>{leaflet_js}</script>"), name="leaflet_js")
-    root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="geopark_css")
-    if tiles:
-        provider = tile_provider(settings.tiles)
-        folium.TileLayer(
-            tiles=provider.build_url(),
-            attr=provider.html_attribution,
-            name=html.escape(provider.name),
-            max_zoom=provider.get("max_zoom", 19),
-            overlay=False,
-            control=True,
-        ).add_to(fmap)
+    overlays: list[dict[str, Any]] = []
 
-    overlays: dict[str, folium.GeoJson] = {}
-
-    def add(key: str, data: dict[str, Any], style: Mapping[str, Any], marker: Any = None) -> None:
-        layer = folium.GeoJson(
-            data,
-            name=labels[key],
-            style_function=lambda _feature, s=dict(style): s,
-            on_each_feature=_BIND_POPUP,
-            marker=marker,
-            overlay=True,
-            control=True,
-            show=True,
+    def add(key: str, features: dict[str, Any], style: Mapping[str, Any], radius: int = 7) -> None:
+        overlays.append(
+            {
+                "key": key,
+                "label": labels[key],
+                "style": dict(style),
+                "radius": radius,
+                "features": features,
+            }
         )
-        layer.add_to(fmap)
-        overlays[key] = layer
 
     district_rows = _records(districts)
     add(
@@ -612,7 +554,7 @@ def build_webmap(
                 part,
                 (f"zone-{cls}-{r['unit_code']}" for r in rows),
                 (zone_popup(r, names) for r in rows),
-                (text(f"{ZONE_LABELS[cls][1]}: {r['unit_code']}") for r in rows),
+                (f"{ZONE_LABELS[cls][1]}: {r['unit_code']}" for r in rows),
             ),
             STYLE_ZONE[cls],
         )
@@ -620,7 +562,6 @@ def build_webmap(
         part = geosites[geosites["category"].astype(str) == category]
         rows = _records(part)
         colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
-        style = {"color": "#222222", "weight": 1, "fillColor": colour, "fillOpacity": 0.95}
         add(
             f"geosites:{category}",
             feature_collection(
@@ -634,53 +575,44 @@ def build_webmap(
                     )
                     for r in rows
                 ),
-                (text(f"{r['geosite_code']} — {_str(r.get('name_vi'))}") for r in rows),
+                (f"{r['geosite_code']} — {_str(r.get('name_vi'))}" for r in rows),
             ),
-            style,
-            marker=folium.CircleMarker(radius=7, **style),
+            {"color": "#222222", "weight": 1, "fillColor": colour, "fillOpacity": 0.95},
         )
     finding_rows = _records(findings)
-    qa_layer_data = feature_collection(
+    qa_features = feature_collection(
         findings,
         (f"qa-{i}" for i in range(len(finding_rows))),
         (finding_popup(r) for r in finding_rows),
-        (text(f"QA {r.get('severity')}: {_str(r.get('check'))}") for r in finding_rows),
+        (f"QA {r.get('severity')}: {_str(r.get('check'))}" for r in finding_rows),
     )
-    for feature, row in zip(qa_layer_data["features"], finding_rows, strict=True):
+    for feature, row in zip(qa_features["features"], finding_rows, strict=True):
+        # the severity colour is chosen here from a fixed table, not taken from the data
         feature["properties"]["colour"] = SEVERITY_COLOURS.get(
             str(row.get("severity")), OTHER_COLOUR
         )
-    qa_layer = folium.GeoJson(
-        qa_layer_data,
-        name=labels["qa_findings"],
-        # the severity colour of each finding is a property set in Python, not from the data
-        style_function=lambda feature: {
-            "color": feature["properties"]["colour"],
-            "weight": 3,
-            "fillColor": "#ffffff",
-            "fillOpacity": 1,
-        },
-        on_each_feature=_BIND_POPUP,
-        marker=folium.CircleMarker(radius=6),
-        overlay=True,
-        control=True,
-    )
-    qa_layer.add_to(fmap)
-    overlays["qa_findings"] = qa_layer
-
-    # collapsed (opens on hover or tap) so that it never hides an open popup
-    control = folium.LayerControl(collapsed=True, position="topright")
-    control.add_to(fmap)
-    names_js = {key: layer.get_name() for key, layer in overlays.items()}
-    fmap.add_child(_Register(fmap.get_name(), control.get_name(), names_js))
+    add("qa_findings", qa_features, STYLE_QA, radius=6)
 
     bounds = extent.total_bounds if len(extent) else geosites.total_bounds
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-
-    root.title = html.escape(f"{cfg.park.name_vi} / {cfg.park.name_en}")
-    root.html.add_child(Element(title_html(cfg, gpkg, made)), name="geopark_title")
-    root.html.add_child(Element(legend_html(categories, severities)), name="geopark_legend")
-    return fmap
+    data: dict[str, Any] = {
+        "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+        "layers": overlays,
+    }
+    if tiles:
+        provider = tile_provider(settings.tiles)
+        data["tiles"] = {
+            "name": html.escape(provider.name),  # a layer-control label: Leaflet reads HTML
+            "url": provider.build_url(),
+            "attribution": provider.html_attribution,
+            "maxZoom": provider.get("max_zoom", 19),
+        }
+    return WebMap(
+        data=data,
+        title=title_context(cfg, gpkg, made),
+        legend=legend_context(categories, severities),
+        page_title=f"{cfg.park.name_vi} / {cfg.park.name_en}",
+        tiles=tiles,
+    )
 
 
 # ---------------------------------------------------------------- the page
@@ -708,9 +640,35 @@ def leaflet_assets() -> tuple[str, str]:
     return js, css
 
 
-def render_webmap(fmap: folium.Map) -> str:
+def page_environment() -> Environment:
+    """The Jinja environment of the page: autoescape on, templates only from ``webmap_assets``."""
+    env = Environment(
+        loader=FileSystemLoader(ASSETS),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["script_json"] = script_json
+    return env
+
+
+def render_webmap(webmap: WebMap) -> str:
     """The map as one self-contained HTML page."""
-    return fmap.get_root().render()
+    leaflet_js, leaflet_css = leaflet_assets()
+    return (
+        page_environment()
+        .get_template("webmap.html.j2")
+        .render(
+            # the vendored files, checked by leaflet_assets, are the only raw markup
+            leaflet_js=Markup(leaflet_js),
+            leaflet_css=Markup(leaflet_css),
+            page_title=webmap.page_title,
+            title=webmap.title,
+            legend=webmap.legend,
+            tiles=webmap.tiles,
+            data=webmap.data,
+        )
+    )
 
 
 def write_webmap(page: str, path: Path) -> Path:
@@ -737,10 +695,12 @@ def layer_counts(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:
 
 __all__ = [
     "WEBMAP_LAYERS",
+    "WebMap",
     "build_webmap",
     "for_browser",
     "layer_counts",
     "read_webmap_layers",
     "render_webmap",
+    "script_json",
     "write_webmap",
 ]

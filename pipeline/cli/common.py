@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline.errors import GeoparkError
 from pipeline.failures import explain
@@ -39,8 +40,8 @@ config_option = click.option(
 
 
 def say(vi: str, en: str) -> None:
-    """A progress line: Vietnamese, then English."""
-    console.print(f"[bold cyan]•[/] {vi} [dim]/ {en}[/]")
+    """A progress line: Vietnamese, then English (their text is never read as markup)."""
+    console.print(f"[bold cyan]•[/] {escape(redact(vi))} [dim]/ {escape(redact(en))}[/]")
 
 
 def redact(message: str) -> str:
@@ -59,7 +60,8 @@ class StageProgress:
     def __call__(self, vi: str, en: str) -> None:
         elapsed = time.perf_counter() - self.start
         console.print(
-            f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {redact(vi)} [dim]/ {redact(en)}[/]",
+            f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {escape(redact(vi))} "
+            f"[dim]/ {escape(redact(en))}[/]",
             markup=True,
         )
 

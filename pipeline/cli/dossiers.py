@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from pipeline.cli.common import StageProgress, config_option, console, fails_well, out
 from pipeline.config import load_config
@@ -56,7 +57,8 @@ def dossiers_command(config_path: Path, geosites: tuple[str, ...], no_pdf: bool)
         console.print(
             "[yellow]Cảnh báo / warning:[/] thiếu tờ bản đồ khoanh vùng / "
             "zoning map sheets missing "
-            f"in {zoning_sheet_folder(cfg)}: {', '.join(run.missing_sheets)}.\n"
+            + escape(f"in {zoning_sheet_folder(cfg)}: {', '.join(run.missing_sheets)}.")
+            + "\n"
             "  Chạy `geopark maps` (make maps) rồi `geopark dossiers` lại. / "
             "Run `geopark maps` (make maps), then `geopark dossiers` again.",
             soft_wrap=True,

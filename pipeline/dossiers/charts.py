@@ -7,6 +7,8 @@ matplotlib ships, covers Vietnamese diacritics.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,18 @@ ZONE_COLOURS = {"I": "#c0392b", "II": "#f5b041"}
 VALUE_COLOURS = ["#1f618d", "#239b56", "#b9770e", "#922b21"]
 
 
+def _plain_text(draw: Callable[..., Path]) -> Callable[..., Path]:
+    """Draw with mathtext and TeX off: labels from the data (district names...) are
+    text, so "$x$" keeps its dollars and a stray "$" or "\\" cannot break a chart."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Path:
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
 def _save(fig: plt.Figure, path: Path, dpi: int) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
@@ -28,6 +42,7 @@ def _save(fig: plt.Figure, path: Path, dpi: int) -> Path:
     return path
 
 
+@_plain_text
 def counts_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     """Geosites by category and by significance, side by side."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
@@ -53,6 +68,7 @@ def counts_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     return _save(fig, path, dpi)
 
 
+@_plain_text
 def district_areas_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     """Zone I and Zone II area (ha) per district, stacked; districts without zones left out."""
     rows = [r for r in summary["areas_by_district"] if r["total_ha"] > 0]
@@ -70,6 +86,7 @@ def district_areas_chart(summary: dict[str, Any], path: Path, dpi: int = 150) ->
     return _save(fig, path, dpi)
 
 
+@_plain_text
 def ranking_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     """SV, PEU, PTU and DR per geosite, in ranking order (0-400)."""
     rows = summary["ranking"]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 import pipeline
 from pipeline import outputs
@@ -56,15 +57,33 @@ def _number(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def css_string(value: Any) -> Markup:
+    """``value`` as a quoted CSS string, safe inside a ``<style>`` element.
+
+    Every character other than a letter, a digit or a space is written as a CSS
+    escape (``\\22 `` for ``"``), so no quote, backslash, ``</style>`` or line
+    break from the text can end the string or the element.
+    """
+    escaped = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(value))
+    return Markup(f'"{escaped}"')
+
+
 def environment() -> Environment:
+    """The dossiers' templates: only the files in ``templates``, every value escaped.
+
+    Text from the data and the configuration is only ever passed to the
+    templates as values; autoescape makes it HTML text in the page, and
+    :func:`css_string` a CSS string in the stylesheet.
+    """
     env = Environment(
         loader=PackageLoader("pipeline.dossiers", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
+        autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["num"] = _number
+    env.filters["css_string"] = css_string
     env.globals["class_vi"] = class_vi
     return env
 

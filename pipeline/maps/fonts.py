@@ -50,4 +50,8 @@ def rc_params() -> dict[str, Any]:
         "axes.unicode_minus": False,
         "pdf.compression": 6,
         "path.simplify": False,  # keep drawn lengths exact (scale bar, grid)
+        # names are text, never mathtext: "$x$" is shown with its dollars, and a
+        # stray "$\\" cannot break a sheet
+        "text.parse_math": False,
+        "text.usetex": False,
     }
