@@ -60,8 +60,8 @@ def _visible(cfg) -> dict:
     """The visible data set, checked file by file; returns its manifest."""
     verified = verify_set(cfg.output_path("manifest"), fix="-", fix_vi="-")
     for name in verified.manifest["outputs"]:
-        # every user path leads to a file of that very version
-        assert (cfg.outputs.directory / name).resolve().parent == verified.directory
+        # every user path leads to a file of that very version (sub-folders included)
+        assert (cfg.outputs.directory / name).resolve() == verified.directory / name
     return verified.manifest
 
 
