@@ -52,6 +52,15 @@ GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
     ("Kiểm tra / QA", [("qa_findings", True), ("quarantine", False)]),
     ("Di sản / Geosites", [("geosites", True), ("survey_points", False)]),
     (
+        "Đe dọa / Threats",
+        [
+            ("conflicts", True),
+            ("threat_points", True),
+            ("threat_lines", True),
+            ("threat_areas", True),
+        ],
+    ),
+    (
         "Vùng bảo vệ / Protection zones",
         [
             ("protection_zones", True),
@@ -66,6 +75,10 @@ GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
 
 #: Legend names of the layers, Vietnamese / English.
 LAYER_TITLES = {
+    "conflicts": "Xung đột với vùng bảo vệ / Conflicts with the zones",
+    "threat_points": "Yếu tố đe dọa (điểm) / Threats (points)",
+    "threat_lines": "Yếu tố đe dọa (tuyến) / Threats (lines)",
+    "threat_areas": "Yếu tố đe dọa (vùng) / Threats (areas)",
     "qa_findings": "Kết quả kiểm tra / QA findings",
     "quarantine": "Dòng bị loại / Quarantined rows",
     "geosites": "Điểm di sản / Geosites",
