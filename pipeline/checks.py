@@ -432,6 +432,14 @@ def check_contradictions(
     return findings
 
 
+def complete_threat_kinds(cfg: Config) -> list[str]:
+    """Threat kinds all of whose configured layers say they are complete."""
+    kinds: dict[str, bool] = {}
+    for spec in cfg.inputs.threats:
+        kinds[spec.kind] = kinds.get(spec.kind, True) and spec.complete
+    return [k for k, complete in kinds.items() if complete]
+
+
 def check_threats(
     ingested: IngestResult, zones: ZoningResult, cfg: Config
 ) -> tuple[list[Finding], gpd.GeoDataFrame, pd.DataFrame]:
@@ -473,6 +481,7 @@ def check_threats(
         cfg.threats.brilha,
         hand,
         cfg.threats.disagreement_points,
+        complete_kinds=complete_threat_kinds(cfg),
     )
     for row in risk.loc[risk["disagrees"]].itertuples():
         nearest_en = (

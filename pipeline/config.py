@@ -122,6 +122,7 @@ class ThreatInput(InputFile):
 
     kind: str  # a key of pipeline.vocabulary.THREAT_KIND_VI; a `kind` column may override it
     illustrative: bool = False  # sample data, not real licences or plans: say so wherever shown
+    complete: bool = False  # holds every feature of its kind in and around the park
 
     @field_validator("kind")
     @classmethod

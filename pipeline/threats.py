@@ -51,6 +51,7 @@ CONFLICT_COLUMNS = [
     "name",
     "owner",
     "threat_date",
+    "illustrative",
     "geosite_codes",
     "overlap_area_ha",
     "overlap_length_m",
@@ -160,7 +161,16 @@ def find_conflicts(
     frame = frame.join(per_conflict)
     frame["distance_m"] = frame["distance_m"].round(1)
     feature = threats.reset_index(drop=True)
-    for column in ("threat_id", "threat_layer", "kind", "status", "name", "owner", "threat_date"):
+    for column in (
+        "threat_id",
+        "threat_layer",
+        "kind",
+        "status",
+        "name",
+        "owner",
+        "threat_date",
+        "illustrative",
+    ):
         frame[column] = feature[column].to_numpy()[frame["threat"].to_numpy()]
     planned = frame["status"].fillna("").eq("planned")
     frame["severity"] = np.select(
@@ -229,6 +239,7 @@ def computed_degradation_criteria(
     limits: BrilhaDistances,
     hand_scores: pd.DataFrame | None = None,
     disagreement_points: int = 1,
+    complete_kinds: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The distance criteria of Brilha's degradation risk, computed per geosite.
 
@@ -240,6 +251,8 @@ def computed_degradation_criteria(
     threats
         Threat features with ``kind``, ``status``, ``threat_layer`` and, for
         roads, ``surface`` (``paved``/``gravel``/``track``) and ``bus_parking``.
+        Every status counts for proximity (a planned quarry is a latent
+        threat); only existing roads give access.
     degrading_kinds, road_kinds
         Which threat kinds count as activities that may cause degradation, and
         which are roads.
@@ -249,12 +262,18 @@ def computed_degradation_criteria(
     disagreement_points
         A computed score differing from the hand-entered one by at least this
         is flagged.
+    complete_kinds
+        Kinds whose layers hold every feature in and around the park. Both
+        criteria grow with the features present, so a score computed from an
+        incomplete layer is a lower bound: it is flagged only when it exceeds
+        the hand-entered score; from complete layers, any difference is.
 
     Returns
     -------
     DataFrame
         ``geosite_code``, ``criterion``, ``computed_score``, ``hand_score``,
-        ``distance_m``, ``source_layers``, ``disagrees``. A criterion whose
+        ``distance_m``, ``source_layers``, ``complete`` (computed from complete
+        layers, else a lower bound), ``disagrees``. A criterion whose
         layers are missing (no degrading or no road layer) is not computed.
     """
     targets = site_geoms.geometry.values
@@ -275,11 +294,13 @@ def computed_degradation_criteria(
                     "computed_score": proximity_score(distance, limits),
                     "distance_m": distance,
                     "source_layers": layers,
+                    "complete": set(degrading_kinds) <= set(complete_kinds),
                 }
             )
         )
 
-    roads = np.isin(kind, list(road_kinds))
+    status = threats["status"].fillna("existing").to_numpy() if len(threats) else kind
+    roads = np.isin(kind, list(road_kinds)) & (status == "existing")
     if roads.any():
         road = threats.loc[roads]
         surface = road.get("surface", pd.Series(index=road.index, dtype=object)).fillna("")
@@ -304,6 +325,7 @@ def computed_degradation_criteria(
                     "computed_score": score,
                     "distance_m": distance_any,
                     "source_layers": ";".join(sorted(set(road["threat_layer"]))),
+                    "complete": set(road_kinds) <= set(complete_kinds),
                 }
             )
         )
@@ -314,6 +336,7 @@ def computed_degradation_criteria(
         "hand_score",
         "distance_m",
         "source_layers",
+        "complete",
         "disagrees",
     ]
     if not rows:
@@ -329,7 +352,8 @@ def computed_degradation_criteria(
         out["hand_score"] = np.nan
     out["hand_score"] = pd.array(out["hand_score"], dtype="Int64")
     out["computed_score"] = out["computed_score"].astype("int64")
-    diff = (out["computed_score"] - out["hand_score"]).abs()
+    diff = out["computed_score"] - out["hand_score"]
+    diff = diff.abs().where(out["complete"], diff)
     out["disagrees"] = (diff >= disagreement_points).fillna(False).astype(bool)
     return out[columns].sort_values(["geosite_code", "criterion"]).reset_index(drop=True)
 
@@ -361,13 +385,16 @@ def conflict_messages(row: pd.Series) -> tuple[str, str]:
         "inside_zone_ii": "inside Zone II",
         "near": "near the protection zones",
     }[row["relation"]]
+    sample_vi, sample_en = (
+        (" [dữ liệu minh họa]", " [illustrative data]") if row.get("illustrative") else ("", "")
+    )
     vi = (
         f"{THREAT_KIND_VI.get(kind, kind)} ({THREAT_STATUS_VI.get(status, status)}) "
-        f"{row['threat_id']}{name} {where_vi} của {row['unit_code']}: {qty_vi}"
+        f"{row['threat_id']}{name} {where_vi} của {row['unit_code']}: {qty_vi}{sample_vi}"
     )
     en = (
         f"{kind.replace('_', ' ')} ({status}) {row['threat_id']}{name} {where_en} "
-        f"of {row['unit_code']}: {qty_en}"
+        f"of {row['unit_code']}: {qty_en}{sample_en}"
     )
     return vi, en
 

@@ -29,6 +29,7 @@ def _threats(rows: list[dict]) -> gpd.GeoDataFrame:
         "name": None,
         "owner": None,
         "threat_date": None,
+        "illustrative": False,
     }
     frame = pd.DataFrame([{**base, **r} for r in rows])
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=list(frame["geometry"]), crs=CRS)
@@ -182,3 +183,36 @@ def test_criteria_need_their_layers():
     threats = _threats([{"threat_id": "H", "kind": "hydropower", "geometry": Point(X0, Y0)}])
     out = computed_degradation_criteria(sites, threats, ["quarry"], ["road"], BrilhaDistances())
     assert out.empty  # neither a degrading-activity layer nor a road layer
+
+
+@pytest.mark.parametrize(("complete", "flagged"), [(False, False), (True, True)])
+def test_incomplete_layers_give_a_lower_bound(complete, flagged):
+    """Nothing within 1 km scores 0; a hand score of 2 contradicts that only when
+    the layers are known to hold every feature (else a quarry may be missing)."""
+    sites = gpd.GeoDataFrame({"geosite_code": ["A"]}, geometry=[Point(X0, Y0)], crs=CRS)
+    threats = _threats([{"threat_id": "Q", "kind": "quarry", "geometry": Point(X0 + 5000, Y0)}])
+    hand = pd.DataFrame(
+        {"geosite_code": ["A"], "criterion": ["dr_proximity_to_degrading_activities"], "score": [2]}
+    )
+    out = computed_degradation_criteria(
+        sites,
+        threats,
+        ["quarry"],
+        ["road"],
+        BrilhaDistances(),
+        hand,
+        complete_kinds=["quarry"] if complete else [],
+    )
+    assert out.loc[0, "computed_score"] == 0
+    assert bool(out.loc[0, "complete"]) is complete
+    assert bool(out.loc[0, "disagrees"]) is flagged
+
+
+def test_planned_roads_give_no_access():
+    sites = gpd.GeoDataFrame({"geosite_code": ["A"]}, geometry=[Point(X0, Y0)], crs=CRS)
+    road = LineString([(X0 - 500, Y0 + 50), (X0 + 500, Y0 + 50)])
+    threats = _threats(
+        [{"threat_id": "R", "kind": "road", "status": "planned", "surface": "paved", "geometry": road}]
+    )
+    out = computed_degradation_criteria(sites, threats, ["quarry"], ["road"], BrilhaDistances())
+    assert out.empty  # the only road is planned: accessibility cannot be computed

@@ -20,7 +20,8 @@ Modules, one per input kind around the shared path:
 - :mod:`~pipeline.ingest.boundaries`: official units, districts, park extent;
 - :mod:`~pipeline.ingest.register`: the geosite register;
 - :mod:`~pipeline.ingest.survey`: the survey points;
-- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet.
+- :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet;
+- :mod:`~pipeline.ingest.threats`: the threat layers (quarries, licences, roads, ...).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pipeline.ingest.core import file_label
 from pipeline.ingest.places import Surroundings
 from pipeline.ingest.register import ingest_geosites
 from pipeline.ingest.survey import ingest_survey_points
+from pipeline.ingest.threats import ingest_threats
 
 __all__ = [
     "IngestResult",
@@ -50,6 +52,7 @@ __all__ = [
     "ingest_geosites",
     "ingest_park_extent",
     "ingest_survey_points",
+    "ingest_threats",
 ]
 
 
@@ -65,6 +68,7 @@ class IngestResult:
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     assessment: pd.DataFrame | None = None  # validated Brilha (2016) sheet, when configured
+    threats: gpd.GeoDataFrame | None = None  # every threat layer (pipeline.ingest.threats)
 
 
 def ingest(cfg: Config) -> IngestResult:
@@ -101,6 +105,8 @@ def ingest(cfg: Config) -> IngestResult:
             file_label(cfg.inputs.geosites.path, cfg),
         )
         more += held
+    threats, rejected_threats = ingest_threats(cfg, notes)
+    more += rejected_threats
     return IngestResult(
         geosites=geosites,
         survey_points=points,
@@ -110,4 +116,5 @@ def ingest(cfg: Config) -> IngestResult:
         rejections=rejections + more,
         notes=notes,
         assessment=assessment,
+        threats=threats,
     )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipeline.assessment import TRUE_WORDS
+from pipeline.ingest.assessment import TRUE_WORDS
 from pipeline.config import Config, ThreatInput
 from pipeline.contracts import Rejection, validate_table
 from pipeline.crs import transform_geometries
