@@ -485,10 +485,14 @@ def check_threats(
     )
     for row in risk.loc[risk["disagrees"]].itertuples():
         nearest_en = (
-            f"nearest at {row.distance_m:,.0f} m" if pd.notna(row.distance_m) else "none in the layers"
+            f"nearest at {row.distance_m:,.0f} m"
+            if pd.notna(row.distance_m)
+            else "none in the layers"
         )
         nearest_vi = (
-            f"gần nhất cách {row.distance_m:,.0f} m" if pd.notna(row.distance_m) else "không có trong lớp"
+            f"gần nhất cách {row.distance_m:,.0f} m"
+            if pd.notna(row.distance_m)
+            else "không có trong lớp"
         )
         findings.append(
             Finding(

@@ -130,7 +130,9 @@ class ThreatInput(InputFile):
         from pipeline.vocabulary import THREAT_KIND_VI
 
         if value not in THREAT_KIND_VI:
-            raise ValueError(f"unknown threat kind {value!r}; use one of {', '.join(THREAT_KIND_VI)}")
+            raise ValueError(
+                f"unknown threat kind {value!r}; use one of {', '.join(THREAT_KIND_VI)}"
+            )
         return value
 
 

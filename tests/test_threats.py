@@ -32,7 +32,9 @@ def _threats(rows: list[dict]) -> gpd.GeoDataFrame:
         "illustrative": False,
     }
     frame = pd.DataFrame([{**base, **r} for r in rows])
-    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=list(frame["geometry"]), crs=CRS)
+    return gpd.GeoDataFrame(
+        frame.drop(columns="geometry"), geometry=list(frame["geometry"]), crs=CRS
+    )
 
 
 @pytest.fixture
@@ -212,7 +214,15 @@ def test_planned_roads_give_no_access():
     sites = gpd.GeoDataFrame({"geosite_code": ["A"]}, geometry=[Point(X0, Y0)], crs=CRS)
     road = LineString([(X0 - 500, Y0 + 50), (X0 + 500, Y0 + 50)])
     threats = _threats(
-        [{"threat_id": "R", "kind": "road", "status": "planned", "surface": "paved", "geometry": road}]
+        [
+            {
+                "threat_id": "R",
+                "kind": "road",
+                "status": "planned",
+                "surface": "paved",
+                "geometry": road,
+            }
+        ]
     )
     out = computed_degradation_criteria(sites, threats, ["quarry"], ["road"], BrilhaDistances())
     assert out.empty  # the only road is planned: accessibility cannot be computed

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipeline.ingest.assessment import TRUE_WORDS
 from pipeline.config import Config, ThreatInput
 from pipeline.contracts import Rejection, validate_table
 from pipeline.crs import transform_geometries
 from pipeline.errors import InputError
+from pipeline.ingest.assessment import TRUE_WORDS
 from pipeline.ingest.core import as_text, map_columns, read, schema_of, source_crs
 
 #: Columns of the ingested threat layer, in order.
@@ -88,7 +88,9 @@ def _one_layer(
     out = pd.DataFrame(index=valid.index)
     rows = valid["_row"].astype(int).astype(str)
     given = valid.get("threat_id", pd.Series(index=valid.index, dtype=object))
-    out["threat_id"] = given.where(given.notna() & given.astype(str).ne(""), layer_name + "-" + rows)
+    out["threat_id"] = given.where(
+        given.notna() & given.astype(str).ne(""), layer_name + "-" + rows
+    )
     out["threat_layer"] = layer_name
     kind = valid.get("kind", pd.Series(index=valid.index, dtype=object))
     out["kind"] = kind.where(kind.notna(), spec.kind)

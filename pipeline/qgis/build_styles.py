@@ -215,6 +215,7 @@ def renderers() -> dict[str, tuple[str, object, object]]:
             "outline_style": "dot",
         }
     )
+
     def hatched(color: str) -> QgsFillSymbol:
         symbol = QgsFillSymbol.createSimple(
             {"color": "0,0,0,0", "outline_color": color, "outline_width": "0.5"}
