@@ -24,6 +24,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.crs import transform_geometries
 from pipeline.ingest import IngestResult
+from pipeline.threats import computed_degradation_criteria, conflict_messages, find_conflicts
 from pipeline.zoning import ZoningResult
 
 SEVERITIES = ("error", "warning", "info")
@@ -69,6 +70,10 @@ class QAResult:
     park_area_ellipsoidal_km2: float
     declared_area_km2: float
     totals: dict[str, Any] = field(default_factory=dict)
+    #: threat features inside or near the zones (pipeline.threats.find_conflicts)
+    conflicts: gpd.GeoDataFrame | None = None
+    #: Brilha's distance criteria of degradation risk computed from the threat layers
+    computed_risk: pd.DataFrame | None = None
 
     @property
     def status(self) -> str:
@@ -646,6 +651,84 @@ def check_contradictions(
     return findings
 
 
+def complete_threat_kinds(cfg: Config) -> list[str]:
+    """Threat kinds all of whose configured layers say they are complete."""
+    kinds: dict[str, bool] = {}
+    for spec in cfg.inputs.threats:
+        kinds[spec.kind] = kinds.get(spec.kind, True) and spec.complete
+    return [k for k, complete in kinds.items() if complete]
+
+
+def check_threats(
+    ingested: IngestResult, zones: ZoningResult, cfg: Config
+) -> tuple[list[Finding], gpd.GeoDataFrame, pd.DataFrame]:
+    """Threat features inside or near the zones, and the computed risk criteria."""
+    units = zones.geosite_clusters[["geosite_code", "unit_code"]]
+    sites = ingested.geosites[["geosite_code", "geometry"]].merge(units, on="geosite_code")
+    conflicts = find_conflicts(
+        ingested.threats,
+        zones.protection_zones,
+        sites,
+        cfg.threats.near_distance_m,
+        cfg.threats.severity,
+    )
+    findings = []
+    for row, location in zip(conflicts.itertuples(index=False), conflicts.geometry, strict=True):
+        vi, en = conflict_messages(pd.Series(row._asdict()))
+        findings.append(
+            Finding(
+                row.severity,
+                f"threat_{row.relation}",
+                row.unit_code,
+                en,
+                vi,
+                value=row.distance_m,
+                area_m2=row.overlap_area_ha * 1e4 if row.overlap_area_ha else None,
+                location=location,
+            )
+        )
+    hand = None
+    if ingested.assessment is not None:
+        hand = ingested.assessment.drop(columns="illustrative", errors="ignore").melt(
+            id_vars="geosite_code", var_name="criterion", value_name="score"
+        )
+    risk = computed_degradation_criteria(
+        sites[["geosite_code", "geometry"]],
+        ingested.threats,
+        cfg.threats.degrading_kinds,
+        cfg.threats.road_kinds,
+        cfg.threats.brilha,
+        hand,
+        cfg.threats.disagreement_points,
+        complete_kinds=complete_threat_kinds(cfg),
+    )
+    for row in risk.loc[risk["disagrees"]].itertuples():
+        nearest_en = (
+            f"nearest at {row.distance_m:,.0f} m"
+            if pd.notna(row.distance_m)
+            else "none in the layers"
+        )
+        nearest_vi = (
+            f"gần nhất cách {row.distance_m:,.0f} m"
+            if pd.notna(row.distance_m)
+            else "không có trong lớp"
+        )
+        findings.append(
+            Finding(
+                "warning",
+                "risk_score_disagrees",
+                row.geosite_code,
+                f"{row.criterion}: the hand-entered score {row.hand_score} differs from "
+                f"{row.computed_score} computed from {row.source_layers} "
+                f"({nearest_en})",
+                f"{row.criterion}: điểm nhập tay {row.hand_score} khác điểm {row.computed_score} "
+                f"tính từ {row.source_layers} ({nearest_vi})",
+                value=row.distance_m,
+            )
+        )
+    return findings, conflicts, risk
+
+
 def check(
     ingested: IngestResult,
     zones: ZoningResult,
@@ -720,6 +803,8 @@ def check(
             cfg.checks.overlap_tolerance_m2,
         )
     findings += list(extra)
+    threat_findings, conflicts, computed_risk = check_threats(ingested, zones, cfg)
+    findings += threat_findings
     summary = totals(zones, ingested.districts, planar)
     park_totals = summary["park"]
     findings.append(
@@ -742,6 +827,8 @@ def check(
         park_area_ellipsoidal_km2=ellipsoidal,
         declared_area_km2=cfg.park.declared_area_km2,
         totals=summary,
+        conflicts=conflicts,
+        computed_risk=computed_risk,
     )
 
 

@@ -122,6 +122,25 @@ class DistrictsInput(InputFile):
     alt_name_field: str | None = None
 
 
+class ThreatInput(InputFile):
+    """One threat layer: what it is, and which of its columns say more."""
+
+    kind: str  # a key of pipeline.vocabulary.THREAT_KIND_VI; a `kind` column may override it
+    illustrative: bool = False  # sample data, not real licences or plans: say so wherever shown
+    complete: bool = False  # holds every feature of its kind in and around the park
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from pipeline.vocabulary import THREAT_KIND_VI
+
+        if value not in THREAT_KIND_VI:
+            raise ValueError(
+                f"unknown threat kind {value!r}; use one of {', '.join(THREAT_KIND_VI)}"
+            )
+        return value
+
+
 class Inputs(_Strict):
     geosites: InputFile
     survey_points: list[InputFile] = Field(min_length=1)
@@ -131,6 +150,7 @@ class Inputs(_Strict):
     assessment: InputFile | None = None  # Brilha (2016) criteria scores per geosite (optional)
     # polygons, lines and points tracing each geosite's real extent (optional)
     geosite_extents: InputFile | None = None
+    threats: list[ThreatInput] = Field(default_factory=list)  # quarries, licences, roads, ...
 
 
 class Park(_Strict):
@@ -213,6 +233,63 @@ class Outputs(_Strict):
     changes_json: str = "change_report.json"  # what changed since the previous outputs
     changes_markdown: str = "change_report.md"
     failed_directory: Path = Path("data/processed/failed_run")
+
+
+class ThreatSeverity(_Strict):
+    """QA severity of a threat feature by where it lies and its status."""
+
+    zone_i_existing: Literal["error", "warning", "info"] = "error"  # existing or licensed
+    zone_i_planned: Literal["error", "warning", "info"] = "warning"
+    zone_ii: Literal["error", "warning", "info"] = "warning"
+    near: Literal["error", "warning", "info"] = "info"
+
+
+class BrilhaDistances(_Strict):
+    """Class limits (metres) of Brilha's (2016) distance criteria of degradation risk."""
+
+    proximity_m: tuple[Positive, Positive, Positive, Positive] = (50, 200, 500, 1000)
+    paved_bus_m: Positive = 100
+    paved_m: Positive = 500
+    gravel_m: Positive = 100
+    any_road_m: Positive = 1000
+
+    @field_validator("proximity_m")
+    @classmethod
+    def _increasing(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if list(value) != sorted(set(value)):
+            raise ValueError("give four increasing distances, e.g. [50, 200, 500, 1000]")
+        return value
+
+
+class Threats(_Strict):
+    """How threat layers are judged against the zones (``[threats]``)."""
+
+    near_distance_m: NonNegative = 500
+    degrading_kinds: list[str] = Field(
+        default_factory=lambda: [
+            "mining_licence",
+            "quarry",
+            "hydropower",
+            "reservoir",
+            "construction",
+            "land_use_plan",
+            "tourism_works",
+        ]
+    )
+    road_kinds: list[str] = Field(default_factory=lambda: ["road"])
+    disagreement_points: Annotated[int, Field(ge=1, le=4)] = 1
+    severity: ThreatSeverity = ThreatSeverity()
+    brilha: BrilhaDistances = BrilhaDistances()
+
+    @field_validator("degrading_kinds", "road_kinds")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        from pipeline.vocabulary import THREAT_KIND_VI
+
+        unknown = [k for k in value if k not in THREAT_KIND_VI]
+        if unknown:
+            raise ValueError(f"unknown threat kind(s) {', '.join(unknown)}")
+        return value
 
 
 class Edits(_Strict):
@@ -314,6 +391,7 @@ class Config(_Strict):
     checks: Checks = Checks()
     outputs: Outputs = Outputs()
     edits: Edits = Edits()
+    threats: Threats = Threats()
     ingest: IngestRules = IngestRules()
     webmap: Webmap = Webmap()
     maps: Maps = Maps()

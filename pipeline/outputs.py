@@ -51,9 +51,15 @@ GPKG_LAYERS: dict[str, str] = {
     "geosite_extents": "MultiLineString",  # outlines of the geosite extents (input)
     "qa_findings": "Point",
     "quarantine": "Point",
+    # threat layers and their conflicts with the zones
+    "threat_areas": "MultiPolygon",
+    "threat_lines": "MultiLineString",
+    "threat_points": "MultiPoint",
+    "conflicts": "Point",
     # non-spatial (GeoPackage attributes tables): the Brilha (2016) assessment
     "geosite_assessment": "None",
     "geosite_assessment_criteria": "None",
+    "geosite_risk_computed": "None",
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from pipeline.checks import QAResult
 from pipeline.config import Config
 from pipeline.contracts import Rejection
@@ -36,6 +38,8 @@ def qa_json(
         "severity_counts": qa.counts(),
         "totals": qa.totals,
         "findings": [f.as_dict() for f in qa.findings],
+        "conflicts": _records(qa.conflicts),
+        "computed_risk": _records(qa.computed_risk),
         "quarantine": [r.as_dict() for r in rejections],
         "name_conversions": notes,
         "text_changes": [c.as_dict() for c in text_changes or []],
@@ -56,6 +60,15 @@ def grouped_quarantine(quarantine: list[dict[str, Any]]) -> list[tuple[dict[str,
         out.append((q, False))
         out += [(c, True) for c in following.pop(f"{q['file']} row/dòng {q['row']}", [])]
     return out
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """Rows of a (Geo)DataFrame as plain dicts, geometry left out, missing as None."""
+    if frame is None or len(frame) == 0:
+        return []
+    table = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+    table = table.astype(object).where(table.notna(), None)
+    return table.to_dict("records")
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -125,6 +138,7 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
         )
     else:
         out.append("Không có. / None.")
+    out += ["", *conflicts_markdown(report), ""]
     out += ["", "## Diện tích vùng bảo vệ theo huyện / Protected area per district", ""]
     out.append(
         _table(
@@ -214,6 +228,78 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
     out += ["", "## Thông tin / Measurements", ""]
     out += [f"- {f['message_vi']} / {f['message']}" for f in infos]
     return "\n".join(out) + "\n"
+
+
+def conflicts_markdown(report: dict[str, Any]) -> list[str]:
+    """The threats section: conflicts with the zones and the computed risk criteria."""
+    out = ["## Yếu tố đe dọa trong và gần vùng bảo vệ / Threats inside and near the zones", ""]
+    conflicts = report.get("conflicts") or []
+    if not conflicts:
+        out.append("Không có. / None.")
+    else:
+        out.append(
+            _table(
+                [
+                    "đơn vị / unit",
+                    "vị trí / where",
+                    "mức / severity",
+                    "loại / kind",
+                    "hiện trạng / status",
+                    "mã / id",
+                    "tên / name",
+                    "chồng lấn / overlap (ha)",
+                    "chiều dài / length (m)",
+                    "cách điểm di sản / to geosite (m)",
+                ],
+                [
+                    [
+                        c["unit_code"],
+                        c["relation"],
+                        c["severity"],
+                        c["kind"],
+                        c["status"] or "existing",
+                        c["threat_id"],
+                        c["name"] or "",
+                        f"{c['overlap_area_ha']:,.2f}",
+                        f"{c['overlap_length_m']:,.0f}",
+                        f"{c['distance_m']:,.0f}",
+                    ]
+                    for c in conflicts
+                ],
+            )
+        )
+    risk = report.get("computed_risk") or []
+    if risk:
+        out += [
+            "",
+            "### Rủi ro suy thoái tính từ dữ liệu / Degradation risk computed from data "
+            "(Brilha 2016)",
+            "",
+            _table(
+                [
+                    "điểm / geosite",
+                    "tiêu chí / criterion",
+                    "tính / computed",
+                    "nhập tay / hand-entered",
+                    "khoảng cách / distance (m)",
+                    "lớp / layers",
+                    "khác / disagrees",
+                ],
+                [
+                    [
+                        r["geosite_code"],
+                        r["criterion"],
+                        r["computed_score"],
+                        "—" if r["hand_score"] is None else r["hand_score"],
+                        "—" if r["distance_m"] is None else f"{r['distance_m']:,.0f}",
+                        r["source_layers"],
+                        "có / yes" if r["disagrees"] else "",
+                    ]
+                    for r in risk
+                ],
+            ),
+        ]
+    return out
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:

@@ -37,6 +37,7 @@ from pipeline.progress import Progress, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
 from pipeline.report import qa_json, qa_markdown
+from pipeline.threats import threat_layers
 from pipeline.zoning import ZoningResult, unit_layers, zone
 
 
@@ -125,9 +126,14 @@ def build_layers(result: RunResult, cfg: Config) -> dict[str, gpd.GeoDataFrame]:
     }
     if ing.extents is not None:
         layers["geosite_extents"] = extent_outlines(ing.extents)
+    if len(ing.threats):
+        layers |= threat_layers(ing.threats)
+        layers["conflicts"] = qa.conflicts
     if ing.assessment is not None:
         # non-spatial tables beside the geosites (GeoPackage attributes tables)
         layers["geosite_assessment"], layers["geosite_assessment_criteria"] = assess(ing.assessment)
+    if qa.computed_risk is not None and len(qa.computed_risk):
+        layers["geosite_risk_computed"] = qa.computed_risk
     return layers
 
 

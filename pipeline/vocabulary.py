@@ -34,3 +34,21 @@ UNIT_STATUS_VI: dict[str, str] = {
     "adjusted": "đã hiệu chỉnh",
     "approved": "đã phê duyệt",
 }
+#: Kinds of threat layer (``[[inputs.threats]] kind``) and their Vietnamese names.
+THREAT_KIND_VI: dict[str, str] = {
+    "mining_licence": "giấy phép khai thác khoáng sản",
+    "quarry": "mỏ đá",
+    "road": "đường giao thông",
+    "hydropower": "thủy điện",
+    "reservoir": "hồ chứa",
+    "construction": "công trình xây dựng",
+    "land_use_plan": "quy hoạch sử dụng đất",
+    "tourism_works": "công trình du lịch",
+    "landslide": "vùng trượt lở",
+    "collapse": "vùng sụt lún",
+}
+THREAT_STATUS_VI: dict[str, str] = {
+    "existing": "hiện hữu",
+    "licensed": "đã cấp phép",
+    "planned": "quy hoạch",
+}

@@ -94,6 +94,7 @@ MEMBERSHIPS = ("full", "partial", "none")
 LOCATION_QUALITIES = ("surveyed", "gps", "approximate")
 ZONE_CLASSES = ("I", "II")
 SEVERITIES = ("error", "warning", "info")
+THREAT_STATUSES = ("existing", "licensed", "planned")
 CONDITIONS = ("good", "fair", "poor", "critical")
 ASSESSMENT_CLASSES = ("low", "moderate", "high")
 
@@ -571,6 +572,123 @@ qa_findings = Table(
     comment="Kết quả kiểm tra chất lượng / QA findings",
 )
 
+
+def _threat_columns() -> list:
+    """What a threat feature is (``[[inputs.threats]]``, pipeline.ingest.threats)."""
+    return [
+        Column("threat_id", Text, nullable=False, comment="Mã đối tượng / Feature id"),
+        Column("threat_layer", Text, nullable=False, comment="Lớp nguồn / Source layer"),
+        Column(
+            "kind", Text, nullable=False, comment="Loại (mỏ, đường, ...) / Kind (quarry, road, ...)"
+        ),
+        Column(
+            "status",
+            Text,
+            comment="Hiện trạng: existing, licensed, planned / Status: existing, licensed, planned",
+        ),
+        Column("name", Text, comment="Tên / Name"),
+        Column("owner", Text, comment="Chủ sở hữu, chủ đầu tư / Owner, licence holder or investor"),
+        Column("threat_date", Date, comment="Ngày giấy phép, quy hoạch / Date of licence or plan"),
+        Column(
+            "illustrative",
+            Boolean,
+            comment="Dữ liệu minh họa, không phải giấy phép thật / Illustrative, not real data",
+        ),
+        CheckConstraint(_in("status", THREAT_STATUSES), name="status"),
+    ]
+
+
+def _threat_table(name: str, kind: str, comment: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        _fid(),
+        *_threat_columns(),
+        Column("surface", Text, comment="Mặt đường: paved, gravel, track / Road surface"),
+        Column("bus_parking", Boolean, comment="Có chỗ đỗ xe buýt / Bus parking"),
+        _geom(kind, comment),
+        *_valid_geometry(name),
+        schema=PUBLISHED,
+        comment=comment,
+    )
+
+
+threat_areas = _threat_table(
+    "threat_areas",
+    "MULTIPOLYGON",
+    "Yếu tố đe dọa dạng vùng (giấy phép khai thác, quy hoạch, vùng trượt lở) / "
+    "Threats as areas (licences, plans, landslide zones)",
+)
+threat_lines = _threat_table(
+    "threat_lines",
+    "MULTILINESTRING",
+    "Yếu tố đe dọa dạng tuyến (đường giao thông) / Threats as lines (roads)",
+)
+threat_points = _threat_table(
+    "threat_points",
+    "MULTIPOINT",
+    "Yếu tố đe dọa dạng điểm (mỏ đá, công trình) / Threats as points (quarries, works)",
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    _fid(),
+    Column("unit_code", Text, nullable=False, comment="Mã đơn vị khoanh vùng / Zoning unit code"),
+    Column(
+        "zone_class",
+        Text,
+        comment="Cấp vùng (I/II; trống khi ở ngoài) / Zone class (empty when outside)",
+    ),
+    Column(
+        "relation",
+        Text,
+        nullable=False,
+        comment="inside_zone_i, inside_zone_ii hoặc near (gần, ngoài vùng) / "
+        "inside_zone_i, inside_zone_ii or near (outside, within the set distance)",
+    ),
+    Column("severity", Text, nullable=False, comment="Mức độ / Severity"),
+    *_threat_columns(),
+    Column("geosite_codes", Text, comment="Các điểm di sản của đơn vị / The unit's geosites"),
+    Column("overlap_area_ha", Float, comment="Diện tích chồng lấn (ha) / Overlapping area (ha)"),
+    Column("overlap_length_m", Float, comment="Chiều dài trong vùng (m) / Length inside (m)"),
+    Column(
+        "distance_m",
+        Float,
+        comment="Khoảng cách ngắn nhất tới điểm di sản (m) / Shortest distance to a geosite (m)",
+    ),
+    _geom("POINT", "Vị trí xung đột / Where the conflict is"),
+    CheckConstraint(_in("relation", ("inside_zone_i", "inside_zone_ii", "near")), name="relation"),
+    CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+    *_valid_geometry("conflicts"),
+    schema=PUBLISHED,
+    comment="Yếu tố đe dọa trong và gần vùng bảo vệ / Threat features inside and near the zones",
+)
+
+geosite_risk_computed = Table(
+    "geosite_risk_computed",
+    metadata,
+    _fid(),
+    _geosite_fk(),
+    Column("criterion", Text, nullable=False, comment="Tiêu chí (Brilha 2016) / Criterion"),
+    Column(
+        "computed_score", Integer, nullable=False, comment="Điểm tính từ dữ liệu / Computed score"
+    ),
+    Column("hand_score", Integer, comment="Điểm nhập tay / Hand-entered score"),
+    Column("distance_m", Float, comment="Khoảng cách gần nhất (m) / Nearest distance (m)"),
+    Column("source_layers", Text, comment="Lớp dùng để tính / Layers it was computed from"),
+    Column(
+        "complete",
+        Boolean,
+        comment="Lớp đầy đủ (nếu không: cận dưới) / Complete layers (else a lower bound)",
+    ),
+    Column("disagrees", Boolean, comment="Khác điểm nhập tay / Differs from the hand score"),
+    CheckConstraint("computed_score BETWEEN 0 AND 4", name="computed_score"),
+    schema=PUBLISHED,
+    comment="Tiêu chí rủi ro suy thoái tính từ dữ liệu (Brilha 2016) / "
+    "Degradation-risk criteria computed from data (Brilha 2016)",
+)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -727,6 +845,11 @@ LAYER_TABLES: tuple[Table, ...] = (
     quarantine,
     geosite_assessment,
     geosite_assessment_criteria,
+    threat_areas,
+    threat_lines,
+    threat_points,
+    conflicts,
+    geosite_risk_computed,
 )
 
 # --------------------------------------------------------------------------- persistent

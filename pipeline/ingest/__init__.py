@@ -21,7 +21,8 @@ Modules, one per input kind around the shared path:
 - :mod:`~pipeline.ingest.register`: the geosite register;
 - :mod:`~pipeline.ingest.survey`: the survey points;
 - :mod:`~pipeline.ingest.assessment`: the Brilha (2016) assessment sheet;
-- :mod:`~pipeline.ingest.extents`: the geosite extents (polygons, lines, points).
+- :mod:`~pipeline.ingest.extents`: the geosite extents (polygons, lines, points);
+- :mod:`~pipeline.ingest.threats`: the threat layers (quarries, licences, roads, ...).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from pipeline.ingest.extents import ingest_extents
 from pipeline.ingest.places import Surroundings
 from pipeline.ingest.register import ingest_geosites
 from pipeline.ingest.survey import ingest_survey_points
+from pipeline.ingest.threats import ingest_threats
 from pipeline.vntext import TextChange
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "ingest_geosites",
     "ingest_park_extent",
     "ingest_survey_points",
+    "ingest_threats",
 ]
 
 
@@ -72,6 +75,7 @@ class IngestResult:
     #: every cell whose text ingest changed (normalisation, legacy encodings)
     text_changes: list[TextChange] = field(default_factory=list)
     extents: gpd.GeoDataFrame | None = None  # geosite extents (ingest.extents), when configured
+    threats: gpd.GeoDataFrame | None = None  # every threat layer (pipeline.ingest.threats)
 
 
 def ingest(cfg: Config) -> IngestResult:
@@ -117,6 +121,8 @@ def ingest(cfg: Config) -> IngestResult:
             notes,
         )
         more += held_extents
+    threats, rejected_threats = ingest_threats(cfg, notes)
+    more += rejected_threats
     return IngestResult(
         geosites=geosites,
         survey_points=points,
@@ -128,6 +134,7 @@ def ingest(cfg: Config) -> IngestResult:
         assessment=assessment,
         text_changes=changes,
         extents=extents,
+        threats=threats,
     )
 
 

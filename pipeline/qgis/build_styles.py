@@ -5,7 +5,7 @@ publish needs QGIS: they only copy these files into ``layer_styles`` tables and
 the project. This script is how the files were made, by QGIS itself, so they
 are exactly what QGIS writes. Run it with Debian's Python, which has PyQGIS::
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 pipeline/qgis/build_styles.py
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 pipeline/qgis/build_styles.py [LAYER ...]
 
 It does not import the ``pipeline`` package (whose dependencies live in the
 project's virtual environment); the category lists come from the input
@@ -61,6 +61,21 @@ CATEGORY_LOOK = {
     "hydrogeological": ("Địa chất thủy văn / Hydrogeological", "#2166ac", "circle"),
     "archaeological": ("Khảo cổ / Archaeological", "#762a83", "pentagon"),
     "cultural": ("Văn hóa / Cultural", "#c51b7d", "hexagon"),
+}
+
+#: Threat kinds (as in pipeline.vocabulary.THREAT_KIND_VI): label and colour. Areas are
+#: hatched, lines dashed, points drawn as squares, so they never read as zones.
+THREAT_LOOK = {
+    "mining_licence": ("Giấy phép khai thác / Mining licence", "#7f2704"),
+    "quarry": ("Mỏ đá / Quarry", "#a63603"),
+    "road": ("Đường giao thông / Road", "#252525"),
+    "hydropower": ("Thủy điện / Hydropower", "#08519c"),
+    "reservoir": ("Hồ chứa / Reservoir", "#4292c6"),
+    "construction": ("Công trình xây dựng / Construction", "#54278f"),
+    "land_use_plan": ("Quy hoạch sử dụng đất / Land-use plan", "#807dba"),
+    "tourism_works": ("Công trình du lịch / Tourism works", "#ce1256"),
+    "landslide": ("Vùng trượt lở / Landslide", "#8c6d31"),
+    "collapse": ("Vùng sụt lún / Collapse", "#636363"),
 }
 
 ZONE_LABELS = {
@@ -219,7 +234,47 @@ def renderers() -> dict[str, tuple[str, object, object]]:
             "outline_style": "dot",
         }
     )
+
+    def hatched(color: str) -> QgsFillSymbol:
+        symbol = QgsFillSymbol.createSimple(
+            {"color": "0,0,0,0", "outline_color": color, "outline_width": "0.5"}
+        )
+        hatch = QgsLinePatternFillSymbolLayer()
+        hatch.setLineAngle(45)
+        hatch.setDistance(1.6)
+        hatch.setColor(QColor(color))
+        symbol.appendSymbolLayer(hatch)
+        return symbol
+
+    def dashed(color: str) -> QgsLineSymbol:
+        return QgsLineSymbol.createSimple(
+            {"line_color": color, "line_width": "0.7", "line_style": "dash"}
+        )
+
+    def by_kind(make) -> QgsCategorizedSymbolRenderer:
+        return QgsCategorizedSymbolRenderer(
+            "kind",
+            [
+                QgsRendererCategory(kind, make(color), label)
+                for kind, (label, color) in THREAT_LOOK.items()
+            ],
+        )
+
+    conflict_categories = [
+        QgsRendererCategory(value, marker(shape, color, size + 0.6, stroke="0,0,0,255"), label)
+        for value, label, color, shape, size in SEVERITIES
+    ]
     return {
+        "threat_areas": ("MultiPolygon", by_kind(hatched), None),
+        "threat_lines": ("MultiLineString", by_kind(dashed), None),
+        "threat_points": ("MultiPoint", by_kind(lambda c: marker("square", c, 3.2)), None),
+        "conflicts": (
+            "Point",
+            QgsCategorizedSymbolRenderer("severity", conflict_categories),
+            labels(
+                "unit_code", is_expression=False, size=8, color="#202020", bold=True, polygon=False
+            ),
+        ),
         "park_extent": ("MultiPolygon", outline("0,104,55,255", 0.9), None),
         "districts": (
             "MultiPolygon",
@@ -344,7 +399,10 @@ def main() -> int:
     app = QgsApplication([], False)
     app.initQgis()
     STYLES.mkdir(parents=True, exist_ok=True)
+    wanted = set(sys.argv[1:])  # layer names to rebuild; all when none are given
     for name, (geometry, renderer, labeling) in renderers().items():
+        if wanted and name not in wanted:
+            continue
         layer = QgsVectorLayer(f"{geometry}?crs=EPSG:9215", name, "memory")
         layer.setRenderer(renderer)
         if labeling is not None:

@@ -61,6 +61,15 @@ GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
         [("geosites", True), ("survey_points", False), ("geosite_extents", True)],
     ),
     (
+        "Đe dọa / Threats",
+        [
+            ("conflicts", True),
+            ("threat_points", True),
+            ("threat_lines", True),
+            ("threat_areas", True),
+        ],
+    ),
+    (
         "Vùng bảo vệ / Protection zones",
         [
             ("boundary_markers", True),
@@ -77,6 +86,10 @@ GROUPS: list[tuple[str, list[tuple[str, bool]]]] = [
 
 #: Legend names of the layers, Vietnamese / English.
 LAYER_TITLES = {
+    "conflicts": "Xung đột với vùng bảo vệ / Conflicts with the zones",
+    "threat_points": "Yếu tố đe dọa (điểm) / Threats (points)",
+    "threat_lines": "Yếu tố đe dọa (tuyến) / Threats (lines)",
+    "threat_areas": "Yếu tố đe dọa (vùng) / Threats (areas)",
     "qa_findings": "Kết quả kiểm tra / QA findings",
     "quarantine": "Dòng bị loại / Quarantined rows",
     "geosites": "Điểm di sản / Geosites",
