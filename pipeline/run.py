@@ -414,7 +414,7 @@ def write_outputs(
     target = out.directory if published else out.failed_directory
     output_set = outputs.OutputSet(target, whole_folder=not published)
     write_started = time.perf_counter()
-    with failures.writing_to(out.directory), output_set.staging() as staging:
+    with output_set.staging() as staging, failures.writing_to(out.directory):
         for vi, en, write in SET_WRITERS:
             progress(vi, en)
             write(result, cfg, staging)
