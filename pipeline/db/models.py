@@ -472,6 +472,12 @@ protection_zones_detailed = Table(
     *_zone_class(),
     *_area(),
     *_district_lists(),
+    Column(
+        "status",
+        Text,
+        comment="Trạng thái: proposed (đề xuất), adjusted (đã hiệu chỉnh) / "
+        "Status: proposed or adjusted",
+    ),
     _geom("MULTIPOLYGON", "Ranh giới chi tiết / Detailed outline"),
     *_valid_geometry("protection_zones_detailed"),
     schema=PUBLISHED,
