@@ -32,6 +32,7 @@ class Previous:
     protection_zones: gpd.GeoDataFrame | None = None
     geosites: pd.DataFrame | None = None
     boundary_markers: pd.DataFrame | None = None
+    conflicts: pd.DataFrame | None = None
 
 
 def read_previous(path: Path) -> Previous:
@@ -50,6 +51,10 @@ def read_previous(path: Path) -> Previous:
         if "geosites" in present:
             out.geosites = pd.DataFrame(
                 pyogrio.read_dataframe(path, layer="geosites", read_geometry=False)
+            )
+        if "conflicts" in present:
+            out.conflicts = pd.DataFrame(
+                pyogrio.read_dataframe(path, layer="conflicts", read_geometry=False)
             )
         if "boundary_markers" in present:
             out.boundary_markers = pd.DataFrame(
@@ -137,6 +142,34 @@ def _marker_changes(
     return moved, listed("right_only", "_after"), listed("left_only", "_before")
 
 
+#: What identifies a conflict between runs: the unit, where the feature lies, the feature.
+CONFLICT_KEY = ["unit_code", "relation", "threat_id"]
+
+
+def _conflict_changes(
+    before: pd.DataFrame | None, after: pd.DataFrame | None
+) -> tuple[list[dict], list[dict]]:
+    """Conflicts new in this run, and those of the previous run that are gone."""
+    columns = [*CONFLICT_KEY, "severity", "kind", "status", "name"]
+
+    def rows(frame: pd.DataFrame | None) -> pd.DataFrame:
+        if frame is None or not len(frame):
+            return pd.DataFrame(columns=columns)
+        frame = pd.DataFrame(frame)
+        return frame[[c for c in columns if c in frame]].astype(object)
+
+    old, new = rows(before), rows(after)
+    old_keys = set(map(tuple, old[CONFLICT_KEY].to_numpy()))
+    new_keys = set(map(tuple, new[CONFLICT_KEY].to_numpy()))
+
+    def listed(frame: pd.DataFrame, keys: set) -> list[dict]:
+        mask = [tuple(k) in keys for k in frame[CONFLICT_KEY].to_numpy()]
+        picked = frame.loc[mask].sort_values(CONFLICT_KEY)
+        return picked.where(picked.notna(), None).to_dict("records")
+
+    return listed(new, new_keys - old_keys), listed(old, old_keys - new_keys)
+
+
 def compare(
     previous: Previous,
     zones: pd.DataFrame,
@@ -145,6 +178,7 @@ def compare(
     settings: Markers,
     *,
     adjustments_review: list[dict[str, Any]] | None = None,
+    conflicts: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The change report of this run against ``previous``.
 
@@ -159,6 +193,10 @@ def compare(
     adjustments_review
         Hand adjustments whose proposal changed since they were made (each a
         dict with at least ``unit_code``, ``zone_class``), listed as they are.
+    conflicts
+        This run's ``conflicts`` (threat features in or near the zones): those
+        the previous run did not have are new, those it had and this one has
+        not are resolved.
     """
     report: dict[str, Any] = {
         "previous": str(previous.path) if previous.path else None,
@@ -171,6 +209,8 @@ def compare(
         "markers_added": [],
         "markers_removed": [],
         "adjustments_review": list(adjustments_review or []),
+        "conflicts_new": [],
+        "conflicts_resolved": [],
         "thresholds": {
             "area_change_ha": settings.report_area_change_ha,
             "marker_moved_m": settings.report_moved_m,
@@ -197,6 +237,10 @@ def compare(
             added,
             removed,
         )
+    if previous.protection_zones is not None:
+        report["conflicts_new"], report["conflicts_resolved"] = _conflict_changes(
+            previous.conflicts, conflicts
+        )
     report["summary"] = {
         key: len(report[key])
         for key in (
@@ -208,6 +252,8 @@ def compare(
             "markers_added",
             "markers_removed",
             "adjustments_review",
+            "conflicts_new",
+            "conflicts_resolved",
         )
     }
     return report
@@ -222,6 +268,8 @@ _TITLES = {
     "markers_added": ("Mốc giới mới", "Boundary markers added"),
     "markers_removed": ("Mốc giới bị bỏ", "Boundary markers removed"),
     "adjustments_review": ("Hiệu chỉnh cần xem lại", "Adjustments needing review"),
+    "conflicts_new": ("Xung đột mới với yếu tố đe dọa", "New conflicts with threats"),
+    "conflicts_resolved": ("Xung đột không còn", "Conflicts no longer found"),
 }
 
 
@@ -297,6 +345,15 @@ def change_markdown(report: dict[str, Any]) -> str:
         ("x_vn2000", "X (m)"),
         ("y_vn2000", "Y (m)"),
     ]
+    conflict_cols = [
+        ("unit_code", "Đơn vị / Unit"),
+        ("relation", "Vị trí / Where"),
+        ("severity", "Mức / Severity"),
+        ("kind", "Loại / Kind"),
+        ("status", "Hiện trạng / Status"),
+        ("threat_id", "Mã / Id"),
+        ("name", "Tên / Name"),
+    ]
     cluster_cols = [
         ("geosite_code", "Điểm di sản / Geosite"),
         ("before", "Trước / Before"),
@@ -318,6 +375,8 @@ def change_markdown(report: dict[str, Any]) -> str:
             lines += [*_table(items, marker_cols), ""]
         elif key in ("markers_added", "markers_removed"):
             lines += [*_table(items, point_cols), ""]
+        elif key in ("conflicts_new", "conflicts_resolved"):
+            lines += [*_table(items, conflict_cols), ""]
         else:
             columns = sorted({k for item in items for k in item})
             lines += [*_table(items, [(c, c) for c in columns]), ""]

@@ -264,6 +264,7 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
         result.layers["boundary_markers"],
         cfg.zoning.markers,
         adjustments_review=result.adjustments_review,
+        conflicts=result.layers.get("conflicts"),
     )
     counts = {name: len(layer) for name, layer in result.layers.items()}
     result.report = qa_json(

@@ -226,3 +226,65 @@ def test_planned_roads_give_no_access():
     )
     out = computed_degradation_criteria(sites, threats, ["quarry"], ["road"], BrilhaDistances())
     assert out.empty  # the only road is planned: accessibility cannot be computed
+
+
+# --------------------------------------------------------------------------- the whole job
+
+
+def _threat_layer(path, features: list[dict]) -> None:
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in f.items() if k != "geometry"} for f in features],
+        geometry=[f["geometry"] for f in features],
+        crs=CRS,
+    )
+    frame.to_file(path, layer="works", driver="GPKG", engine="pyogrio")
+
+
+def test_the_job_reports_conflicts_and_which_are_new(write_config, tmp_path) -> None:
+    """A quarry licensed inside a sample unit's Zone I is a QA error in the run;
+    a second run with another feature lists it as new and the removed one as gone."""
+    import json
+
+    from pipeline.config import load_config
+    from pipeline.run import run_zones
+
+    layer = tmp_path / "works.gpkg"
+
+    def with_works(raw: dict) -> None:
+        raw["inputs"]["threats"] = [
+            {
+                "path": str(layer),
+                "layer": "works",
+                "schema": raw["inputs"]["threats"][0]["schema"],
+                "kind": "quarry",
+            }
+        ]
+
+    cfg = load_config(write_config(with_works))
+    # first run without features near anything, to find a unit's Zone I
+    _threat_layer(layer, [{"threat_id": "FAR", "geometry": Point(X0 - 60_000, Y0)}])
+    first = run_zones(cfg)
+    zones = first.layers["protection_zones"]
+    core = zones.loc[(zones["unit_code"] == "TAMTHANH") & (zones["zone_class"] == "I")]
+    inside = shapely.point_on_surface(core.geometry.iloc[0])
+    assert "conflicts" not in first.layers or first.layers["conflicts"].empty
+
+    _threat_layer(
+        layer,
+        [{"threat_id": "Q-IN", "status": "licensed", "name": "Mỏ thử", "geometry": inside}],
+    )
+    second = run_zones(cfg)
+    assert second.status == "fail"  # a licensed quarry inside strict protection
+    errors = [f for f in second.qa.findings if f.check == "threat_inside_zone_i"]
+    assert [(f.severity, f.subject) for f in errors] == [("error", "TAMTHANH")]
+    assert "Q-IN" in errors[0].message and "«Mỏ thử»" in errors[0].message_vi
+    conflicts = second.layers["conflicts"]
+    assert list(conflicts["threat_id"]) == ["Q-IN"]
+    report = second.changes
+    assert [c["threat_id"] for c in report["conflicts_new"]] == ["Q-IN"]
+    assert report["conflicts_resolved"] == []
+    # the failed run's report is written where failed runs go
+    failed = cfg.outputs.failed_directory
+    written = json.loads((failed / cfg.outputs.qa_json).read_text("utf-8"))
+    assert [c["threat_id"] for c in written["conflicts"]] == ["Q-IN"]
+    assert "Q-IN" in (failed / cfg.outputs.changes_markdown).read_text("utf-8")
