@@ -151,6 +151,7 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
         "ORDER BY 1"
     ).fetchall()
     attempts: list[tuple[str, str]] = []
+    editable = {f"records.{t.name}" for t in models.editable_tables()}
     for (table,) in tables:
         kind = (
             "layer_styles"
@@ -176,7 +177,7 @@ def _attempts(conn: psycopg.Connection, cfg) -> list[tuple[str, str]]:
                 "FOR EACH ROW EXECUTE FUNCTION records.stamp()",
             ),
         ]
-        if table != "records.inspections":
+        if table not in editable:  # the editor's own columns: tested in test_publish
             attempts += [
                 (kind, f"INSERT INTO {table} DEFAULT VALUES"),
                 (kind, f"UPDATE {table} SET {column} = {column}"),

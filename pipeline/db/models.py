@@ -475,9 +475,10 @@ protection_zones_detailed = Table(
     Column(
         "status",
         Text,
-        comment="Trạng thái: proposed (đề xuất), adjusted (đã hiệu chỉnh) / "
-        "Status: proposed or adjusted",
+        comment="Trạng thái: proposed (đề xuất), adjusted (đã hiệu chỉnh), approved (đã phê "
+        "duyệt) / Status: proposed, adjusted or approved",
     ),
+    CheckConstraint(f"status IS NULL OR {_in('status', UNIT_STATUSES)}", name="status"),
     _geom("MULTIPOLYGON", "Ranh giới chi tiết / Detailed outline"),
     *_valid_geometry("protection_zones_detailed"),
     schema=PUBLISHED,
