@@ -562,7 +562,7 @@ def legal_boundaries(
         for g in legal.geometry.values
     ]
     legal["area_ha"] = np.round(shapely.area(legal.geometry.values) / 1e4, 4)
-    legal["status"] = legal["unit_code"].map(status).fillna("proposed")
+    legal["status"] = legal["unit_code"].map(lambda u: status.get(u, "proposed"))
     legal = legal.sort_values(keys).reset_index(drop=True)
     legal = legal[[c for c in legal.columns if c != "geometry"] + ["geometry"]]
 
@@ -574,7 +574,7 @@ def legal_boundaries(
         )
     if markers.empty:
         markers = pd.DataFrame(columns=MARKER_COLUMNS)
-    markers["status"] = markers["unit_code"].map(status).fillna("proposed")
+    markers["status"] = markers["unit_code"].map(lambda u: status.get(u, "proposed"))
     markers = markers.sort_values(["unit_code", "zone_class", "ring", "seq"]).reset_index(drop=True)
     detailed = zones.assign(area_ha=np.round(shapely.area(zones.geometry.values) / 1e4, 4))
     return LegalBoundaries(

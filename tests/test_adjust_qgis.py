@@ -23,11 +23,14 @@ UNIT = "LS-CG-04"
 SNAPPED = ("geopark_protection_zones", "geopark_districts", "geopark_geosite_extents")
 
 
-def zones_of(cfg) -> dict[str, shapely.Geometry]:
-    layer = pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="protection_zones")
-    mine = layer.loc[layer["unit_code"] == UNIT]
+def zones_of(cfg, layer: str = "protection_zones_detailed") -> dict[str, shapely.Geometry]:
+    """The unit's zones as drawn (the detailed layer; ``protection_zones`` holds the
+    boundary-marker polygons generalised outward from them)."""
+    frame = pyogrio.read_dataframe(cfg.output_path("geopackage"), layer=layer)
+    mine = frame.loc[frame["unit_code"] == UNIT]
+    legal = pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="protection_zones")
     return dict(zip(mine["zone_class"], mine.geometry, strict=True)) | {
-        "status": mine["status"].iloc[0]
+        "status": legal.loc[legal["unit_code"] == UNIT, "status"].iloc[0]
     }
 
 
@@ -94,5 +97,9 @@ def test_an_edit_in_qgis_becomes_the_zone_and_survives_the_next_run(
         assert shapely.distance(shapely.boundary(zones["I"]), moved) < 1e-6
         assert zones["I"].area > proposed.area
         assert not proposed.covers(moved)
+        # the legal boundary (marker polygon) contains the adjusted zone, the moved vertex too
+        legal = zones_of(cfg, "protection_zones")["I"]
+        assert shapely.area(shapely.difference(zones["I"], legal)) < 1e-3
+        assert shapely.covers(legal, moved)
     drawn = pyogrio.read_dataframe(cfg.edits.geopackage, layer=LAYER)
     assert len(drawn) == 1 and shapely.distance(shapely.boundary(drawn.geometry[0]), moved) < 1e-6

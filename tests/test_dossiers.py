@@ -111,10 +111,19 @@ def test_zoning_sheet_included_or_missing_said_clearly(dossier_cfg, written):
 def test_zoning_areas_match_the_geopackage(dossier_cfg, written):
     gpkg = dossier_cfg.output_path("geopackage")
     zone_i = pyogrio.read_dataframe(gpkg, layer="zone_i", read_geometry=False)
+    legal = pyogrio.read_dataframe(gpkg, layer="protection_zones", read_geometry=False)
+    legal_i = legal[legal["zone_class"] == "I"].set_index("unit_code")["area_ha"]
     for _, z in zone_i.iterrows():
         html = (dossier_cfg.dossiers.directory / f"{z['geosite_code']}.html").read_text("utf-8")
         zoning = html.split('<section id="zoning">')[1]
-        assert f"{z['area_ha']:,.2f}" in zoning
+        if z["unit_code"] == z["geosite_code"]:
+            # a lone geosite states its legal zone: the boundary-marker polygon's area
+            assert f"{legal_i[z['unit_code']]:,.2f}" in zoning
+        else:
+            # within a cluster: its own detailed zone, and the cluster's legal areas
+            assert f"{z['area_ha']:,.2f}" in zoning
+            assert f"{legal_i[z['unit_code']]:,.2f}" in zoning
+            assert "legal boundary (boundary markers)" in zoning
 
 
 def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):

@@ -227,17 +227,23 @@ def test_vertex_table_lists_boundary_markers_in_vn2000(map_set):
 def test_long_table_continues_on_another_page(sample_run, tmp_path):
     cfg, _ = sample_run
     layers = load_layers(cfg.outputs.directory / cfg.outputs.geopackage)
-    # many markers: every vertex of the detailed zones, densified, as markers of TAMTHANH
+    # many markers: every vertex of the zones, densified and on the centimetre grid
     zones = layers["protection_zones"]
+
+    def dense(geom):
+        return shapely.set_precision(shapely.segmentize(geom, 40), 0.01)
+
     unit = zones[zones["unit_code"] == "TAMTHANH"]
-    dense = [
-        zone_markers("TAMTHANH", z, shapely.segmentize(g, 40), None, 0.5)
-        for z, g in zip(unit["zone_class"], unit.geometry, strict=True)
-    ]
-    layers["boundary_markers"] = pd.concat(dense, ignore_index=True)
+    layers["boundary_markers"] = pd.concat(
+        [
+            zone_markers("TAMTHANH", z, dense(g), None, 0.5)
+            for z, g in zip(unit["zone_class"], unit.geometry, strict=True)
+        ],
+        ignore_index=True,
+    )
     layers["protection_zones"] = zones.assign(
         geometry=[
-            shapely.segmentize(g, 40) if u == "TAMTHANH" else g
+            dense(g) if u == "TAMTHANH" else g
             for u, g in zip(zones["unit_code"], zones.geometry, strict=True)
         ]
     )
