@@ -202,9 +202,8 @@ def finalise_zones(
 def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progress) -> RunResult:
     """Run the stages up to ``until`` (``ingest``, ``zone`` or ``check``) in memory."""
     timings: dict[str, float] = {}
-    progress("Đọc và kiểm tra dữ liệu đầu vào", "Reading and validating inputs")
     with _timed(timings, "ingest"):
-        ingested = ingest(cfg)
+        ingested = ingest(cfg, progress)
         edits = read_adjustments(cfg)
         if edits is not None:
             ingested.rejections += edits.rejections
