@@ -81,10 +81,10 @@ class StageProgress:
     def counted(self, vi: str, en: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
         self(vi, en)
         columns = (
-            TextColumn("       [bold cyan]↳[/] {task.description}"),
-            BarColumn(),
+            TextColumn("       [bold cyan]↳[/]"),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
-            TextColumn(f"{unit}"),
+            TextColumn(unit),
             TextColumn("[dim]{task.fields[rate]}[/]"),
             TimeElapsedColumn(),
         )
@@ -94,7 +94,7 @@ class StageProgress:
             def advance(n: int = 1) -> None:
                 bar.advance(task, n)
                 speed = bar.tasks[task].speed
-                bar.update(task, rate=f"{speed:,.0f} {unit}/s" if speed else "")
+                bar.update(task, rate=f"{speed:,.0f}/s" if speed else "")
 
             yield advance
 
