@@ -21,7 +21,7 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,15 +86,12 @@ def write_geopackage(
     layers: Mapping[str, gpd.GeoDataFrame],
     path: Path,
     geometry_types: Mapping[str, str] = GPKG_LAYERS,
-    advance: Callable[[int], None] = lambda n: None,
 ) -> None:
     """Write ``layers`` into the GeoPackage at ``path`` (a layer of the same name is replaced).
 
-    ``geometry_types`` gives each layer's geometry type (default: the run's layers);
-    ``advance(n)`` is told after each layer how many features it held.
+    ``geometry_types`` gives each layer's geometry type (default: the run's layers).
     """
     for name, frame in layers.items():
-        advance_by = len(frame)
         geometry_type = geometry_types.get(name, "Unknown")
         frame = _for_gdal(frame)
         if not isinstance(frame, gpd.GeoDataFrame):
@@ -102,7 +99,6 @@ def write_geopackage(
             pyogrio.write_dataframe(
                 frame, path, layer=name, driver="GPKG", layer_options={"FID": "fid"}
             )
-            advance(advance_by)
             continue
         pyogrio.write_dataframe(
             frame,
@@ -113,7 +109,6 @@ def write_geopackage(
             promote_to_multi=geometry_type.startswith("Multi"),
             layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
         )
-        advance(advance_by)
 
 
 def write_geojson_wgs84(frame: gpd.GeoDataFrame, path: Path) -> None:
