@@ -251,6 +251,13 @@ def dissolve(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
             parts[order], indices=np.searchsorted(present, parts_group[order])
         )
         out[present] = collected
+    # A group of one geometry is written as one union_all of it would write it
+    # (GEOS's vertex order), so a lone site's zone keeps the shape it always had.
+    single = np.flatnonzero(np.bincount(group, minlength=n_groups) == 1)
+    if len(single):
+        first = np.full(n_groups, -1)
+        first[group[::-1]] = np.arange(len(group))[::-1]
+        out[single] = shapely.union_all(geoms[first[single]][:, np.newaxis], axis=1)
     return out
 
 
