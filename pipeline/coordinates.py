@@ -21,6 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+
 from pipeline.errors import GeoparkError
 
 Axis = Literal["lat", "lon"]
@@ -43,6 +46,7 @@ class CoordinateError(GeoparkError):
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _DEG = r"(?:\s*[°º˚d]\s*|\s*:\s*|\s+)"
 _MIN = r"(?:\s*['m]\s*|\s*:\s*|\s+)"
+_PLAIN_DECIMAL = r"-?[0-9]+(?:\.[0-9]+)?"
 _PATTERNS = (  # degrees; degrees and minutes; degrees, minutes and seconds
     re.compile(rf"{_NUMBER}\s*[°º˚d]?"),
     re.compile(rf"{_NUMBER}{_DEG}{_NUMBER}\s*['m]?"),
@@ -231,13 +235,22 @@ class Parsed:
 
 def parse_column(values: Iterable[object], axis: Axis | Literal["metres"]) -> Parsed:
     """Parse every value of a column; never raises for a bad value."""
-    out: list[float] = []
-    reasons: list[CoordinateError | None] = []
-    for v in values:
+    cells = pd.Series(list(values), dtype=object)
+    # Plain decimals ("21.846058", "-473464.34") are nearly every cell of a GPS
+    # log; they read the same through float() as through the full parsers.
+    plain = np.fromiter((isinstance(v, str) for v in cells), dtype=bool, count=len(cells))
+    plain[plain] = cells[plain].str.fullmatch(_PLAIN_DECIMAL).to_numpy(dtype=bool)
+    numbers = np.full(len(cells), math.nan)
+    numbers[plain] = cells[plain].to_numpy().astype(float)
+    if axis != "metres":
+        plain &= np.abs(numbers) <= LIMITS[axis]
+    out: list[float] = numbers.tolist()
+    reasons: list[CoordinateError | None] = [None] * len(cells)
+    for i in np.flatnonzero(~plain):
         try:
-            out.append(parse_metres(v) if axis == "metres" else parse_angle(v, axis))
-            reasons.append(None)
+            v = cells.iat[i]
+            out[i] = parse_metres(v) if axis == "metres" else parse_angle(v, axis)
         except CoordinateError as exc:
-            out.append(math.nan)
-            reasons.append(exc)
+            out[i] = math.nan
+            reasons[i] = exc
     return Parsed(out, reasons)

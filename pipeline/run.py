@@ -33,7 +33,7 @@ from pipeline.ingest.extents import extent_outlines
 from pipeline.marker_tables import write_marker_tables
 from pipeline.markers import LegalBoundaries, legal_boundaries
 from pipeline.outputs import sha256
-from pipeline.progress import Progress, no_progress
+from pipeline.progress import Progress, counted, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
 from pipeline.report import qa_json, qa_markdown
@@ -208,16 +208,14 @@ def finalise_zones(
 def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progress) -> RunResult:
     """Run the stages up to ``until`` (``ingest``, ``zone`` or ``check``) in memory."""
     timings: dict[str, float] = {}
-    progress("Đọc và kiểm tra dữ liệu đầu vào", "Reading and validating inputs")
     with _timed(timings, "ingest"):
-        ingested = ingest(cfg)
+        ingested = ingest(cfg, progress)
         edits = read_adjustments(cfg)
         if edits is not None:
             ingested.rejections += edits.rejections
     result = RunResult(ingested=ingested, timings=timings)
     if until == "ingest":
         return result
-    progress("Khoanh vùng bảo vệ (vùng I, vùng II, cụm)", "Zoning (Zone I, Zone II, clusters)")
     with _timed(timings, "zone"):
         result.zones = zone(
             ingested.geosites,
@@ -227,6 +225,7 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
             cfg.zoning,
             min_area_m2=cfg.checks.min_zone_area_m2,
             extents=ingested.extents,
+            progress=progress,
         )
         # the geologists' hand adjustments replace the proposals (pipeline.adjustments)
         result.proposals = proposal_layer(result.zones)
@@ -416,9 +415,13 @@ def write_outputs(
     output_set = outputs.OutputSet(target, whole_folder=not published)
     write_started = time.perf_counter()
     with output_set.staging() as staging, failures.writing_to(out.directory):
-        for vi, en, write in SET_WRITERS:
-            progress(vi, en)
-            write(result, cfg, staging)
+        with counted(
+            progress, "Ghi bộ kết quả", "Writing the output set", len(SET_WRITERS), "phần/parts"
+        ) as advance:
+            for vi, en, write in SET_WRITERS:
+                progress(vi, en)
+                write(result, cfg, staging)
+                advance(1)
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
         record = manifest(result, cfg, started, staging, target)
         outputs.dump_json(record, staging / out.manifest)

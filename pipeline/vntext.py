@@ -131,6 +131,15 @@ class TextChange:
         }
 
 
+def _already_normal(text: str) -> bool:
+    """True for printable ASCII without leading, trailing or repeated spaces.
+
+    No normaliser changes such text (it has no look-alikes, is NFC, has no
+    line breaks, controls or untidy spaces): a quick test for most cells.
+    """
+    return text.isascii() and text.isprintable() and "  " not in text and text == text.strip()
+
+
 def normalise_cells(
     values: Iterable[object], rows: Iterable[object], *, file: str, field: str
 ) -> tuple[list[object], list[TextChange]]:
@@ -141,7 +150,7 @@ def normalise_cells(
     out: list[object] = []
     changes: list[TextChange] = []
     for value, row in zip(values, rows, strict=True):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or _already_normal(value):
             out.append(value)
             continue
         after, steps = normalise(value)

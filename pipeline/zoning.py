@@ -34,6 +34,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Zoning
+from pipeline.progress import Advance, Progress, counted, no_progress
 
 
 @dataclass
@@ -250,6 +251,13 @@ def dissolve(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
             parts[order], indices=np.searchsorted(present, parts_group[order])
         )
         out[present] = collected
+    # A group of one geometry is written as one union_all of it would write it
+    # (GEOS's vertex order), so a lone site's zone keeps the shape it always had.
+    single = np.flatnonzero(np.bincount(group, minlength=n_groups) == 1)
+    if len(single):
+        first = np.full(n_groups, -1)
+        first[group[::-1]] = np.arange(len(group))[::-1]
+        out[single] = shapely.union_all(geoms[first[single]][:, np.newaxis], axis=1)
     return out
 
 
@@ -466,6 +474,10 @@ def unit_layers(
     return protection, zone_district_areas, clusters
 
 
+#: sites, clusters, units, district split of the units, district split of the sites
+ZONING_STEPS = 5
+
+
 def zone(
     geosites: gpd.GeoDataFrame,
     survey_points: gpd.GeoDataFrame,
@@ -475,6 +487,7 @@ def zone(
     *,
     min_area_m2: float = 1.0,
     extents: gpd.GeoDataFrame | None = None,
+    progress: Progress = no_progress,
 ) -> ZoningResult:
     """Run the zoning stage.
 
@@ -489,11 +502,32 @@ def zone(
     extents
         Optional geosite extents in the working CRS (``geosite_code`` and a
         polygon, line or point geometry per feature): Zone I covers them.
+    progress
+        Reporter; the zoning counts its steps (sites, clusters, units, districts).
 
     Returns
     -------
     ZoningResult
     """
+    with counted(
+        progress, "Khoanh vùng bảo vệ (vùng I, vùng II, cụm)", "Zoning", ZONING_STEPS, "bước/steps"
+    ) as advance:
+        return _zone(
+            geosites, survey_points, districts, park_extent, zoning, min_area_m2, extents, advance
+        )
+
+
+def _zone(
+    geosites: gpd.GeoDataFrame,
+    survey_points: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    park_extent: gpd.GeoDataFrame,
+    zoning: Zoning,
+    min_area_m2: float,
+    extents: gpd.GeoDataFrame | None,
+    advance: Advance,
+) -> ZoningResult:
+    """:func:`zone`'s work, telling ``advance`` as each of its steps ends."""
     crs = geosites.crs
     sites = geosites.sort_values("geosite_code").reset_index(drop=True)
     park = shapely.union_all(park_extent.geometry.values)
@@ -504,8 +538,10 @@ def zone(
     outer = _clip(outer_raw, park)
     ring = _rings(core, outer)
     clipped = _clipped_report(sites, core_raw, core, outer_raw, outer, park, min_area_m2)
+    advance(1)
 
     membership = assign_clusters(sites, outer, zoning)
+    advance(1)
     base = sites[["geosite_code", "name_vi", "name_en", "category", "significance"]].merge(
         membership, on="geosite_code"
     )
@@ -536,6 +572,7 @@ def zone(
     )
     unit_core = dissolve(core, unit_of_site, len(units))
     unit_ring = shapely.difference(dissolve(outer, unit_of_site, len(units)), unit_core)
+    advance(1)
     lone = units["n_geosites"].eq(1) & units["cluster_code"].isna()
     units["geosite_code"] = units["geosite_codes"].where(lone, None)
 
@@ -561,6 +598,7 @@ def zone(
     ]
     protection = protection[[*cols, "geometry"]]
 
+    advance(1)
     protection, zone_district_areas, clusters = unit_layers(protection, districts, min_area_m2)
 
     site_keys = ["geosite_code", "zone_class"]
@@ -570,6 +608,7 @@ def zone(
     zone_ii = _attach_districts(
         zone_ii, _district_pieces(zone_ii, districts, site_keys, min_area_m2), site_keys
     )
+    advance(1)
     return ZoningResult(
         zone_i=zone_i,
         zone_ii=zone_ii,

@@ -23,9 +23,12 @@ from scipy.sparse.csgraph import connected_components
 from pipeline.config import Zoning
 
 #: The zoning as a GIS analyst who knows PostGIS well would write it: one
-#: clustering window function for the touch test, a recursive walk for the
-#: declared codes, prepared-friendly ``ST_Intersects`` joins against the
-#: districts, and overlays only where a zone crosses a boundary.
+#: clustering window function for the touch test (``ST_ClusterDBSCAN`` with
+#: eps = touch distance, minpoints 1; PostGIS 3.3 has no
+#: ``ST_ClusterIntersectingWin``), a recursive walk for the declared codes, a
+#: district join driven by the eleven districts over an indexed zone table
+#: (prepared-geometry cache), and overlays only where a zone crosses a
+#: boundary, against the part of the district near it.
 ZONING_SQL = [
     """
     CREATE TEMP TABLE hull AS
@@ -96,14 +99,22 @@ ZONING_SQL = [
     FROM unit_outer o JOIN unit c ON c.unit = o.unit AND c.zone_class = 'I'
     """,
     """
+    CREATE TEMP TABLE zone_all AS
+    SELECT 'unit' AS kind, unit::text AS id, zone_class, geom FROM unit
+    UNION ALL SELECT 'site', geosite_code, 'I', core FROM site_t
+    UNION ALL SELECT 'site', geosite_code, 'II', ring FROM site_t
+    """,
+    "CREATE INDEX ON zone_all USING gist (geom)",
+    "ANALYZE zone_all",
+    # districts drive the loop, so each one is prepared once for its many zones;
+    # a crossing zone meets only the part of the district around it
+    """
     CREATE TEMP TABLE district_piece AS
     SELECT z.kind, z.id, z.zone_class, d.district_code,
            CASE WHEN ST_Contains(d.geom, z.geom) THEN z.geom
-                ELSE ST_Intersection(z.geom, d.geom) END AS geom
-    FROM (SELECT 'unit' AS kind, unit::text AS id, zone_class, geom FROM unit
-          UNION ALL SELECT 'site', geosite_code, 'I', core FROM site_t
-          UNION ALL SELECT 'site', geosite_code, 'II', ring FROM site_t) z
-    JOIN districts d ON ST_Intersects(d.geom, z.geom)
+                ELSE ST_Intersection(z.geom, ST_ClipByBox2D(d.geom, ST_Expand(z.geom::box2d, 1)))
+           END AS geom
+    FROM districts d JOIN zone_all z ON ST_Intersects(d.geom, z.geom)
     """,
 ]
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from pipeline.errors import GeoparkError
 from pipeline.failures import explain
@@ -52,7 +60,11 @@ def redact(message: str) -> str:
 
 
 class StageProgress:
-    """Prints each stage with the time it took."""
+    """Prints each stage with the time it took; counted steps get a progress bar.
+
+    Bars (count, rate, elapsed time) are drawn on stderr only when it is a
+    terminal, as rich decides; elsewhere each step is one plain line.
+    """
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -64,6 +76,27 @@ class StageProgress:
             f"[dim]/ {escape(redact(en))}[/]",
             markup=True,
         )
+
+    @contextlib.contextmanager
+    def counted(self, vi: str, en: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+        self(vi, en)
+        columns = (
+            TextColumn("       [bold cyan]↳[/]"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TextColumn("[dim]{task.fields[rate]}[/]"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+            task = bar.add_task(en, total=total, rate="")
+
+            def advance(n: int = 1) -> None:
+                bar.advance(task, n)
+                speed = bar.tasks[task].speed
+                bar.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+
+            yield advance
 
 
 def fails_well(func: Callable[..., Any]) -> Callable[..., Any]:

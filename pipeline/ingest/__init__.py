@@ -43,6 +43,7 @@ from pipeline.ingest.places import Surroundings
 from pipeline.ingest.register import ingest_geosites
 from pipeline.ingest.survey import ingest_survey_points
 from pipeline.ingest.threats import ingest_threats
+from pipeline.progress import Progress, counted, no_progress
 from pipeline.vntext import TextChange
 
 __all__ = [
@@ -78,13 +79,15 @@ class IngestResult:
     threats: gpd.GeoDataFrame | None = None  # every threat layer (pipeline.ingest.threats)
 
 
-def ingest(cfg: Config) -> IngestResult:
+def ingest(cfg: Config, progress: Progress = no_progress) -> IngestResult:
     """Run the ingest stage.
 
     Parameters
     ----------
     cfg
         The validated configuration.
+    progress
+        Reporter; ingest counts the input files read, validated and transformed.
 
     Returns
     -------
@@ -92,37 +95,58 @@ def ingest(cfg: Config) -> IngestResult:
         Valid features in the working CRS, the rejected rows, and notes on
         every conversion, repair and warning.
     """
-    changes: list[TextChange] = []
-    admin = ingest_admin_units(cfg, changes)
-    districts, notes = ingest_districts(cfg.inputs.districts, cfg, admin, changes)
-    extent = ingest_park_extent(cfg, notes, changes)
-    where = Surroundings(
-        shapely.union_all(districts.geometry.values), shapely.union_all(extent.geometry.values)
+    # admin units, districts, park extent, register, survey files, assessment, extents, threats
+    optional = (cfg.inputs.assessment, cfg.inputs.geosite_extents)
+    files = (
+        4
+        + len(cfg.inputs.survey_points)
+        + len(cfg.inputs.threats)
+        + sum(spec is not None for spec in optional)
     )
-    geosites, rejections = ingest_geosites(cfg, admin, where, notes, changes)
-    held = held_codes(rejections, set(geosites["geosite_code"]))
-    points, more = ingest_survey_points(cfg, geosites, held, where, notes, changes)
-    assessment = None
-    if cfg.inputs.assessment is not None:
-        assessment, dependent = ingest_assessment(
-            cfg.inputs.assessment, cfg, set(geosites["geosite_code"]), held, notes, changes
+    with counted(
+        progress,
+        "Đọc và kiểm tra dữ liệu đầu vào",
+        "Reading and validating inputs",
+        files,
+        "tệp/files",
+    ) as advance:
+        changes: list[TextChange] = []
+        admin = ingest_admin_units(cfg, changes)
+        districts, notes = ingest_districts(cfg.inputs.districts, cfg, admin, changes)
+        extent = ingest_park_extent(cfg, notes, changes)
+        advance(3)
+        where = Surroundings(
+            shapely.union_all(districts.geometry.values), shapely.union_all(extent.geometry.values)
         )
-        more += dependent
-    extents = None
-    if cfg.inputs.geosite_extents is not None:
-        spec = cfg.inputs.geosite_extents
-        extents, held_extents = ingest_extents(
-            spec,
-            file_label(spec.path, cfg),
-            cfg.working_crs,
-            set(geosites["geosite_code"]),
-            held,
-            file_label(cfg.inputs.geosites.path, cfg),
-            notes,
-        )
-        more += held_extents
-    threats, rejected_threats = ingest_threats(cfg, notes)
-    more += rejected_threats
+        geosites, rejections = ingest_geosites(cfg, admin, where, notes, changes)
+        advance(1)
+        held = held_codes(rejections, set(geosites["geosite_code"]))
+        points, more = ingest_survey_points(cfg, geosites, held, where, notes, changes)
+        advance(len(cfg.inputs.survey_points))
+        assessment = None
+        if cfg.inputs.assessment is not None:
+            assessment, dependent = ingest_assessment(
+                cfg.inputs.assessment, cfg, set(geosites["geosite_code"]), held, notes, changes
+            )
+            more += dependent
+            advance(1)
+        extents = None
+        if cfg.inputs.geosite_extents is not None:
+            spec = cfg.inputs.geosite_extents
+            extents, held_extents = ingest_extents(
+                spec,
+                file_label(spec.path, cfg),
+                cfg.working_crs,
+                set(geosites["geosite_code"]),
+                held,
+                file_label(cfg.inputs.geosites.path, cfg),
+                notes,
+            )
+            more += held_extents
+            advance(1)
+        threats, rejected_threats = ingest_threats(cfg, notes)
+        more += rejected_threats
+        advance(len(cfg.inputs.threats))
     return IngestResult(
         geosites=geosites,
         survey_points=points,

@@ -246,7 +246,13 @@ def _check_surroundings(
     geoms = frame.geometry.values
     if not len(frame):
         return frame, []
-    outside = shapely.distance(geoms, where.province) > cfg.ingest.province_tolerance_m
+    # most points lie in the province: a prepared point-in-polygon test settles
+    # them; only the others need a distance to its boundary of many vertices
+    shapely.prepare(where.province)
+    outside = ~shapely.intersects(where.province, geoms)
+    outside[outside] = (
+        shapely.distance(geoms[outside], where.province) > cfg.ingest.province_tolerance_m
+    )
     index = np.flatnonzero(outside)
     rejections = []
     for i, dist_park in zip(index, shapely.distance(geoms[index], where.park), strict=True):
