@@ -209,13 +209,16 @@ def test_outputs_of_an_earlier_version_are_adopted_then_linked(write_config) -> 
     cfg = load_config(write_config())
     run_zones(cfg)
     out = cfg.outputs.directory
-    # rebuild the older layout: real files, a leftover staging folder and .old folder
-    real = {p.name: p.read_bytes() for p in out.iterdir() if p.is_symlink()}
+    # rebuild the older layout: real files (and folders), a leftover staging folder
+    real = sorted(p.name for p in out.iterdir() if p.is_symlink())
+    older = out.parent / "older"
+    shutil.copytree((out / ".sets" / "current").resolve(), older)
     shutil.rmtree(out / ".sets")
     for link in list(out.iterdir()):
         link.unlink()
-    for name, data in real.items():
-        (out / name).write_bytes(data)
+    for name in real:
+        shutil.move(older / name, out / name)
+    shutil.copy(out / cfg.outputs.manifest, older.parent / "older_manifest.json")
     _leftover(out / ".staging-abc123", "geopark.gpkg")
     legacy = verify_set(out / cfg.outputs.manifest, fix="-", fix_vi="-")
     assert legacy.directory == out
@@ -223,7 +226,7 @@ def test_outputs_of_an_earlier_version_are_adopted_then_linked(write_config) -> 
     killed = _geopark("zones", "--config", str(cfg.source), kill_at="before-swap")
     assert killed.returncode == -signal.SIGKILL
     adopted = _visible(cfg)  # the older files, now seen through the links
-    assert json.loads(real[cfg.outputs.manifest]) == adopted
+    assert json.loads((older.parent / "older_manifest.json").read_text("utf-8")) == adopted
 
     done = _geopark("zones", "--config", str(cfg.source))
     assert done.returncode == 0, done.stderr[-2000:]
