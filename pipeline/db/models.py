@@ -319,7 +319,9 @@ geosites = Table(
     Column("description", Text, comment="Mô tả / Description"),
     Column("commune", Text, comment="Xã, phường / Commune"),
     Column("village", Text, comment="Thôn, bản / Village"),
-    Column("elevation_m", Float, comment="Độ cao theo danh mục (m) / Elevation in the register (m)"),
+    Column(
+        "elevation_m", Float, comment="Độ cao theo danh mục (m) / Elevation in the register (m)"
+    ),
     Column("formation", Text, comment="Hệ tầng / Geological formation"),
     Column("geological_age", Text, comment="Tuổi địa chất / Geological age"),
     Column("lithology", Text, comment="Thạch học / Lithology"),

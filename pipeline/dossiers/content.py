@@ -254,7 +254,9 @@ def threats_for(heritage: Heritage, code: str, unit: str) -> dict[str, Any]:
                     "owner": _text(c.get("owner")),
                     "threat_id": _text(c["threat_id"]),
                     "date": _text(c.get("threat_date"))[:10],
-                    "illustrative": bool(c.get("illustrative")) if pd.notna(c.get("illustrative")) else False,
+                    "illustrative": bool(c.get("illustrative"))
+                    if pd.notna(c.get("illustrative"))
+                    else False,
                     "overlap_area_ha": _measure(c.get("overlap_area_ha"), 2, "ha"),
                     "overlap_length_m": _measure(c.get("overlap_length_m"), 0, "m"),
                     "distance_m": _measure(c.get("distance_m"), 0, "m"),

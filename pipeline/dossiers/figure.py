@@ -27,6 +27,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from pipeline.maps import style
 from pipeline.maps.furniture import choose_scale_bar
+from pipeline.maps.labels import LabelSpec, place_labels, point_obstacles
 from pipeline.maps.paper import Box
 from pipeline.maps.scale import (
     MapExtent,
@@ -61,6 +62,7 @@ class DossierMap:
     bar_paper_mm: float
     width_mm: float
     height_mm: float
+    labels_dropped: tuple[str, ...] = ()
 
 
 def _mm_axes(fig: plt.Figure, box: Box) -> plt.Axes:
@@ -129,6 +131,9 @@ def draw_dossier_map(
             zone_i.plot(
                 ax=ax, facecolor=style.ZONE_I_FILL, edgecolor=style.ZONE_I_EDGE, lw=0.9, alpha=0.6
             )
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        specs = []
         for _, site in geosites.iterrows():
             marker, colour, _, _ = style.category_style(str(site["category"]))
             own = site["geosite_code"] == code
@@ -142,15 +147,15 @@ def draw_dossier_map(
                 linestyle="none",
                 zorder=style.Z_POINT,
             )
-            ax.annotate(
-                str(site["geosite_code"]),
-                (site.geometry.x, site.geometry.y),
-                xytext=(6, 5),
-                textcoords="offset points",
-                fontsize=8 if own else 7,
-                fontweight="bold" if own else "normal",
-                zorder=style.Z_LABEL,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            specs.append(
+                LabelSpec(
+                    site.geometry.x,
+                    site.geometry.y,
+                    str(site["geosite_code"]),
+                    size=8 if own else 7,
+                    weight="bold" if own else "normal",
+                    priority=100 if own else 50,
+                )
             )
         for mk in markers:
             ax.plot(
@@ -163,15 +168,15 @@ def draw_dossier_map(
                 linestyle="none",
                 zorder=style.Z_POINT,
             )
-            ax.annotate(
-                mk.label,
-                (mk.y_easting, mk.x_northing),
-                xytext=(2.5, 2.5),
-                textcoords="offset points",
-                fontsize=MIN_TEXT_PT,
-                color="#333333",
-                zorder=style.Z_LABEL - 1,
+            specs.append(
+                LabelSpec(mk.y_easting, mk.x_northing, mk.label, size=MIN_TEXT_PT, color="#333333")
             )
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        obstacles = point_obstacles(
+            ax, [(g.x, g.y) for g in geosites.geometry.values], 5.0
+        ) + point_obstacles(ax, [(mk.y_easting, mk.x_northing) for mk in markers], 1.8)
+        placement = place_labels(ax, renderer, specs, obstacles)
         # the furniture strip below the map, in millimetres of the page
         strip = fig.add_axes((0, 0, 1, (frame.y - 2) / height_mm))
         strip.set_xlim(0, width_mm)
@@ -222,10 +227,16 @@ def draw_dossier_map(
             fontsize=7,
             va="bottom",
         )
+        hidden = len(placement.dropped)
         strip.text(
             0,
             1.5,
-            "Số mốc giới: bảng tọa độ trong hồ sơ / marker numbers: coordinate table in the dossier",
+            "Số mốc giới: bảng tọa độ trong hồ sơ / marker numbers: coordinate table in the dossier"
+            + (
+                f" ({hidden} số không đủ chỗ trên bản đồ / {hidden} not shown for lack of room)"
+                if hidden
+                else ""
+            ),
             fontsize=MIN_TEXT_PT,
             va="bottom",
             color="#333333",
@@ -248,9 +259,7 @@ def draw_dossier_map(
         for category in sorted(set(geosites["category"].astype(str))):
             marker, colour, vi, en = style.category_style(category)
             handles.append(
-                Line2D(
-                    [], [], marker=marker, color=colour, linestyle="none", label=f"{vi} / {en}"
-                )
+                Line2D([], [], marker=marker, color=colour, linestyle="none", label=f"{vi} / {en}")
             )
         strip.legend(
             handles=handles,
@@ -274,4 +283,5 @@ def draw_dossier_map(
         bar_paper_mm=length,
         width_mm=width_mm,
         height_mm=height_mm,
+        labels_dropped=tuple(placement.dropped),
     )
