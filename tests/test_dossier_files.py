@@ -182,7 +182,7 @@ def test_dossier_map_is_true_to_scale_at_its_printed_size(dossier_run):
         # the scale bar: the row of equal segments below the map frame
         rows: dict[float, list] = {}
         for r in page.rects:
-            if r["height"] < 2.5 * PT_PER_MM:
+            if r["height"] < 2.5 * PT_PER_MM and r["width"] > 2 * PT_PER_MM:
                 rows.setdefault(round(r["top"], 1), []).append(r)
         row = sorted(max(rows.values(), key=len), key=lambda r: r["x0"])
         assert len(row) >= 4  # segments side by side, abutting
