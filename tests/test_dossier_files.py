@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -186,10 +187,10 @@ def test_dossier_map_is_true_to_scale_at_its_printed_size(dossier_run):
                 rows.setdefault(round(r["top"], 1), []).append(r)
         row = sorted(max(rows.values(), key=len), key=lambda r: r["x0"])
         assert len(row) >= 4  # segments side by side, abutting
-        assert all(a["x1"] == pytest.approx(b["x0"], abs=0.1) for a, b in zip(row, row[1:]))
+        assert all(a["x1"] == pytest.approx(b["x0"], abs=0.1) for a, b in pairwise(row))
         bar_mm = (row[-1]["x1"] - row[0]["x0"]) / PT_PER_MM
         labels = [w["text"] for w in page.extract_words() if w["top"] > row[0]["bottom"] - 1]
-        km = next(float(t.replace(",", ".")) for t, n in zip(labels, labels[1:]) if n == "km")
+        km = next(float(t.replace(",", ".")) for t, n in pairwise(labels) if n == "km")
         assert bar_mm * denominator / 1e6 == pytest.approx(km, rel=0.01)
         sizes = [c["size"] for c in page.chars]
         assert sizes and min(sizes) >= 6.0
