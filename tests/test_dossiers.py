@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from pipeline.cli.main import cli
 from pipeline.config import load_config
 from pipeline.dossiers import write_dossiers
+from pipeline.numbers import vi_number
 from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
 
 SECTIONS = ["identification", "description", "location", "zoning", "assessment", "inspections"]
@@ -83,7 +84,8 @@ def test_every_section_is_present_and_bilingual(dossier_cfg, written):
             assert f'<section id="{section}">' in html, (site["geosite_code"], section)
         assert site["name_vi"] in html and site["name_en"] in html
         assert f"({int(site['declared_district_code'])})" in html  # official GSO code
-        assert f"{site['x_vn2000']:,.2f}" in html and f"{site['lat']:.6f}" in html
+        # Vietnamese numbers: dot thousands, decimal comma
+        assert vi_number(site["x_vn2000"], 2) in html and vi_number(site["lat"], 6) in html
         # the observations table has one row per survey point
         description = html.split('<section id="description">')[1].split("</section>")[0]
         n_points = int((points["geosite_code"] == site["geosite_code"]).sum())
@@ -114,7 +116,7 @@ def test_zoning_areas_match_the_geopackage(dossier_cfg, written):
     for _, z in zone_i.iterrows():
         html = (dossier_cfg.dossiers.directory / f"{z['geosite_code']}.html").read_text("utf-8")
         zoning = html.split('<section id="zoning">')[1]
-        assert f"{z['area_ha']:,.2f}" in zoning
+        assert vi_number(z["area_ha"], 2) in zoning
 
 
 def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):
@@ -160,8 +162,8 @@ def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):
     )
 
     html = (dossier_cfg.dossiers.directory / "tong_hop_di_san.html").read_text("utf-8")
-    assert f'id="park-zone-i">{zone_i:,.2f}<' in html
-    assert f'id="park-total">{zone_i + zone_ii:,.2f}<' in html
+    assert f'id="park-zone-i">{vi_number(zone_i, 2)}<' in html
+    assert f'id="park-total">{vi_number(zone_i + zone_ii, 2)}<' in html
     assert f'id="total-by-category">{len(sites)}<' in html
     assessment = pyogrio.read_dataframe(gpkg, layer="geosite_assessment", read_geometry=False)
     ranked = [r["geosite_code"] for r in summary["ranking"]]
