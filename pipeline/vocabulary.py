@@ -15,6 +15,17 @@ CATEGORY_VI: dict[str, str] = {
     "archaeological": "khảo cổ",
     "cultural": "văn hóa",
 }
+#: What kind of heritage a register row is. A geosite (điểm di sản địa chất) is
+#: heritage for its geology; a cultural site (điểm di sản văn hóa: a museum, a
+#: village, a citadel, a pagoda) is heritage of another kind that the park
+#: manages beside its geosites, never a "cultural geosite". An archaeological
+#: cave stays a geosite (with cultural value): the cave itself is geology.
+HERITAGE_TYPE_VI: dict[str, str] = {
+    "geosite": "điểm di sản địa chất",
+    "cultural_site": "điểm di sản văn hóa",
+}
+#: Categories whose rows are cultural sites when ``heritage_type`` is not given.
+CULTURAL_SITE_CATEGORIES: frozenset[str] = frozenset({"cultural"})
 #: Most significant first.
 SIGNIFICANCE_VI: dict[str, str] = {
     "international": "quốc tế",
@@ -52,3 +63,18 @@ THREAT_STATUS_VI: dict[str, str] = {
     "licensed": "đã cấp phép",
     "planned": "quy hoạch",
 }
+
+
+def heritage_type(category: str, declared: str | None = None) -> str:
+    """``geosite`` or ``cultural_site``: the register's ``heritage_type`` when given,
+    otherwise from the category (``cultural`` is a cultural site, every geological
+    category, ``archaeological`` included, a geosite).
+
+    >>> heritage_type("cultural"), heritage_type("archaeological")
+    ('cultural_site', 'geosite')
+    >>> heritage_type("cave", "cultural_site")
+    'cultural_site'
+    """
+    if declared:
+        return declared
+    return "cultural_site" if category in CULTURAL_SITE_CATEGORIES else "geosite"

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from pipeline.cli.main import cli
 from pipeline.config import load_config
 from pipeline.dossiers import write_dossiers
+from pipeline.numbers import vi_number
 from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
 
 SECTIONS = ["identification", "description", "location", "zoning", "assessment", "inspections"]
@@ -83,7 +84,8 @@ def test_every_section_is_present_and_bilingual(dossier_cfg, written):
             assert f'<section id="{section}">' in html, (site["geosite_code"], section)
         assert site["name_vi"] in html and site["name_en"] in html
         assert f"({int(site['declared_district_code'])})" in html  # official GSO code
-        assert f"{site['x_vn2000']:,.2f}" in html and f"{site['lat']:.6f}" in html
+        # Vietnamese numbers: dot thousands, decimal comma
+        assert vi_number(site["x_vn2000"], 2) in html and vi_number(site["lat"], 6) in html
         # the observations table has one row per survey point
         description = html.split('<section id="description">')[1].split("</section>")[0]
         n_points = int((points["geosite_code"] == site["geosite_code"]).sum())
@@ -118,11 +120,11 @@ def test_zoning_areas_match_the_geopackage(dossier_cfg, written):
         zoning = html.split('<section id="zoning">')[1]
         if z["unit_code"] == z["geosite_code"]:
             # a lone geosite states its legal zone: the boundary-marker polygon's area
-            assert f"{legal_i[z['unit_code']]:,.2f}" in zoning
+            assert vi_number(legal_i[z["unit_code"]], 2) in zoning
         else:
             # within a cluster: its own detailed zone, and the cluster's legal areas
-            assert f"{z['area_ha']:,.2f}" in zoning
-            assert f"{legal_i[z['unit_code']]:,.2f}" in zoning
+            assert vi_number(z["area_ha"], 2) in zoning
+            assert vi_number(legal_i[z["unit_code"]], 2) in zoning
             assert "legal boundary (boundary markers)" in zoning
 
 
@@ -135,11 +137,13 @@ def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):
     zones = pyogrio.read_dataframe(gpkg, layer="protection_zones", read_geometry=False)
     zda = pyogrio.read_dataframe(gpkg, layer="zone_district_areas", read_geometry=False)
 
-    assert summary["n_geosites"] == len(sites)
-    assert {c["key"]: c["count"] for c in summary["by_category"]} == sites[
+    geo = sites.loc[sites["heritage_type"] == "geosite"]
+    assert summary["n_geosites"] == len(geo)
+    assert summary["n_geosites"] + summary["n_cultural_sites"] == len(sites)
+    assert {c["key"]: c["count"] for c in summary["by_category"]} == geo[
         "category"
     ].value_counts().to_dict()
-    assert {c["key"]: c["count"] for c in summary["by_significance"]} == sites[
+    assert {c["key"]: c["count"] for c in summary["by_significance"]} == geo[
         "significance"
     ].value_counts().to_dict()
     assert sum(d["count"] for d in summary["by_district"]) == len(sites)
@@ -167,8 +171,8 @@ def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):
     )
 
     html = (dossier_cfg.dossiers.directory / "tong_hop_di_san.html").read_text("utf-8")
-    assert f'id="park-zone-i">{zone_i:,.2f}<' in html
-    assert f'id="park-total">{zone_i + zone_ii:,.2f}<' in html
+    assert f'id="park-zone-i">{vi_number(zone_i, 2)}<' in html
+    assert f'id="park-total">{vi_number(zone_i + zone_ii, 2)}<' in html
     assert f'id="total-by-category">{len(sites)}<' in html
     assessment = pyogrio.read_dataframe(gpkg, layer="geosite_assessment", read_geometry=False)
     ranked = [r["geosite_code"] for r in summary["ranking"]]

@@ -53,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pipeline.db.connection import POSTGIS
-from pipeline.vocabulary import UNIT_STATUS_VI
+from pipeline.vocabulary import HERITAGE_TYPE_VI, UNIT_STATUS_VI
 
 #: Placeholder schema names, translated to the configured ones at run time.
 PUBLISHED = "__published__"
@@ -89,6 +89,7 @@ CATEGORIES = (
     "archaeological",
     "cultural",
 )
+HERITAGE_TYPES = tuple(HERITAGE_TYPE_VI)
 SIGNIFICANCES = ("international", "national", "provincial", "local")
 MEMBERSHIPS = ("full", "partial", "none")
 LOCATION_QUALITIES = ("surveyed", "gps", "approximate")
@@ -299,6 +300,11 @@ geosites = Table(
     Column("name_vi", Text, nullable=False, comment="Tên tiếng Việt / Name in Vietnamese"),
     Column("name_en", Text, comment="Tên tiếng Anh / Name in English"),
     Column("category", Text, nullable=False, comment="Loại di sản / Category"),
+    Column(
+        "heritage_type",
+        Text,
+        comment="Điểm di sản địa chất hay di sản văn hóa / Geosite or cultural site",
+    ),
     Column("significance", Text, nullable=False, comment="Tầm quan trọng / Significance"),
     Column(
         "declared_cluster_code", Text, comment="Mã cụm theo danh mục / Cluster code in the register"
@@ -311,6 +317,26 @@ geosites = Table(
     ),
     Column("location_quality", Text, comment="Chất lượng vị trí / Location quality"),
     Column("description", Text, comment="Mô tả / Description"),
+    Column("commune", Text, comment="Xã, phường / Commune"),
+    Column("village", Text, comment="Thôn, bản / Village"),
+    Column(
+        "elevation_m", Float, comment="Độ cao theo danh mục (m) / Elevation in the register (m)"
+    ),
+    Column("formation", Text, comment="Hệ tầng / Geological formation"),
+    Column("geological_age", Text, comment="Tuổi địa chất / Geological age"),
+    Column("lithology", Text, comment="Thạch học / Lithology"),
+    Column("description_vi", Text, comment="Mô tả tiếng Việt / Description in Vietnamese"),
+    Column("description_en", Text, comment="Mô tả tiếng Anh / Description in English"),
+    Column("photos", Text, comment="Ảnh (đường dẫn, ';') / Photographs (paths, ';')"),
+    Column("photo_captions", Text, comment="Chú thích ảnh (';') / Photo captions (';')"),
+    Column("photo_credits", Text, comment="Tác giả ảnh (';') / Photo credits (';')"),
+    Column("access", Text, comment="Đường tiếp cận / Access"),
+    Column("threats", Text, comment="Đe dọa ghi nhận / Recorded threats"),
+    Column("protection_status", Text, comment="Tình trạng bảo vệ pháp lý / Legal protection"),
+    Column("land_tenure", Text, comment="Quyền sử dụng đất / Land tenure"),
+    Column("references", Text, comment="Tài liệu tham khảo / References"),
+    Column("compiler", Text, comment="Người lập / Compiler"),
+    Column("compiled_on", Date, comment="Ngày lập / Date compiled"),
     *_located_and_sourced(),
     Column(
         "unit_code",
@@ -321,6 +347,9 @@ geosites = Table(
     _geom("POINT", "Vị trí điểm di sản / Geosite location"),
     CheckConstraint(_in("category", CATEGORIES), name="category"),
     CheckConstraint(_in("significance", SIGNIFICANCES), name="significance"),
+    CheckConstraint(
+        f"heritage_type IS NULL OR {_in('heritage_type', HERITAGE_TYPES)}", name="heritage_type"
+    ),
     CheckConstraint(
         f"location_quality IS NULL OR {_in('location_quality', LOCATION_QUALITIES)}",
         name="location_quality",

@@ -64,7 +64,12 @@ def counts_chart(summary: dict[str, Any], path: Path, dpi: int = 150) -> Path:
     for ax in (left, right):
         ax.tick_params(labelsize=8)
         ax.grid(axis="x" if ax is left else "y", alpha=0.3)
-    fig.suptitle(f"Số điểm di sản / number of geosites (n = {summary['n_geosites']})", fontsize=11)
+    fig.suptitle(
+        f"Số điểm di sản địa chất / number of geosites (n = {summary['n_geosites']}; "
+        f"không kể {summary['n_cultural_sites']} điểm di sản văn hóa / "
+        f"cultural sites not included)",
+        fontsize=10,
+    )
     return _save(fig, path, dpi)
 
 

@@ -7,6 +7,7 @@ Areas are planar hectares in EPSG:9215, as in the GeoPackage.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -23,10 +24,58 @@ from pipeline.assessment import (
     criterion_name_vi,
 )
 from pipeline.dossiers.data import Heritage
-from pipeline.vocabulary import CATEGORY_VI, SIGNIFICANCE_VI
+from pipeline.numbers import en_number, vi_number
+from pipeline.threats import RELATION_VI
+from pipeline.vocabulary import (
+    CATEGORY_VI,
+    HERITAGE_TYPE_VI,
+    SIGNIFICANCE_VI,
+    THREAT_KIND_VI,
+    THREAT_STATUS_VI,
+    heritage_type,
+)
 
 #: Vietnamese names of ``records.inspections.condition`` (see pipeline.db.models.CONDITIONS).
 CONDITION_VI = {"good": "tốt", "fair": "khá", "poor": "kém", "critical": "nguy cấp"}
+
+
+#: What a dossier says where the register leaves a field empty: never invented text.
+NOT_RECORDED = "chưa có thông tin / not recorded"
+#: Photographs a dossier shows (file name endings).
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+#: The criteria of the degradation risk computed from threat layers (pipeline.threats).
+COMPUTED_CRITERIA_VI = {
+    "dr_proximity_to_degrading_activities": (
+        "Gần khu vực/hoạt động có thể gây suy thoái",
+        "Proximity to areas/activities with potential to cause degradation",
+    ),
+    "dr_accessibility": ("Khả năng tiếp cận", "Accessibility"),
+}
+#: The geosite-file fields of the register (schemas/geosites.schema.json), in
+#: the dossier's order: (field, Vietnamese label, English label).
+FILE_FIELDS: list[tuple[str, str, str]] = [
+    ("commune", "Xã, phường", "Commune"),
+    ("village", "Thôn, bản", "Village"),
+    ("formation", "Hệ tầng", "Formation"),
+    ("geological_age", "Tuổi địa chất", "Geological age"),
+    ("lithology", "Thạch học", "Lithology"),
+    ("description_vi", "Mô tả (tiếng Việt)", "Description (Vietnamese)"),
+    ("description_en", "Mô tả (tiếng Anh)", "Description (English)"),
+    ("access", "Tiếp cận", "Access"),
+    ("threats", "Đe dọa ghi nhận", "Recorded threats"),
+    ("protection_status", "Tình trạng bảo vệ pháp lý", "Legal protection status"),
+    ("land_tenure", "Quyền sử dụng đất", "Land tenure"),
+    ("references", "Tài liệu tham khảo", "References"),
+    ("compiler", "Người lập", "Compiler"),
+    ("compiled_on", "Ngày lập", "Date compiled"),
+]
+
+
+def both_numbers(value: float, digits: int = 0, unit: str = "") -> str:
+    """``value`` the Vietnamese way, then the English way: '1.541,0 m / 1,541.0 m'."""
+    tail = f" {unit}" if unit else ""
+    vi, en = vi_number(value, digits), en_number(value, digits)
+    return f"{vi}{tail}" if vi == en else f"{vi}{tail} / {en}{tail}"
 
 
 def _text(value: Any) -> str:
@@ -126,6 +175,127 @@ def assessment_for(heritage: Heritage, code: str) -> dict[str, Any] | None:
     return {"illustrative": bool(row["illustrative"]), "results": values}
 
 
+def _field(site: pd.Series, name: str) -> str:
+    return _text(site[name]).strip() if name in site.index else ""
+
+
+def file_fields(site: pd.Series) -> list[dict[str, Any]]:
+    """The geosite-file fields of one register row, each with its value or None."""
+    rows = []
+    for name, vi, en in FILE_FIELDS:
+        value = _field(site, name)
+        if name == "description_en" and not value:
+            value = _field(site, "description")  # the register's first description
+        if name == "compiled_on":
+            value = value[:10]
+        lines = [v.strip() for v in value.split(";") if v.strip()] if name == "references" else []
+        rows.append(
+            {"field": name, "label_vi": vi, "label_en": en, "value": value or None, "lines": lines}
+        )
+    return rows
+
+
+def elevation(site: pd.Series, dem_m: float | None, dem_configured: bool) -> dict[str, Any]:
+    """The register's elevation and the DEM's at the location, each as text or None."""
+    raw = site["elevation_m"] if "elevation_m" in site.index else None
+    register = None if raw is None or pd.isna(raw) else both_numbers(float(raw), 0, "m")
+    dem = None if dem_m is None else both_numbers(dem_m, 0, "m")
+    return {"register": register, "dem": dem, "dem_configured": dem_configured}
+
+
+def photographs(site: pd.Series, register_dir: Path | None) -> list[dict[str, Any]]:
+    """The register's photographs: path, caption, credit and whether the file is there.
+
+    Paths are relative to the register's folder; a path leading out of it or to
+    another kind of file is listed as refused, never read.
+    """
+    paths = [p.strip() for p in _field(site, "photos").split(";") if p.strip()]
+    captions = [c.strip() for c in _field(site, "photo_captions").split(";")]
+    credits = [c.strip() for c in _field(site, "photo_credits").split(";")]
+    out = []
+    for i, rel in enumerate(paths):
+        entry: dict[str, Any] = {
+            "path": rel,
+            "caption": captions[i] if i < len(captions) and captions[i] else None,
+            "credit": credits[i] if i < len(credits) and credits[i] else None,
+            "source": None,
+            "refused": False,
+        }
+        if register_dir is not None:
+            base = register_dir.resolve()
+            full = (base / rel).resolve()
+            if not full.is_relative_to(base) or full.suffix.lower() not in PHOTO_SUFFIXES:
+                entry["refused"] = True
+            elif full.is_file():
+                entry["source"] = full
+        out.append(entry)
+    return out
+
+
+def threats_for(heritage: Heritage, code: str, unit: str) -> dict[str, Any]:
+    """The conflicts of the geosite's unit that concern it, and the computed risk criteria."""
+    conflicts = []
+    available = heritage.conflicts is not None
+    if available:
+        frame = heritage.conflicts
+        mine = frame.loc[frame["unit_code"] == unit]
+        for _, c in mine.iterrows():
+            codes = [x for x in _text(c.get("geosite_codes")).split(";") if x]
+            if codes and code not in codes:
+                continue
+            kind, status, relation = _text(c["kind"]), _text(c["status"]), _text(c["relation"])
+            conflicts.append(
+                {
+                    "relation": bilingual(RELATION_VI, relation),
+                    "severity": _text(c["severity"]),
+                    "kind": bilingual(THREAT_KIND_VI, kind),
+                    "status": bilingual(THREAT_STATUS_VI, status) if status else NOT_RECORDED,
+                    "name": _text(c["name"]) or NOT_RECORDED,
+                    "owner": _text(c.get("owner")),
+                    "threat_id": _text(c["threat_id"]),
+                    "date": _text(c.get("threat_date"))[:10],
+                    "illustrative": bool(c.get("illustrative"))
+                    if pd.notna(c.get("illustrative"))
+                    else False,
+                    "overlap_area_ha": _measure(c.get("overlap_area_ha"), 2, "ha"),
+                    "overlap_length_m": _measure(c.get("overlap_length_m"), 0, "m"),
+                    "distance_m": _measure(c.get("distance_m"), 0, "m"),
+                }
+            )
+    criteria = []
+    if heritage.risk_computed is not None:
+        rows = heritage.risk_computed.loc[heritage.risk_computed["geosite_code"] == code]
+        for _, r in rows.iterrows():
+            key = _text(r["criterion"])
+            vi, en = COMPUTED_CRITERIA_VI.get(key, (key, key))
+            hand = r.get("hand_score")
+            criteria.append(
+                {
+                    "criterion": key,
+                    "name_vi": vi,
+                    "name_en": en,
+                    "computed_score": int(r["computed_score"]),
+                    "hand_score": None if hand is None or pd.isna(hand) else int(hand),
+                    "distance_m": _measure(r.get("distance_m"), 0, "m"),
+                    "source_layers": _text(r["source_layers"]).replace(";", "; "),
+                    "complete": bool(r["complete"]),
+                    "disagrees": bool(r["disagrees"]) if pd.notna(r.get("disagrees")) else False,
+                }
+            )
+    return {
+        "layers_configured": available or heritage.risk_computed is not None,
+        "conflicts": conflicts,
+        "criteria": criteria,
+        "illustrative": any(c["illustrative"] for c in conflicts),
+    }
+
+
+def _measure(value: Any, digits: int, unit: str) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return both_numbers(float(value), digits, unit)
+
+
 def dossier_context(
     heritage: Heritage,
     code: str,
@@ -133,6 +303,10 @@ def dossier_context(
     sheet: dict[str, Any],
     inspections: pd.DataFrame | None,
     database: bool,
+    register_dir: Path | None = None,
+    dem_elevation_m: float | None = None,
+    dem_configured: bool = False,
+    dossier_map: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the dossier template shows for geosite ``code``."""
     site = heritage.geosites.loc[heritage.geosites["geosite_code"] == code].iloc[0]
@@ -163,10 +337,13 @@ def dossier_context(
         records = [{k: _text(v) for k, v in r.items()} for r in mine.to_dict("records")]
         for record in records:
             record["condition"] = bilingual(CONDITION_VI, record["condition"])
+    kind = heritage_type(_text(site["category"]), _field(site, "heritage_type") or None)
     return {
         "code": code,
         "name_vi": _text(site["name_vi"]),
         "name_en": _text(site["name_en"]),
+        "heritage_type": kind,
+        "heritage_type_label": bilingual(HERITAGE_TYPE_VI, kind),
         "category": bilingual(CATEGORY_VI, _text(site["category"])),
         "significance": bilingual(SIGNIFICANCE_VI, _text(site["significance"])),
         "cluster_code": _text(site["cluster_code"]),
@@ -210,6 +387,11 @@ def dossier_context(
             for _, z in unit_zones.sort_values("zone_class").iterrows()
         ],
         "sheet": sheet,
+        "dossier_map": dossier_map,
+        "file_fields": file_fields(site),
+        "elevation": elevation(site, dem_elevation_m, dem_configured),
+        "photos": photographs(site, register_dir),
+        "threats": threats_for(heritage, code, unit),
         "assessment": assessment_for(heritage, code),
         "database": database,
         "inspections": records,
@@ -222,6 +404,50 @@ def _counts(series: pd.Series, names_vi: dict[str, str]) -> list[dict[str, Any]]
     keys = [k for k in names_vi if k in counts.index]
     keys += sorted(k for k in counts.index if k not in names_vi)
     return [{"key": k, "label": bilingual(names_vi, k), "count": int(counts[k])} for k in keys]
+
+
+def heritage_types(sites: pd.DataFrame) -> pd.Series:
+    """``geosite`` or ``cultural_site`` for every register row (see vocabulary.heritage_type)."""
+    declared = (
+        sites["heritage_type"] if "heritage_type" in sites else pd.Series(None, index=sites.index)
+    )
+    return pd.Series(
+        [
+            heritage_type(_text(c), _text(t) or None)
+            for c, t in zip(sites["category"], declared, strict=True)
+        ],
+        index=sites.index,
+        dtype=object,
+    )
+
+
+def conflicts_table(heritage: Heritage) -> list[dict[str, Any]]:
+    """Every conflict of the park, strictest relation first (for the summary)."""
+    if heritage.conflicts is None or heritage.conflicts.empty:
+        return []
+    order = {"inside_zone_i": 0, "inside_zone_ii": 1, "near": 2}
+    frame = pd.DataFrame(heritage.conflicts.drop(columns="geometry"))
+    frame = frame.assign(_order=frame["relation"].map(order).fillna(3))
+    rows = []
+    for _, c in frame.sort_values(["_order", "unit_code", "threat_id"]).iterrows():
+        kind, status = _text(c["kind"]), _text(c["status"])
+        illustrative = c.get("illustrative")
+        rows.append(
+            {
+                "unit_code": _text(c["unit_code"]),
+                "relation": bilingual(RELATION_VI, _text(c["relation"])),
+                "severity": _text(c["severity"]),
+                "kind": bilingual(THREAT_KIND_VI, kind),
+                "status": bilingual(THREAT_STATUS_VI, status) if status else "—",
+                "name": _text(c["name"]) or "—",
+                "geosite_codes": _text(c.get("geosite_codes")).replace(";", "; "),
+                "overlap": _measure(c.get("overlap_area_ha"), 2, "ha")
+                or _measure(c.get("overlap_length_m"), 0, "m"),
+                "distance_m": _measure(c.get("distance_m"), 0, "m"),
+                "illustrative": bool(illustrative) if pd.notna(illustrative) else False,
+            }
+        )
+    return rows
 
 
 def summary_data(heritage: Heritage) -> dict[str, Any]:
@@ -277,10 +503,27 @@ def summary_data(heritage: Heritage) -> dict[str, Any]:
                     "illustrative": bool(r["illustrative"]),
                 }
             )
+    kinds = heritage_types(sites)
+    geo = sites.loc[kinds == "geosite"]
     return {
-        "n_geosites": len(sites),
-        "by_category": _counts(sites["category"], CATEGORY_VI),
-        "by_significance": _counts(sites["significance"], SIGNIFICANCE_VI),
+        "n_geosites": int((kinds == "geosite").sum()),
+        "n_cultural_sites": int((kinds == "cultural_site").sum()),
+        "n_heritage_sites": len(sites),
+        "by_heritage_type": _counts(kinds, HERITAGE_TYPE_VI),
+        "by_category": _counts(geo["category"], CATEGORY_VI),
+        "cultural_sites": [
+            {
+                "geosite_code": _text(r["geosite_code"]),
+                "name_vi": _text(r["name_vi"]),
+                "name_en": _text(r["name_en"]),
+                "category": bilingual(CATEGORY_VI, _text(r["category"])),
+                "significance": bilingual(SIGNIFICANCE_VI, _text(r["significance"])),
+            }
+            for _, r in sites.loc[kinds == "cultural_site"].sort_values("geosite_code").iterrows()
+        ],
+        "by_significance": _counts(geo["significance"], SIGNIFICANCE_VI),
+        "conflicts": conflicts_table(heritage),
+        "conflicts_configured": heritage.conflicts is not None,
         "by_district": by_district,
         "areas_by_district": areas,
         "park": {

@@ -31,7 +31,9 @@ REQUIRED_LAYERS = (
     "protection_zones",
     "zone_district_areas",
 )
-OPTIONAL_TABLES = ("geosite_assessment", "geosite_assessment_criteria")
+OPTIONAL_TABLES = ("geosite_assessment", "geosite_assessment_criteria", "geosite_risk_computed")
+#: Optional layers: the threat conflicts (issue 14) and the boundary markers.
+OPTIONAL_LAYERS = ("conflicts", "boundary_markers")
 
 INSPECTION_COLUMNS = [
     "inspection_id",
@@ -58,6 +60,9 @@ class Heritage:
     zone_district_areas: gpd.GeoDataFrame
     assessment: pd.DataFrame | None = None
     criteria: pd.DataFrame | None = None
+    risk_computed: pd.DataFrame | None = None
+    conflicts: gpd.GeoDataFrame | None = None
+    boundary_markers: gpd.GeoDataFrame | None = None
     source: Path | None = None
 
 
@@ -71,6 +76,10 @@ def load_heritage(path: Path) -> Heritage:
     """
     present = run_geopackage_layers(path, REQUIRED_LAYERS)
     layers = {name: pyogrio.read_dataframe(path, layer=name) for name in REQUIRED_LAYERS}
+    optional = {
+        name: pyogrio.read_dataframe(path, layer=name) if name in present else None
+        for name in OPTIONAL_LAYERS
+    }
     tables = {
         name: pd.DataFrame(pyogrio.read_dataframe(path, layer=name, read_geometry=False))
         if name in present
@@ -81,6 +90,9 @@ def load_heritage(path: Path) -> Heritage:
         **layers,
         assessment=tables["geosite_assessment"],
         criteria=tables["geosite_assessment_criteria"],
+        risk_computed=tables["geosite_risk_computed"],
+        conflicts=optional["conflicts"],
+        boundary_markers=optional["boundary_markers"],
         source=path,
     )
 

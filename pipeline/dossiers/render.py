@@ -25,10 +25,15 @@ from pipeline import outputs
 from pipeline.assessment import VALUES, class_vi
 from pipeline.config import Config
 from pipeline.dossiers import charts
-from pipeline.dossiers.content import dossier_context, summary_data
+from pipeline.dossiers.content import NOT_RECORDED, both_numbers, dossier_context, summary_data
 from pipeline.dossiers.data import Heritage, database_url, load_heritage, read_inspections
+from pipeline.dossiers.elevation import sample_dem
+from pipeline.dossiers.figure import draw_dossier_map
 from pipeline.errors import GeoparkError, InputError
 from pipeline.maps.build import MAP_MANIFEST, data_set, map_set
+from pipeline.maps.scale import format_scale, format_scale_en
+from pipeline.maps.vertices import unit_markers
+from pipeline.numbers import en_number, vi_number
 from pipeline.outputs import VerifiedSet
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
@@ -54,7 +59,8 @@ class DossierRun:
 
 
 def _number(value: float, digits: int = 2) -> str:
-    return f"{value:,.{digits}f}"
+    """A number in a Vietnamese text: decimal comma, dot between thousands."""
+    return vi_number(value, digits)
 
 
 def css_string(value: Any) -> Markup:
@@ -83,6 +89,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _number
+    env.filters["num_en"] = en_number
+    env.filters["both"] = both_numbers
     env.filters["css_string"] = css_string
     env.globals["class_vi"] = class_vi
     return env
@@ -129,6 +137,7 @@ def _common(cfg: Config, generated: str) -> dict[str, Any]:
         "generated": generated,
         "version": pipeline.__version__,
         "values": VALUES,
+        "not_recorded": NOT_RECORDED,
     }
 
 
@@ -191,6 +200,8 @@ def write_dossiers(
             shutil.copytree(target, out)
         (out / "sheets").mkdir(parents=True, exist_ok=True)
         (out / "charts").mkdir(exist_ok=True)
+        elevations = dem_elevations(cfg, heritage)
+        register_dir = cfg.inputs.geosites.path.parent
         for code in codes:
             progress(f"Hồ sơ {code}", f"Dossier {code}")
             unit = str(
@@ -214,8 +225,17 @@ def write_dossiers(
                     "expected": str(png),
                 }
             ctx = dossier_context(
-                heritage, code, sheet=sheet_ctx, inspections=inspections, database=url is not None
+                heritage,
+                code,
+                sheet=sheet_ctx,
+                inspections=inspections,
+                database=url is not None,
+                register_dir=register_dir,
+                dem_elevation_m=elevations.get(code),
+                dem_configured=cfg.maps.dem is not None,
+                dossier_map=dossier_map(cfg, heritage, code, unit, out),
             )
+            copy_photos(ctx["photos"], out / "photos" / code, f"photos/{code}")
             html = env.get_template("dossier.html.j2").render(site=ctx, **common)
             html_path = out / f"{code}.html"
             html_path.write_text(html, "utf-8")
@@ -267,6 +287,71 @@ def write_dossiers(
         )
         outputs.replace_directory(out, target)
     return run
+
+
+def dem_elevations(cfg: Config, heritage: Heritage) -> dict[str, float]:
+    """Each geosite's elevation from ``[maps] dem`` (empty without a DEM)."""
+    if cfg.maps.dem is None or heritage.geosites.empty:
+        return {}
+    geoms = heritage.geosites.geometry
+    values = sample_dem(
+        cfg.maps.dem, geoms.x.to_numpy(), geoms.y.to_numpy(), str(heritage.geosites.crs)
+    )
+    return {
+        str(c): v
+        for c, v in zip(heritage.geosites["geosite_code"], values, strict=True)
+        if v is not None
+    }
+
+
+def dossier_map(
+    cfg: Config, heritage: Heritage, code: str, unit: str, out: Path
+) -> dict[str, Any] | None:
+    """Draw the dossier map of ``code`` (its unit's zones) into ``out/maps``."""
+    pz = heritage.protection_zones
+    zones = pz.loc[pz["unit_code"] == unit]
+    if zones.empty:
+        return None
+    sites = heritage.geosites.loc[heritage.geosites["unit_code"] == unit]
+    layer = heritage.boundary_markers
+    markers = unit_markers(layer, unit) if layer is not None else []
+    drawn = draw_dossier_map(
+        code=code,
+        geosites=sites,
+        zone_i=zones.loc[zones["zone_class"] == "I"],
+        zone_ii=zones.loc[zones["zone_class"] == "II"],
+        markers=markers,
+        scales=cfg.maps.scales,
+        png=out / "maps" / f"{code}.png",
+        pdf=out / "maps" / f"{code}.pdf",
+    )
+    return {
+        "image": f"maps/{code}.png",
+        "pdf": f"maps/{code}.pdf",
+        "denominator": drawn.denominator,
+        "scale_vi": format_scale(drawn.denominator),
+        "scale_en": format_scale_en(drawn.denominator),
+        "width_mm": drawn.width_mm,
+        "height_mm": drawn.height_mm,
+        "width_vi": vi_number(drawn.width_mm, 0),
+        "width_en": en_number(drawn.width_mm, 0),
+        "bar_ground_m": drawn.bar_ground_m,
+        "bar_paper_mm": drawn.bar_paper_mm,
+        "markers": [{"label": m.label, "x": m.x_northing, "y": m.y_easting} for m in markers],
+    }
+
+
+def copy_photos(photos: list[dict[str, Any]], folder: Path, href: str) -> None:
+    """Copy the photographs that exist next to the dossier; set each one's ``image``."""
+    for i, photo in enumerate(photos, start=1):
+        photo["image"] = None
+        source = photo.pop("source", None)
+        if source is None:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{i:02d}{source.suffix.lower()}"
+        shutil.copyfile(source, folder / name)
+        photo["image"] = f"{href}/{name}"
 
 
 def verified_sheet_folder(cfg: Config, data: VerifiedSet) -> Path:

@@ -18,6 +18,30 @@ from pipeline.contracts import Rejection
 from pipeline.ingest.core import as_layer, file_label
 from pipeline.ingest.places import Surroundings, validated
 from pipeline.vntext import TextChange, match_name
+from pipeline.vocabulary import heritage_type
+
+#: The register's optional file fields (schemas/geosites.schema.json), carried
+#: unchanged to the GeoPackage and PostGIS for the dossiers.
+DOSSIER_FIELDS = [
+    "commune",
+    "village",
+    "elevation_m",
+    "formation",
+    "geological_age",
+    "lithology",
+    "description_vi",
+    "description_en",
+    "photos",
+    "photo_captions",
+    "photo_credits",
+    "access",
+    "threats",
+    "protection_status",
+    "land_tenure",
+    "references",
+    "compiler",
+    "compiled_on",
+]
 
 
 def _same_place(
@@ -96,18 +120,26 @@ def ingest_geosites(
     sites, near = _same_place(sites, cfg, file, notes)
     rejections += near
     sites["source_file"] = file
+    sites["heritage_type"] = [
+        heritage_type(str(c), None if pd.isna(t) else str(t))
+        for c, t in zip(sites["category"], sites["heritage_type"], strict=True)
+    ]
+    if "compiled_on" in sites:
+        sites["compiled_on"] = [None if pd.isna(d) else str(d) for d in sites["compiled_on"]]
     sites = sites.rename(columns={"_row": "source_row"})
     keep = [
         "geosite_code",
         "name_vi",
         "name_en",
         "category",
+        "heritage_type",
         "significance",
         "cluster_code",
         "declared_district",
         "declared_district_code",
         "location_quality",
         "description",
+        *DOSSIER_FIELDS,
         "x_vn2000",
         "y_vn2000",
         "lon",
