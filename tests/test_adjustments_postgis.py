@@ -97,7 +97,7 @@ def test_adjust_from_db_brings_the_database_rows_into_the_runs(
     assert f"{UNIT} I" in done.output
     local = pyogrio.read_dataframe(cfg.edits.geopackage, layer=LAYER)
     assert list(local["unit_code"]) == [UNIT] and local["author"][0] == "Lê Văn Cường"
-    applied = compute(cfg).zones.protection_zones.query("unit_code == @UNIT")
+    applied = compute(cfg).legal.detailed.query("unit_code == @UNIT")  # as drawn
     core = applied.set_index("zone_class").geometry["I"]
     assert shapely.symmetric_difference(core, drawn).area < 1e-3
     # pulling again changes nothing; a differing row needs --replace
