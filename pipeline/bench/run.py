@@ -180,13 +180,14 @@ def _bench_config(cfg_path: Path, sites_csv: Path, points_csv: Path, work: Path)
     raw = tomllib.loads(cfg_path.read_text("utf-8"))
     base = cfg_path.resolve().parent
     inputs = raw["inputs"]
-    for spec in [inputs[k] for k in ("districts", "admin_units", "park_extent")]:
+    # the sample's assessment and extents describe the sample's geosites only
+    inputs.pop("assessment", None)
+    inputs.pop("geosite_extents", None)
+    for spec in [v for v in inputs.values() if isinstance(v, dict)]:
         for key in ("path", "schema"):
             if key in spec:
                 spec[key] = str(base / spec[key])
-    inputs.pop("assessment", None)
     inputs["geosites"]["path"] = str(sites_csv)
-    inputs["geosites"]["schema"] = str(base / inputs["geosites"]["schema"])
     inputs["survey_points"] = [
         {
             "path": str(points_csv),
@@ -300,14 +301,14 @@ def main(argv: list[str] | None = None) -> int:
                 _agreement(group)
             rows.extend(group)
             data.unlink()
+        for r in rows:
+            r["seconds"] = round(r["seconds"], 3)
+            r["peak_mb"] = round(r["peak_mb"], 1) if r.get("peak_mb") else None
+        _print_table(rows)
         for n in args.end_to_end:
             folder = work / f"e2e-{n}"
             folder.mkdir()
             e2e.append(end_to_end(args.config, "karst", n, folder))
-    for r in rows:
-        r["seconds"] = round(r["seconds"], 3)
-        r["peak_mb"] = round(r["peak_mb"], 1) if r.get("peak_mb") else None
-    _print_table(rows)
     if e2e:
         print(
             f"\n{'geopark zones':<14} {'điểm/points':>11} {'giây/s':>8} {'RAM MB':>8} {'mã/exit':>8}"
