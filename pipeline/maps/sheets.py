@@ -980,6 +980,12 @@ def render_zoning_sheet(
         site_lines = [_site_line(s) for _, s in sites.iterrows()]
         site_lines += [f"{len(points)} điểm khảo sát / survey points; {len(markers)} mốc / markers"]
         site_lines += [_status_line(unit.iloc[0])]
+        unlabelled = [mk.label for mk in markers if mk.label in set(placed.dropped)]
+        if unlabelled:  # too dense to number without overlap: say so, the table has them all
+            site_lines += [
+                f"Mốc chưa ghi số trên bản đồ (quá dày) / markers not numbered on the map "
+                f"(too dense), see the table: {', '.join(unlabelled)}"
+            ]
         left = _panel_furniture(m, layers, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)])
         rows = _table_rows(markers)
         c = m.c
