@@ -320,6 +320,46 @@ class SheetPaper(_Strict):
     orientation: Literal["portrait", "landscape"] = "landscape"
 
 
+#: What a base layer shows; each kind has its national-topographic style (pipeline/maps/base.py).
+BaseKind = Literal[
+    "water",  # lakes and reservoirs as polygons, streams as lines
+    "rivers",
+    "roads",
+    "places",  # settlements: dots with their names
+    "contours",  # vector contour lines with an elevation field
+    "dem",  # a GeoTIFF DEM: contours computed from it
+    "peaks",
+    "caves",  # cave entrances
+    "boundaries",  # administrative boundary lines
+    "border",  # the national border
+]
+
+
+class BaseLayer(_Strict):
+    """One layer of the topographic base under the sheets (``[[maps.base]]``).
+
+    Any source GDAL reads (GeoPackage, Shapefile, FileGDB, GeoJSON, GeoTIFF for
+    ``kind = "dem"``) in any CRS with an EPSG code; it is transformed to the
+    working CRS and clipped to each sheet.
+    """
+
+    path: Path
+    layer: str | None = None  # the layer inside a multi-layer source; None: the first one
+    kind: BaseKind
+    label_field: str | None = None  # names printed beside the features (places, peaks, rivers...)
+    class_field: str | None = None  # roads: their class (e.g. national, provincial, local)
+    elevation_field: str | None = None  # contours and peaks: the elevation in metres
+    contour_interval_m: Positive | None = None  # dem: None picks one from the sheet's scale
+    index_every: Annotated[int, Field(ge=2)] = 5  # every n-th contour is an index contour
+    # drawn only on sheets whose scale denominator N has min_denominator <= N <= max_denominator
+    min_denominator: Annotated[int, Field(gt=0)] | None = None
+    max_denominator: Annotated[int, Field(gt=0)] | None = None
+    source_denominator: Annotated[int, Field(gt=0)] | None = None  # the source's own scale
+    attribution: str = Field(min_length=1)  # printed on every sheet that draws the layer
+    name_vi: str = ""  # e.g. "Sông suối (WDB II)"; default from the kind
+    name_en: str = ""
+
+
 class Maps(_Strict):
     """The printable map set written by ``geopark maps``."""
 
@@ -333,6 +373,7 @@ class Maps(_Strict):
         min_length=1,
     )
     dem: Path | None = None  # GeoTIFF; a hillshade is drawn under the layers when set
+    base: list[BaseLayer] = Field(default_factory=list)  # the topographic base, bottom first
     hillshade_azimuth: Annotated[float, Field(ge=0, le=360)] = 315.0
     hillshade_altitude: Annotated[float, Field(gt=0, le=90)] = 45.0
     png_dpi: Annotated[int, Field(ge=36, le=600)] = 150

@@ -21,6 +21,7 @@ def _absolute(raw: dict[str, Any]) -> dict[str, Any]:
     inputs = raw["inputs"]
     specs = [inputs[k] for k in inputs if isinstance(inputs[k], dict)]
     specs += [s for k in inputs if isinstance(inputs[k], list) for s in inputs[k]]
+    specs += raw.get("maps", {}).get("base", [])  # the topographic base layers
     for spec in specs:
         for key in ("path", "schema"):
             if key in spec and not Path(spec[key]).is_absolute():

@@ -86,12 +86,41 @@ def test_page_counts_and_atlas(map_set):
     assert counts == [s.pages for s in sheets]
     assert counts[0] == 1 and counts[1] == 1
     atlas = PdfReader(cfg.maps.directory / "atlas.pdf")
-    assert len(atlas.pages) == sum(counts)
-    assert [o.title.split(" — ")[0] for o in atlas.outline] == [s.code for s in sheets]
+    index = json.loads((cfg.maps.directory / "index.json").read_text("utf-8"))
+    front = index["atlas_front_pages"]
+    assert front == 3  # cover, one contents page, the index map
+    assert len(atlas.pages) == front + sum(counts) == index["atlas_pages"]
+    titles = [o.title for o in atlas.outline]
+    assert titles[:3] == ["Bìa / Cover", "Mục lục / Contents", "Sơ đồ chắp tờ / Sheet index map"]
+    assert [t.split(" — ")[0] for t in titles[3:]] == [s.code for s in sheets]
     # the atlas pages are the sheets' pages, in order (same paper, same words)
-    first_zoning = sum(counts[:2])
+    first_zoning = front + sum(counts[:2])
     assert "LS-CG-03" in atlas.pages[first_zoning].extract_text()
     assert "TAMTHANH" in atlas.pages[first_zoning + 1].extract_text()
+
+
+def test_atlas_opens_with_cover_contents_and_sheet_index(map_set):
+    cfg, _, sheets = map_set
+    atlas = cfg.maps.directory / "atlas.pdf"
+    with pdfplumber.open(atlas) as pdf:
+        pages = [unicodedata.normalize("NFC", p.extract_text()) for p in pdf.pages]
+        cover, contents, index_map = pages[:3]
+        assert "TẬP BẢN ĐỒ" in cover and "Atlas of geoheritage" in cover
+        assert "TỶ LỆ" not in cover, "page 1 is a cover, no longer a copy of the overview"
+        assert "MỤC LỤC / Contents" in contents
+        # each sheet's line names it and the atlas page it starts on; that page is the sheet
+        lines = contents.splitlines()
+        for number, s in enumerate(sheets, start=1):
+            line = next(ln for ln in lines if ln.split()[:2] == [str(number), s.code])
+            page = int(line.split()[-1])
+            assert f"Tờ / Sheet: {s.code}" in pages[page - 1]
+            assert "Trang / Page 2/" not in pages[page - 1]  # the sheet's first page
+        # the index map numbers every sheet frame but the overview's (the whole park)
+        assert "SƠ ĐỒ CHẮP TỜ / Sheet index map" in index_map
+        words = {w["text"] for w in pdf.pages[2].extract_words()}
+        assert {str(n) for n in range(2, len(sheets) + 1)} <= words
+        frames = [r for r in pdf.pages[2].rects if r["width"] < pdf.pages[2].width * 0.8]
+        assert len(frames) >= len(sheets) - 1
 
 
 # ------------------------------------------------------------------ text a reader expects
@@ -126,11 +155,14 @@ def test_titles_name_the_subject(map_set):
     name = layers["districts"].set_index("district_code").loc[DISTRICT, "district_name"]
     text = _text(district.pdf)
     assert f"THÀNH PHỐ {name.upper()}" in text and f"Geoheritage distribution map — {name}" in text
-    tam = _text(zoning[1].pdf)
-    assert "BẢN ĐỒ KHOANH VÙNG BẢO VỆ DI SẢN ĐỊA CHẤT – CỤM TAMTHANH" in tam
-    assert "Geosite protection zoning map — cluster TAMTHANH" in tam
-    lone = _text(zoning[0].pdf)
-    assert "ĐIỂM LS-CG-03" in lone and "geosite LS-CG-03" in lone
+    # the unit is named by its geosites' Vietnamese names (wrapped or shrunk, never cut)
+    tam = " ".join(_text(zoning[1].pdf).split())
+    assert "BẢN ĐỒ KHOANH VÙNG BẢO VỆ DI SẢN ĐỊA CHẤT – CỤM ĐỘNG TAM THANH" in tam
+    assert "(TAMTHANH)" in tam and "Geosite protection zoning map — cluster Tam Thanh Cave" in tam
+    lone = " ".join(_text(zoning[0].pdf).split())
+    site = layers["geosites"].set_index("geosite_code").loc["LS-CG-03"]
+    assert f"{site['name_vi'].upper()} (LS-CG-03)" in lone
+    assert f"{site['name_en']} (LS-CG-03)" in lone
 
 
 def test_legend_lists_what_is_drawn_and_nothing_else(map_set):
@@ -382,9 +414,25 @@ def test_labels_inside_the_map_do_not_collide(map_set):
             for b in boxes[i + 1 :]:
                 overlap = a.intersection(b).area
                 assert overlap < 0.1 * min(a.area, b.area), (s.code, words[i]["text"])
-        # every geosite code and marker number is on the map; only district names may give way
+        # every geosite code and marker number is on the map; only district names and the
+        # base's names may give way
         districts = {n.upper() for n in layers["districts"]["district_name"]}
-        assert set(s.labels_dropped) <= districts, s.labels_dropped
+        codes = set(layers["geosites"]["geosite_code"]) | {m.label for m in s.markers}
+        assert not set(s.labels_dropped) & codes, s.labels_dropped
+        assert set(s.labels_dropped) <= districts | _base_names(), s.labels_dropped
+
+
+@functools.cache
+def _base_names() -> frozenset[str]:
+    import geopandas as gpd
+
+    from pipeline.config import load_config
+
+    names: set[str] = set()
+    for b in load_config(Path(__file__).parents[1] / "geopark.toml").maps.base:
+        if b.label_field:
+            names |= set(gpd.read_file(b.path, layer=b.layer)[b.label_field].astype(str))
+    return frozenset(names)
 
 
 # ------------------------------------------------------------------ hillshade
@@ -493,7 +541,10 @@ def test_cli_writes_the_selected_sheets(sample_run, write_config, tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "overview.pdf").exists() and (out / "districts" / "187.pdf").exists()
     assert (out / "zoning" / "LS-CG-04.png").exists() and (out / "atlas.pdf").exists()
-    assert len(PdfReader(out / "atlas.pdf").pages) == 3
+    index = json.loads((out / "index.json").read_text("utf-8"))
+    sheet_pages = sum(s["pages"] for s in index["sheets"])
+    assert len(index["sheets"]) == 3 and index["atlas_front_pages"] == 3
+    assert len(PdfReader(out / "atlas.pdf").pages) == 3 + sheet_pages
 
 
 def test_cli_without_geopackage_fails_well(write_config, tmp_path):
@@ -518,3 +569,149 @@ def test_cli_with_a_missing_dem_fails_well(sample_run, write_config, tmp_path):
     assert result.exit_code == 2, result.output
     assert "maps.dem" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "m" / "overview.pdf").exists(), "nothing half-written"
+
+
+# ------------------------------------------------------------------ legibility
+
+
+def test_no_text_smaller_than_6_pt(map_set):
+    cfg, _, sheets = map_set
+    for pdf in [s.pdf for s in sheets] + [cfg.maps.directory / "atlas.pdf"]:
+        with pdfplumber.open(pdf) as doc:
+            for page in doc.pages:
+                # pdfminer's "size" of a glyph turned 90° (the side grid labels) is its
+                # advance; its font size is then the box's width
+                sizes = [
+                    c["size"] if c["upright"] else c["width"]
+                    for c in page.chars
+                    if c["text"].strip()
+                ]
+                assert min(sizes) >= 6.0 - 0.05, (pdf.name, page.page_number, min(sizes))
+
+
+def test_marker_numbers_never_overlap_each_other(map_set):
+    _, _, sheets = map_set
+    for s in sheets:
+        if s.kind != "zoning":
+            continue
+        with pdfplumber.open(s.pdf) as doc:
+            page = doc.pages[0]
+            x0, y0, w, h = (v * PT_PER_MM for v in s.map_frame_mm)
+            top = page.height - (y0 + h)
+            labels = {mk.label for mk in s.markers}
+            boxes = [
+                w_
+                for w_ in page.extract_words()
+                if w_["text"] in labels
+                and x0 <= w_["x0"]
+                and w_["x1"] <= x0 + w
+                and top <= w_["top"]
+                and w_["bottom"] <= top + h
+            ]
+            # one box per label (the white halo is drawn as outlines, not text)
+            assert len({b["text"] for b in boxes}) >= 0.9 * len(labels), s.code
+            seen = {}
+            for b in boxes:
+                seen.setdefault(b["text"], b)
+            unique = list(seen.values())
+            for a, b in itertools.combinations(unique, 2):
+                overlap_x = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
+                overlap_y = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+                assert overlap_x <= 0.1 or overlap_y <= 0.1, (s.code, a["text"], b["text"])
+
+
+def test_projection_and_convergence_notes(map_set):
+    _, _, sheets = map_set
+    for s in sheets:
+        text = " ".join(_text(s.pdf).split())
+        assert "VN-2000 / TM-3 107°15′, k = 0,9999" in text
+        assert "VN-2000 / TM-3 107°15′, k = 0.9999" in text
+        # the park lies west of the central meridian 107°15′: true north is east of grid north
+        assert re.search(r"Bắc thực lệch \d+,\d\d° về phía đông so với bắc lưới", text)
+        assert re.search(r"true north is \d+\.\d\d° east of grid north", text)
+
+
+# ------------------------------------------------------------------ topographic base
+
+
+def test_sample_base_is_drawn_credited_and_called_coarse(map_set):
+    cfg, _, sheets = map_set
+    assert {b.kind for b in cfg.maps.base} >= {"rivers", "places", "border", "boundaries"}
+    tam = next(s for s in sheets if s.code == "TAMTHANH")
+    text = " ".join(_text(tam.pdf).split())
+    assert "Thị Trấn Cao Lộc" in text  # a GeoNames place name beside its settlement dot
+    assert "GeoNames, geonames.org, CC BY 4.0" in text
+    assert "GSHHG 2.3.7 (Wessel & Smith)" in text  # the Kỳ Cùng crosses this sheet
+    assert "Coarse base:" in text and "Nền sơ lược" in text
+    assert "Settlement" in " ".join(tam.legend) and "River, stream" in " ".join(tam.legend)
+    overview = " ".join(_text(sheets[0].pdf).split())
+    assert "Natural Earth" in overview and "National border" in overview
+
+
+def test_a_user_base_layer_drops_in_by_configuration(map_set, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    from pipeline.config import BaseLayer
+
+    cfg, layers, sheets = map_set
+    lone = next(s for s in sheets if s.code == "LS-CG-03")
+    xmin, ymin, xmax, ymax = lone.extent
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    gpkg = tmp_path / "topo10k.gpkg"
+    # a province-style detailed base in VN-2000 metres: a national road and a named peak
+    gpd.GeoDataFrame(
+        {"ten": ["QL1A"], "cap": ["Quốc lộ"]},
+        geometry=[LineString([(xmin, cy - 150), (xmax, cy - 120)])],
+        crs=cfg.working_crs,
+    ).to_file(gpkg, layer="giao_thong")
+    gpd.GeoDataFrame(
+        {"ten": ["Núi Thử Nghiệm"], "do_cao": [612.0]},
+        geometry=[Point(cx + 300, cy + 300)],
+        crs=cfg.working_crs,
+    ).to_file(gpkg, layer="dinh_nui")
+    extra = [
+        BaseLayer(
+            path=gpkg,
+            layer="giao_thong",
+            kind="roads",
+            class_field="cap",
+            attribution="Sở TN&MT Lạng Sơn, CSDL nền 1:10.000 (thử)",
+        ),
+        BaseLayer(
+            path=gpkg,
+            layer="dinh_nui",
+            kind="peaks",
+            label_field="ten",
+            elevation_field="do_cao",
+            attribution="Sở TN&MT Lạng Sơn, CSDL nền 1:10.000 (thử)",
+        ),
+    ]
+    custom = _with_maps(cfg, base=[*cfg.maps.base, *extra])
+    result = render_zoning_sheet("LS-CG-03", layers, custom, tmp_path / "z.pdf")
+    text = " ".join(_text(tmp_path / "z.pdf").split())
+    assert "Núi Thử Nghiệm 612" in text
+    assert "CSDL nền 1:10.000 (thử)" in text
+    legend = " ".join(result.legend)
+    assert "Road – national, provincial" in legend and "Peak" in legend
+    # a missing field is a clear input error naming the file and the field
+    bad = BaseLayer(path=gpkg, layer="dinh_nui", kind="peaks", label_field="name", attribution="x")
+    from pipeline.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        render_zoning_sheet("LS-CG-03", layers, _with_maps(cfg, base=[bad]), tmp_path / "b.pdf")
+    assert "name" in str(err.value) and "topo10k.gpkg" in str(err.value)
+
+
+# ------------------------------------------------------------------ threats
+
+
+def test_threats_are_drawn_on_zoning_sheets_with_illustrative_legend(map_set, tmp_path):
+    cfg, layers, _ = map_set
+    assert "threat_areas" in layers
+    result = render_zoning_sheet("NADUONG", layers, cfg, tmp_path / "NADUONG.pdf")
+    legend = " ".join(result.legend)
+    assert "Threat: mining licence (illustrative)" in legend
+    assert "giấy phép khai thác khoáng sản (minh họa)" in legend
+    text = " ".join(_text(tmp_path / "NADUONG.pdf").split())
+    assert "Threat: mining licence (illustrative)" in text

@@ -32,6 +32,7 @@ from pypdf import PdfReader, PdfWriter
 import pipeline
 from pipeline.config import Config
 from pipeline.errors import GeoparkError, InputError
+from pipeline.maps.atlas import render_front_matter
 from pipeline.maps.sheets import (
     SheetResult,
     load_layers,
@@ -136,13 +137,27 @@ def png_preview(pdf: Path, png: Path, dpi: int) -> Path:
     return png
 
 
-def assemble_atlas(sheets: list[dict[str, Any]], atlas: Path) -> int:
-    """One PDF of all sheets, in order, with a bookmark per sheet; returns its page count.
+def assemble_atlas(
+    sheets: list[dict[str, Any]],
+    atlas: Path,
+    front: Path | None = None,
+) -> int:
+    """One PDF: the front matter (cover, contents, index map), then all sheets in order.
 
     ``sheets`` are index entries (:meth:`SheetResult.as_dict`) whose ``pdf`` is
-    where the sheet's PDF is now.
+    where the sheet's PDF is now; ``front`` is the front matter's PDF
+    (:func:`pipeline.maps.atlas.render_front_matter`). A bookmark marks each
+    sheet and each front page. Returns the atlas's page count.
     """
     writer = PdfWriter()
+    if front is not None:
+        names = ["Bìa / Cover"]
+        pages = PdfReader(front).pages
+        names += ["Mục lục / Contents"] * (len(pages) - 2) + ["Sơ đồ chắp tờ / Sheet index map"]
+        for page, name in zip(pages, names, strict=True):
+            writer.add_page(page)
+            if name not in {o.title for o in writer.outline}:
+                writer.add_outline_item(title=name, page_number=len(writer.pages) - 1)
     for sheet in sheets:
         start = len(writer.pages)
         for page in PdfReader(sheet["pdf"]).pages:
@@ -290,7 +305,12 @@ def render_all(
             for kind, code, _, _ in _expected(paths)
             if (kind, code) not in rendered and (kind, code) not in kept
         ]
-        atlas_pages = assemble_atlas(entries, paths.atlas)
+        front_pdf = staging / ".atlas_front.pdf"
+        front_pages, starts = render_front_matter(cfg, entries, layers, front_pdf)
+        atlas_pages = assemble_atlas(entries, paths.atlas, front_pdf)
+        front_pdf.unlink()
+        for entry, start in zip(entries, starts, strict=True):
+            entry["atlas_page"] = start
         for entry in entries:
             for key in ("pdf", "png"):
                 entry[key] = str(final / Path(entry[key]).relative_to(staging))
@@ -299,6 +319,7 @@ def render_all(
             {
                 "atlas": str(final / "atlas.pdf"),
                 "atlas_pages": atlas_pages,
+                "atlas_front_pages": front_pages,
                 "sample_data": cfg.park.sample_data,
                 "sheets": entries,
             },

@@ -8,6 +8,7 @@ exactly L / N metres long on paper.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ from pipeline.crs import transform_xy
 from pipeline.maps import style
 from pipeline.maps.paper import MM_PER_INCH, Box, Layout
 from pipeline.maps.scale import MapExtent, format_scale, format_scale_en
+from pipeline.numbers import en_number, vi_number
 
 
 def page_axes(fig: Figure, layout: Layout) -> Axes:
@@ -39,16 +41,51 @@ def height_mm(artist: Artist, renderer: RendererBase) -> float:
     return box.height * MM_PER_INCH / artist.figure.dpi
 
 
+def _width_mm(artist: Artist, renderer: RendererBase) -> float:
+    return artist.get_window_extent(renderer).width * MM_PER_INCH / artist.figure.dpi
+
+
+def fit_text(
+    ax: Axes, x: float, y: float, text: str, width_mm: float, size: float, min_size: float, **kw
+):
+    """``text`` at ``size`` pt, shrunk down to ``min_size`` and then wrapped to fit ``width_mm``.
+
+    Never cut: a text too long for one line at ``min_size`` goes onto several.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    t = ax.text(x, y, text, fontsize=size, **kw)
+    while _width_mm(t, renderer) > width_mm and size - 0.5 >= min_size:
+        size -= 0.5
+        t.set_fontsize(size)
+    if _width_mm(t, renderer) <= width_mm:
+        return t
+    lines: list[str] = []
+    for word in text.split(" "):
+        trial = f"{lines[-1]} {word}" if lines else word
+        t.set_text(trial)
+        if lines and _width_mm(t, renderer) <= width_mm:
+            lines[-1] = trial
+        elif not lines:
+            lines.append(word)
+        else:
+            lines.append(word)
+    t.set_text("\n".join(lines))
+    return t
+
+
 def title_block(
     ax: Axes, box: Box, title_vi: str, title_en: str, subtitle: str, right_lines: list[str]
 ) -> None:
-    """Vietnamese title, the English beneath, a subtitle; scale and date at the right."""
+    """Vietnamese title, the English beneath, a subtitle; scale and date at the right.
+
+    Long titles shrink (Vietnamese down to 10 pt, English 8 pt, subtitle 6 pt)
+    and then wrap; they are never cut off.
+    """
+    renderer = ax.figure.canvas.get_renderer()
     ax.add_patch(Rectangle((box.x, box.y), box.w, box.h, fill=False, lw=0.8, ec="black"))
-    ax.text(box.x + 4, box.top - 4, title_vi, fontsize=14, fontweight="bold", va="top")
-    ax.text(box.x + 4, box.top - 11.5, title_en, fontsize=10, fontstyle="italic", va="top")
-    ax.text(box.x + 4, box.y + 2.5, subtitle, fontsize=8, va="bottom", color="#333333")
+    right_w = 0.0
     for i, line in enumerate(right_lines):
-        ax.text(
+        t = ax.text(
             box.right - 4,
             box.top - 4 - i * 5,
             line,
@@ -57,6 +94,25 @@ def title_block(
             ha="right",
             va="top",
         )
+        right_w = max(right_w, _width_mm(t, renderer))
+    width = box.w - 8 - right_w - 6
+    y = box.top - 3
+    vi = fit_text(ax, box.x + 4, y, title_vi, width, 14, 10, fontweight="bold", va="top")
+    y -= height_mm(vi, renderer) + 1.2
+    en = fit_text(ax, box.x + 4, y, title_en, width, 10, 8, fontstyle="italic", va="top")
+    y -= height_mm(en, renderer) + 1.0
+    fit_text(
+        ax,
+        box.x + 4,
+        max(y, box.y + 2),
+        subtitle,
+        width,
+        8,
+        6,
+        va="top",
+        color="#333333",
+        linespacing=1.1,
+    )
 
 
 def footer(ax: Axes, box: Box, lines: list[str], sample_note: str | None) -> None:
@@ -105,7 +161,7 @@ def choose_scale_bar(denominator: int, max_mm: float) -> ScaleBar:
 
 def _unit_value(value_m: float, unit: str) -> str:
     v = value_m / 1000.0 if unit == "km" else value_m
-    return (f"{v:g}").replace(".", ",")
+    return vi_number(v, 0 if float(v).is_integer() else 1)
 
 
 def scale_block(
@@ -136,19 +192,37 @@ def scale_block(
             label = f"{label} {bar.unit}"
         ax.text(x + i * seg, y0 - 1.0, label, fontsize=6.5, ha="center", va="top")
     north_arrow(ax, x + width - 9, top - 2, extent, crs)
-    return 24.0
+    gamma = convergence_deg(extent, crs)
+    vi, en = convergence_note(gamma)
+    ax.text(x, y0 - 5.0, f"{vi}\n{en}.", fontsize=6, va="top", color="#333333", linespacing=1.15)
+    return 30.0
 
 
 def convergence_deg(extent: MapExtent, crs: str) -> float:
-    """Meridian convergence at the sheet centre: the angle from grid north to true north."""
+    """Meridian convergence at the sheet centre: the grid bearing of true north, degrees.
+
+    Positive when true north lies east of grid north (the sheet west of the
+    central meridian), negative when it lies west.
+    """
     proj_crs = pyproj.CRS.from_user_input(crs)
     cx, cy = (extent.xmin + extent.xmax) / 2, (extent.ymin + extent.ymax) / 2
     lon, lat = transform_xy(cx, cy, proj_crs, proj_crs.geodetic_crs)
-    return float(pyproj.Proj(proj_crs).get_factors(lon, lat).meridian_convergence)
+    # a step along the meridian, measured on the grid: its bearing is true north's
+    x2, y2 = transform_xy(lon, lat + 0.01, proj_crs.geodetic_crs, proj_crs)
+    return math.degrees(math.atan2(float(x2) - cx, float(y2) - cy))
+
+
+def convergence_note(gamma: float) -> tuple[str, str]:
+    """Where true north lies from grid north, in Vietnamese and English."""
+    side_vi, side_en = ("đông", "east") if gamma >= 0 else ("tây", "west")
+    return (
+        f"Bắc thực lệch {vi_number(abs(gamma), 2)}° về phía {side_vi} so với bắc lưới",
+        f"true north is {en_number(abs(gamma), 2)}° {side_en} of grid north",
+    )
 
 
 def north_arrow(ax: Axes, cx: float, top: float, extent: MapExtent, crs: str) -> None:
-    """A two-tone arrow to grid north, with the meridian convergence stated."""
+    """A two-tone arrow to grid north."""
     h, w = 12.0, 3.2
     base = top - 4 - h
     tip = (cx, base + h)
@@ -163,12 +237,11 @@ def north_arrow(ax: Axes, cx: float, top: float, extent: MapExtent, crs: str) ->
         )
     )
     ax.text(cx, top, "B / N", fontsize=8, fontweight="bold", ha="center", va="top")
-    gamma = convergence_deg(extent, crs)
     ax.text(
         cx,
         base - 1,
-        f"Bắc lưới / grid north\nγ = {gamma:+.2f}°".replace(".", ","),
-        fontsize=5,
+        "Bắc lưới\ngrid north",
+        fontsize=6,
         ha="center",
         va="top",
         color="#333333",

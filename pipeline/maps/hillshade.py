@@ -59,13 +59,37 @@ def hillshade_for_extent(
     The DEM is resampled (bilinear) through rasterio onto a north-up grid of at
     most ``max_cells`` cells along the longer side, in the sheet's CRS.
     """
+    dst = elevation_for_extent(dem_path, bounds, crs, max_cells=max_cells)
+    if dst is None:
+        return None
+    rows, cols = dst.shape
+    known = np.isfinite(dst)
+    filled = np.where(known, dst, np.nanmean(dst[known]))
+    width, height = bounds[2] - bounds[0], bounds[3] - bounds[1]
+    shade = hillshade(filled, width / cols, height / rows, azimuth, altitude)
+    return np.where(known, shade, np.nan)
+
+
+def elevation_for_extent(
+    dem_path: Path,
+    bounds: tuple[float, float, float, float],
+    crs: str,
+    *,
+    max_cells: int = 1200,
+    field: str = "maps.dem",
+) -> np.ndarray | None:
+    """``dem_path`` resampled (bilinear) onto a north-up grid over ``bounds`` (in ``crs``).
+
+    Rows run north to south; NaN where the DEM has no data; None when the DEM
+    does not overlap ``bounds``. ``field`` names the setting in error messages.
+    """
     if not dem_path.exists():
         raise ConfigError(
             f"không tìm thấy DEM {dem_path}",
             f"DEM not found: {dem_path}",
-            field="maps.dem",
-            fix="correct maps.dem (relative to the configuration file) or remove it",
-            fix_vi="sửa maps.dem (tương đối so với tệp cấu hình) hoặc bỏ khóa này",
+            field=field,
+            fix=f"correct {field} (relative to the configuration file) or remove it",
+            fix_vi=f"sửa {field} (tương đối so với tệp cấu hình) hoặc bỏ khóa này",
         )
     minx, miny, maxx, maxy = bounds
     width = maxx - minx
@@ -80,7 +104,7 @@ def hillshade_for_extent(
                     "DEM không có hệ tọa độ",
                     "the DEM has no coordinate reference system",
                     file=str(dem_path),
-                    field="maps.dem",
+                    field=field,
                     fix="assign its CRS (e.g. gdal_edit.py -a_srs EPSG:9215 dem.tif)",
                     fix_vi="gán hệ tọa độ cho DEM (ví dụ gdal_edit.py -a_srs EPSG:9215 dem.tif)",
                 )
@@ -99,13 +123,8 @@ def hillshade_for_extent(
             "không đọc được DEM",
             f"cannot read the DEM: {exc}",
             file=str(dem_path),
-            field="maps.dem",
+            field=field,
             fix="give a GeoTIFF readable by GDAL",
             fix_vi="dùng tệp GeoTIFF mà GDAL đọc được",
         ) from None
-    known = np.isfinite(dst)
-    if not known.any():
-        return None
-    filled = np.where(known, dst, np.nanmean(dst[known]))
-    shade = hillshade(filled, width / cols, height / rows, azimuth, altitude)
-    return np.where(known, shade, np.nan)
+    return dst if np.isfinite(dst).any() else None

@@ -16,8 +16,8 @@ MM_PER_INCH = 25.4
 PAPER_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 
 MARGIN_MM = 10.0
-TITLE_MM = 24.0
-FOOTER_MM = 14.0
+TITLE_MM = 26.0
+FOOTER_MM = 20.0  # sample note, projection, sources, base credits and coarse note, date
 GRID_LABEL_MM = 7.0  # room for grid labels around the map frame
 GAP_MM = 5.0
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import ConfigError
 from pipeline.maps.paper import Box
+from pipeline.numbers import en_number, vi_number
 
 #: Grid intervals (metres) a sheet may use.
 GRID_INTERVALS_M = (
@@ -119,9 +120,9 @@ def grid_interval(denominator: int, min_spacing_mm: float = MIN_GRID_SPACING_MM)
 
 def format_scale(denominator: int) -> str:
     """``1:50.000`` — the Vietnamese way of writing a scale (dot thousands)."""
-    return "1:" + f"{denominator:,}".replace(",", ".")
+    return "1:" + vi_number(denominator)
 
 
 def format_scale_en(denominator: int) -> str:
     """``1:50,000`` — the English way."""
-    return f"1:{denominator:,}"
+    return "1:" + en_number(denominator)

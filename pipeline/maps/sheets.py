@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from matplotlib import rc_context
 from matplotlib.axes import Axes
@@ -29,6 +30,7 @@ from matplotlib.patches import Patch
 from pipeline.config import Config, SheetPaper
 from pipeline.errors import InputError
 from pipeline.maps import furniture, style
+from pipeline.maps.base import BaseDrawn, draw_base
 from pipeline.maps.fonts import rc_params
 from pipeline.maps.hillshade import hillshade_for_extent
 from pipeline.maps.labels import LabelSpec, place_labels, point_obstacles
@@ -41,6 +43,7 @@ from pipeline.maps.scale import (
     grid_interval,
 )
 from pipeline.maps.vertices import Marker, format_metres, unit_markers
+from pipeline.numbers import bilingual_number
 from pipeline.outputs import run_geopackage_layers
 from pipeline.report import SAMPLE_NOTE
 from pipeline.vocabulary import UNIT_STATUS_VI
@@ -109,10 +112,19 @@ class SheetResult:
         }
 
 
+#: Layers drawn when the GeoPackage has them (threat layers, when threats are configured).
+OPTIONAL_LAYERS = ("threat_areas", "threat_lines", "threat_points")
+
+
 def load_layers(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
-    """The layers the sheets draw, read from the run's GeoPackage."""
+    """The layers the sheets draw, read from the run's GeoPackage (threat layers if any)."""
     run_geopackage_layers(gpkg, LAYERS)
-    return {name: gpd.read_file(gpkg, layer=name) for name in LAYERS}
+    layers = {name: gpd.read_file(gpkg, layer=name) for name in LAYERS}
+    present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    layers.update(
+        {name: gpd.read_file(gpkg, layer=name) for name in OPTIONAL_LAYERS if name in present}
+    )
+    return layers
 
 
 # ---------------------------------------------------------------- helpers
@@ -129,8 +141,7 @@ def _text(value: Any) -> str:
 
 def _area(value: float) -> tuple[str, str]:
     """Hectares: Vietnamese (1.234,56) and English (1,234.56)."""
-    en = f"{value:,.2f}"
-    return en.replace(",", " ").replace(".", ",").replace(" ", "."), en
+    return bilingual_number(value, 2)
 
 
 @dataclass
@@ -189,7 +200,7 @@ def _map_axes(c: _Canvas, extent: MapExtent) -> Axes:
     ax.set_facecolor("white")
     m = c.layout.map
     c.page.text(
-        m.x - 1.5, m.top + 1.5, "X,Y (m)", fontsize=5, ha="right", va="bottom", color="#333333"
+        m.x - 1.5, m.top + 1.5, "X,Y (m)", fontsize=6, ha="right", va="bottom", color="#333333"
     )
     return ax
 
@@ -243,6 +254,7 @@ class _Map:
     ax: Axes
     legend: _Legend
     hillshade: bool
+    base: BaseDrawn = field(default_factory=BaseDrawn)
 
 
 def _open_map(
@@ -261,11 +273,16 @@ def _open_map(
     )
     extent = extent_at_scale(bounds, c.layout.map, n)
     ax = _map_axes(c, extent)
-    return _Map(c, extent, ax, _Legend(), _hillshade(ax, cfg, extent))
+    shade = _hillshade(ax, cfg, extent)
+    return _Map(
+        c, extent, ax, _Legend(), shade, draw_base(ax, cfg.maps.base, extent, cfg.working_crs)
+    )
 
 
 def _hillshade_entry(m: _Map) -> None:
-    """The hillshade's legend entry (last in the legend), when there is a hillshade."""
+    """The base's and the hillshade's legend entries (last in the legend), when drawn."""
+    for handle, vi, en in m.base.legend:
+        m.legend.add(handle, vi, en)
     if m.hillshade:
         m.legend.add(
             Patch(facecolor="#9e9e9e", edgecolor="none"), "Bóng địa hình (DEM)", "Hillshade (DEM)"
@@ -393,18 +410,26 @@ def _draw_distribution(
 
 
 def _site_obstacles(m: _Map, sites: gpd.GeoDataFrame, radius_pt: float) -> list:
-    """Boxes around the geosite symbols, so labels do not cover them."""
-    return point_obstacles(m.ax, shapely.get_coordinates(sites.geometry), radius_pt)
+    """Boxes around the geosite and base point symbols, so labels do not cover them."""
+    return point_obstacles(
+        m.ax, shapely.get_coordinates(sites.geometry), radius_pt
+    ) + point_obstacles(m.ax, m.base.points, 2.0)
 
 
-def _sheet_text(cfg: Config) -> tuple[list[str], str | None]:
+#: The projection as the sheets state it, Vietnamese (decimal comma) and English.
+PROJECTION_VI = "VN-2000 / TM-3 107°15′, k = 0,9999"
+PROJECTION_EN = "VN-2000 / TM-3 107°15′, k = 0.9999"
+
+
+def _sheet_text(cfg: Config, notes: list[str] = ()) -> tuple[list[str], str | None]:
     today = date.today()
     lines = [
-        f"Hệ tọa độ VN-2000, kinh tuyến trục 107°15′, múi chiếu 3° ({cfg.working_crs}); "
+        f"Hệ tọa độ {PROJECTION_VI} ({cfg.working_crs}), múi chiếu 3°; "
         "lưới ô vuông tính bằng mét: X – tọa độ bắc (nhãn cạnh đứng), "
-        "Y – tọa độ đông (nhãn cạnh ngang). / Coordinate system VN-2000 / TM-3 107°15′; "
+        f"Y – tọa độ đông (nhãn cạnh ngang). / Coordinate system {PROJECTION_EN}; "
         "metre grid: X northing (side labels), Y easting (top/bottom labels).",
         f"Nguồn dữ liệu: {cfg.maps.sources_vi}. / Data sources: {cfg.maps.sources_en}.",
+        *notes,
         f"Ngày lập / Date: {today:%d/%m/%Y} — {cfg.park.name_vi} / {cfg.park.name_en}"
         + (f" — {cfg.park.legal_basis}" if cfg.park.legal_basis else ""),
     ]
@@ -421,6 +446,7 @@ def _finish_page(
     code: str,
     page_no: int | None = None,
     pages: int | None = None,
+    base: BaseDrawn | None = None,
 ) -> None:
     paper = c.layout.page.label
     right = [
@@ -434,7 +460,7 @@ def _finish_page(
         ax.set_xlabel("")
         ax.set_ylabel("")
     furniture.title_block(c.page, c.layout.title, title_vi, title_en, subtitle, right)
-    lines, note = _sheet_text(cfg)
+    lines, note = _sheet_text(cfg, base.notes() if base else [])
     furniture.footer(c.page, c.layout.footer, lines, note)
 
 
@@ -471,7 +497,7 @@ def _panel_furniture(m: _Map, layers, cfg: Config, lists: list[tuple[str, list[s
     furniture.locator(
         c.fig,
         c.layout,
-        Box(x, p.y, col_w, p.h - 28),
+        Box(x, p.y, col_w, p.h - 34),
         layers["districts"],
         layers["park_extent"],
         extent,
@@ -571,7 +597,9 @@ def render_overview_sheet(
                     radii_pt=(3.0, 10.0, 18.0, 28.0),
                 )
             )
-        placed = place_labels(m.ax, m.c.renderer, specs, _site_obstacles(m, sites, 3.5))
+        placed = place_labels(
+            m.ax, m.c.renderer, specs + m.base.labels, _site_obstacles(m, sites, 3.5)
+        )
         title_vi = "BẢN ĐỒ PHÂN BỐ DI SẢN ĐỊA CHẤT CÔNG VIÊN ĐỊA CHẤT LẠNG SƠN"
         title_en = f"Geoheritage distribution map of the {cfg.park.name_en}"
         subtitle = (
@@ -580,7 +608,7 @@ def render_overview_sheet(
             "nhãn: mã đơn vị / labels: unit codes"
         )
         _panel_furniture(m, layers, cfg, [])
-        _finish_page(m.c, cfg, title_vi, title_en, subtitle, m.extent, "overview")
+        _finish_page(m.c, cfg, title_vi, title_en, subtitle, m.extent, "overview", base=m.base)
         _save([m.c.fig], pdf, f"{title_vi} / {title_en}", cfg)
     return _result("overview", "overview", title_vi, title_en, m, pdf, placed.dropped)
 
@@ -651,7 +679,9 @@ def render_district_sheet(
                     radii_pt=(4.0, 12.0, 22.0, 32.0),
                 )
             )
-        placed = place_labels(m.ax, m.c.renderer, specs, _site_obstacles(m, sites, 4.0))
+        placed = place_labels(
+            m.ax, m.c.renderer, specs + m.base.labels, _site_obstacles(m, sites, 4.0)
+        )
         kind_vi = _text(d.get("district_type")) or "Huyện"
         name = _text(d["district_name"])
         kind_en = "city" if kind_vi.lower().startswith("thành") else "district"
@@ -672,7 +702,9 @@ def render_district_sheet(
             lines.append("* ngoài huyện / outside the district")
         lists = [("ĐIỂM DI SẢN / Geosites", lines or ["(không có / none)"])]
         _panel_furniture(m, layers, cfg, lists)
-        _finish_page(m.c, cfg, title_vi, title_en, subtitle, m.extent, str(district_code))
+        _finish_page(
+            m.c, cfg, title_vi, title_en, subtitle, m.extent, str(district_code), base=m.base
+        )
         _save([m.c.fig], pdf, f"{title_vi} / {title_en}", cfg)
     return _result("district", str(district_code), title_vi, title_en, m, pdf, placed.dropped)
 
@@ -745,6 +777,78 @@ def _draw_table(ax: Axes, region: Box, rows: list[tuple]) -> list[tuple]:
     return remaining
 
 
+def _zoning_titles(unit_code: str, is_cluster: bool, sites: gpd.GeoDataFrame) -> tuple[str, str]:
+    """The zoning sheet's titles, naming the unit by its geosites' Vietnamese names."""
+    names_vi = [_text(n) for n in sites["name_vi"] if _text(n)]
+    names_en = [_text(n) for n in sites["name_en"] if _text(n)] if "name_en" in sites else []
+    if len(names_vi) > 3:
+        more = len(names_vi) - 2
+        named_vi = " – ".join(names_vi[:2]) + f" và {more} điểm khác"
+        named_en = " – ".join(names_en[:2]) + f" and {more} more" if names_en else ""
+    else:
+        named_vi, named_en = " – ".join(names_vi), " – ".join(names_en)
+    head_vi = "BẢN ĐỒ KHOANH VÙNG BẢO VỆ DI SẢN ĐỊA CHẤT"
+    head_en = "Geosite protection zoning map"
+    if is_cluster:
+        vi = f"{head_vi} – CỤM {named_vi.upper()} ({unit_code})"
+        en = f"{head_en} — cluster {named_en} ({unit_code})"
+    else:
+        vi = f"{head_vi} – {named_vi.upper()} ({unit_code})"
+        en = f"{head_en} — {named_en} ({unit_code})"
+    return vi, en
+
+
+def _draw_threats(m: _Map, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Threat areas hatched, lines dashed, points as squares, by kind; 'illustrative' noted."""
+    from pipeline.vocabulary import THREAT_KIND_VI
+
+    for name in ("threat_areas", "threat_lines", "threat_points"):
+        if name not in layers:
+            continue
+        features = _within(layers[name], m.extent)
+        for kind in sorted(features["kind"].dropna().unique()) if len(features) else []:
+            part = features[features["kind"] == kind]
+            colour, hatch = style.threat_style(kind)
+            illustrative = (
+                "illustrative" in part and part["illustrative"].fillna(False).astype(bool).any()
+            )
+            vi = f"Đe dọa: {THREAT_KIND_VI.get(kind, kind)}"
+            en = f"Threat: {kind.replace('_', ' ')}"
+            if illustrative:
+                vi, en = f"{vi} (minh họa)", f"{en} (illustrative)"
+            if name == "threat_areas":
+                part.plot(
+                    ax=m.ax,
+                    facecolor="none",
+                    edgecolor=colour,
+                    hatch=hatch or "////",
+                    lw=0.8,
+                    zorder=style.Z_THREAT,
+                )
+                handle = Patch(facecolor="none", edgecolor=colour, hatch=hatch or "////", lw=0.8)
+            elif name == "threat_lines":
+                part.plot(
+                    ax=m.ax, color=colour, lw=1.2, linestyle=(0, (4, 2)), zorder=style.Z_THREAT
+                )
+                handle = Line2D([], [], color=colour, lw=1.2, linestyle=(0, (4, 2)))
+            else:
+                xy = shapely.get_coordinates(part.geometry.values)
+                m.ax.scatter(
+                    xy[:, 0],
+                    xy[:, 1],
+                    marker="s",
+                    s=30,
+                    c=colour,
+                    edgecolors="white",
+                    linewidths=0.6,
+                    zorder=style.Z_THREAT + 1,
+                )
+                handle = Line2D(
+                    [], [], marker="s", color=colour, markeredgecolor="white", linestyle="none"
+                )
+            m.legend.add(handle, vi, en)
+
+
 def render_zoning_sheet(
     unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path
 ) -> SheetResult:
@@ -793,6 +897,7 @@ def render_zoning_sheet(
         ax, extent, legend = m.ax, m.extent, m.legend
         _draw_context(m, layers)
         _draw_zones(m, layers, areas=areas)
+        _draw_threats(m, layers)
         visible_points = _within(layers["survey_points"], extent)
         if len(visible_points):
             ax.scatter(
@@ -857,7 +962,7 @@ def render_zoning_sheet(
                     mk.y_easting,
                     mk.x_northing,
                     mk.label,
-                    size=5.5,
+                    size=6.0,
                     priority=7,
                     color="#000000",
                     radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0, 36.0, 48.0, 64.0, 80.0),
@@ -865,23 +970,22 @@ def render_zoning_sheet(
             )
         obstacles = _site_obstacles(m, visible_sites, 4.5)
         obstacles += point_obstacles(ax, [(mk.y_easting, mk.x_northing) for mk in markers], 2.0)
-        placed = place_labels(ax, m.c.renderer, specs, obstacles)
+        placed = place_labels(ax, m.c.renderer, specs + m.base.labels, obstacles)
         cluster_code = unit.iloc[0].get("cluster_code")
         is_cluster = isinstance(cluster_code, str) and cluster_code != ""
         names = ", ".join(f"{s['geosite_code']} {_text(s['name_vi'])}" for _, s in sites.iterrows())
-        title_vi = "BẢN ĐỒ KHOANH VÙNG BẢO VỆ DI SẢN ĐỊA CHẤT – " + (
-            f"CỤM {unit_code}" if is_cluster else f"ĐIỂM {unit_code}"
-        )
-        title_en = "Geosite protection zoning map — " + (
-            f"cluster {unit_code}" if is_cluster else f"geosite {unit_code}"
-        )
+        title_vi, title_en = _zoning_titles(unit_code, is_cluster, sites)
         district_names = ", ".join(unit_districts["district_name"].astype(str))
         subtitle = f"{names} — {district_names}"
-        if len(subtitle) > 150:
-            subtitle = subtitle[:147] + "…"
         site_lines = [_site_line(s) for _, s in sites.iterrows()]
         site_lines += [f"{len(points)} điểm khảo sát / survey points; {len(markers)} mốc / markers"]
         site_lines += [_status_line(unit.iloc[0])]
+        unlabelled = [mk.label for mk in markers if mk.label in set(placed.dropped)]
+        if unlabelled:  # too dense to number without overlap: say so, the table has them all
+            site_lines += [
+                f"Mốc chưa ghi số trên bản đồ (quá dày) / markers not numbered on the map "
+                f"(too dense), see the table: {', '.join(unlabelled)}"
+            ]
         left = _panel_furniture(m, layers, cfg, [("ĐIỂM DI SẢN / Geosites", site_lines)])
         rows = _table_rows(markers)
         c = m.c
@@ -913,7 +1017,16 @@ def render_zoning_sheet(
         canvases = [c, *extra]
         for i, page in enumerate(canvases, start=1):
             _finish_page(
-                page, cfg, title_vi, title_en, subtitle, extent, unit_code, i, len(canvases)
+                page,
+                cfg,
+                title_vi,
+                title_en,
+                subtitle,
+                extent,
+                unit_code,
+                i,
+                len(canvases),
+                base=m.base,
             )
         _save([page.fig for page in canvases], pdf, f"{title_vi} / {title_en}", cfg)
     return _result(

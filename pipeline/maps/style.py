@@ -38,3 +38,44 @@ def category_style(category: str) -> tuple[str, str, str, str]:
     if category not in CATEGORY_SYMBOL:
         return UNKNOWN_CATEGORY
     return (*CATEGORY_SYMBOL[category], CATEGORY_VI[category], category)
+
+
+# ---------------------------------------------------------------- topographic base
+# After the national topographic base maps: blue hydrography, roads black or red by
+# class, settlements as black dots with upright names, brown contours, black peaks.
+WATER_LINE = "#1f78b4"
+WATER_FILL = "#c6e2f5"
+WATER_LABEL = "#1f5f99"
+ROAD_MAJOR = "#d7191c"  # national and provincial roads: red with a black casing
+ROAD_CASING = "#000000"
+ROAD_MINOR = "#000000"
+SETTLEMENT = "#000000"
+CONTOUR = "#a6611a"
+PEAK = "#000000"
+CAVE = "#000000"
+ADMIN_LINE = "#7b3294"
+BORDER_LINE = "#4d004b"
+# the base lies under the park layers: zorder between the hillshade and the fills
+Z_BASE_FILL, Z_BASE_LINE, Z_BASE_POINT = 0.5, 0.8, 5.5
+
+# ---------------------------------------------------------------- threats (issue 14)
+#: Threat kind -> (colour, hatch) for areas and lines; points are squares of the colour.
+THREAT_STYLE: dict[str, tuple[str, str]] = {
+    "mining_licence": ("#6a3d9a", "////"),
+    "quarry": ("#6a3d9a", "xxxx"),
+    "road": ("#252525", ""),
+    "hydropower": ("#1f78b4", "\\\\"),
+    "reservoir": ("#1f78b4", "----"),
+    "construction": ("#b15928", "\\\\"),
+    "land_use_plan": ("#b15928", "...."),
+    "tourism_works": ("#b15928", "++"),
+    "landslide": ("#8c510a", "oo"),
+    "collapse": ("#8c510a", "OO"),
+}
+THREAT_DEFAULT = ("#525252", "////")
+Z_THREAT = 4.6
+
+
+def threat_style(kind: str) -> tuple[str, str]:
+    """(colour, hatch) of a threat kind."""
+    return THREAT_STYLE.get(kind, THREAT_DEFAULT)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.numbers import vi_number
+
 
 @dataclass(frozen=True)
 class Marker:
@@ -37,4 +39,5 @@ def unit_markers(layer: pd.DataFrame, unit_code: str) -> list[Marker]:
 
 def format_metres(value: float) -> str:
     """A coordinate in metres to the centimetre, Vietnamese decimal comma."""
-    return f"{value:.2f}".replace(".", ",")
+    # no thousands separator: a coordinate is read digit by digit against the grid labels
+    return vi_number(value, 2, thousands="")
