@@ -204,18 +204,27 @@ def test_a_reader_keeps_its_open_geopackage_across_a_swap(write_config) -> None:
     assert round(float(frame["area_ha"].sum()), 6) == round(after[1], 6)
 
 
-def test_outputs_of_an_earlier_version_are_adopted_then_linked(write_config) -> None:
+def test_outputs_of_an_earlier_version_are_adopted_then_linked(write_config, tmp_path) -> None:
     """Real files at the user paths (older pipeline) become symbolic links, no debris."""
     cfg = load_config(write_config())
     run_zones(cfg)
     out = cfg.outputs.directory
-    # rebuild the older layout: real files, a leftover staging folder and .old folder
-    real = {p.name: p.read_bytes() for p in out.iterdir() if p.is_symlink()}
+    # rebuild the older layout: real files (and folders), a leftover staging folder and .old folder
+    older = tmp_path / "older"
+    older.mkdir()
+    for p in out.iterdir():
+        if p.is_symlink():
+            if p.is_dir():
+                shutil.copytree(p.resolve(), older / p.name)
+            else:
+                shutil.copyfile(p.resolve(), older / p.name)
     shutil.rmtree(out / ".sets")
     for link in list(out.iterdir()):
         link.unlink()
-    for name, data in real.items():
-        (out / name).write_bytes(data)
+    real = sorted(item.name for item in older.iterdir())
+    manifest = (older / cfg.outputs.manifest).read_bytes()
+    for item in older.iterdir():
+        shutil.move(item, out / item.name)
     _leftover(out / ".staging-abc123", "geopark.gpkg")
     legacy = verify_set(out / cfg.outputs.manifest, fix="-", fix_vi="-")
     assert legacy.directory == out
@@ -223,7 +232,7 @@ def test_outputs_of_an_earlier_version_are_adopted_then_linked(write_config) -> 
     killed = _geopark("zones", "--config", str(cfg.source), kill_at="before-swap")
     assert killed.returncode == -signal.SIGKILL
     adopted = _visible(cfg)  # the older files, now seen through the links
-    assert json.loads(real[cfg.outputs.manifest]) == adopted
+    assert json.loads(manifest) == adopted
 
     done = _geopark("zones", "--config", str(cfg.source))
     assert done.returncode == 0, done.stderr[-2000:]
