@@ -150,7 +150,10 @@ def geosite_symbol(category: str, significance: Any = None) -> dict[str, Any]:
 def severity_symbol(severity: Any, enlarge_mm: float = 0.0) -> dict[str, Any]:
     look = severity_look(str(severity))
     return marker_symbol(
-        look["shape"], look["colour"], look["size_mm"] + enlarge_mm, SYMBOLOGY["other"]["marker_edge"]
+        look["shape"],
+        look["colour"],
+        look["size_mm"] + enlarge_mm,
+        SYMBOLOGY["other"]["marker_edge"],
     )
 
 
@@ -489,7 +492,9 @@ def legend_context(
         fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
         opacity = style.get("fillOpacity", 0.2) if style.get("fill", True) else 0
         border = "dashed" if style.get("dashArray") else "solid"
-        return {"css_style": f"border:2px {border} {style['color']};background:{_rgba(fill, opacity)}"}
+        return {
+            "css_style": f"border:2px {border} {style['color']};background:{_rgba(fill, opacity)}"
+        }
 
     def item(symbol: dict[str, Any], label: str) -> dict[str, Any]:
         return {"css_style": "", "symbol": None, **symbol, "label": label}
@@ -530,7 +535,11 @@ def legend_context(
                 "Threats (hatched areas, dashed lines, square points)",
                 "items": [
                     item(
-                        {"symbol": marker_symbol("square", threat_look(k)["colour"], 3.2, "#222222")},
+                        {
+                            "symbol": marker_symbol(
+                                "square", threat_look(k)["colour"], 3.2, "#222222"
+                            )
+                        },
                         threat_look(k)["label"],
                     )
                     for k in threat_kinds

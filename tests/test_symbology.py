@@ -28,8 +28,8 @@ STYLES = ROOT / "pipeline" / "styles"
 MIN_DELTA_E = 10.0
 CVD_TYPES = ("deuteranomaly", "protanomaly", "tritanomaly")
 
-#: The web map's category colours before the one symbology: cave (#542788) and
-#: hydrogeological (#2166ac) merged under deuteranopia. The check must reject them.
+#: The web map's category colours before the one symbology: archaeological (#c51b7d)
+#: and cultural (#35978f) come within ΔE 7.3 under deuteranopia. The check must reject them.
 OLD_WEB_PALETTE = {
     "geomorphological": "#8c510a",
     "cave": "#542788",
@@ -179,6 +179,7 @@ def test_qgis_zone_and_boundary_styles_follow_the_definition() -> None:
     assert same_colour(rgba_to_hex(fill["outline_color"]), zones["I"]["outline"])
     _, symbols = qml_symbols("zone_ii")
     hatch, outline = next(iter(symbols.values()))
+    assert hatch["class"] == "LinePatternFill"
     assert same_colour(rgba_to_hex(outline["line_color"]), zones["II"]["outline"])
     for layer, which in (("park_extent", "park"), ("districts", "district")):
         _, symbols = qml_symbols(layer)

@@ -449,9 +449,9 @@ def test_phone_title_and_legend_start_collapsed_and_expand_on_tap(
     assert opened[0] >= 0 and opened[1] >= 0 and opened[2] <= 400 and opened[3] <= 800, opened
     assert "Zone I" in page.js("return document.getElementById('gp-legend').innerText;")
     phone.find_element("css selector", "#gp-title summary").click()
-    assert SAMPLE_NOTE in page.js(
-        "return document.getElementById('gp-title').innerText;"
-    ).replace("\n", " ")
+    assert SAMPLE_NOTE in page.js("return document.getElementById('gp-title').innerText;").replace(
+        "\n", " "
+    )
     assert page.errors() == []
     keep = os.environ.get("GEOPARK_KEEP_SCREENSHOTS")
     if keep:
@@ -497,7 +497,10 @@ def test_scale_bar_is_readable_and_on_screen(browser, sample_page: Path, size) -
         line = page.driver.find_element("css selector", ".leaflet-control-scale-line")
         box = page.js(RECT, line)
         assert box[0] >= 0 and box[2] <= width and box[3] <= height, box
-        assert float(page.js("return parseFloat(getComputedStyle(arguments[0]).fontSize);", line)) >= 12
+        assert (
+            float(page.js("return parseFloat(getComputedStyle(arguments[0]).fontSize);", line))
+            >= 12
+        )
         assert box[2] - box[0] >= 40  # a bar, not a speck
         # the legend (open or not) does not cover the scale bar
         legend = rect(page, "gp-legend")
