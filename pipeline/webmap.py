@@ -43,6 +43,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 import xyzservices
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -53,7 +54,23 @@ from pipeline.config import Config
 from pipeline.crs import to_crs
 from pipeline.errors import ConfigError
 from pipeline.report import SAMPLE_NOTE
-from pipeline.vocabulary import CATEGORY_VI, MEMBERSHIP_VI, SEVERITY_VI, SIGNIFICANCE_VI
+from pipeline.symbology import (
+    category_look,
+    severity_look,
+    shape,
+    significance_scale,
+    symbology,
+    threat_look,
+)
+from pipeline.threats import RELATION_VI
+from pipeline.vocabulary import (
+    CATEGORY_VI,
+    MEMBERSHIP_VI,
+    SEVERITY_VI,
+    SIGNIFICANCE_VI,
+    THREAT_KIND_VI,
+    THREAT_STATUS_VI,
+)
 
 ASSETS = Path(__file__).with_name("webmap_assets")
 
@@ -68,30 +85,82 @@ WEBMAP_LAYERS = (
     "qa_findings",
 )
 
-CATEGORY_COLOURS: dict[str, str] = {
-    "geomorphological": "#8c510a",
-    "cave": "#542788",
-    "paleontological": "#1b7837",
-    "stratigraphic": "#e08214",
-    "hydrogeological": "#2166ac",
-    "archaeological": "#c51b7d",
-    "cultural": "#35978f",
-}
-OTHER_COLOUR = "#555555"
-SEVERITY_COLOURS = {"error": "#d7191c", "warning": "#f07d00", "info": "#2b83ba"}
+#: Optional GeoPackage layers, drawn when the run has them (threats and their conflicts).
+THREAT_LAYERS = ("threat_areas", "threat_lines", "threat_points", "conflicts")
+
+SYMBOLOGY = symbology()
 ZONE_LABELS = {
     "I": ("Vùng I (bảo vệ nghiêm ngặt)", "Zone I (core)"),
     "II": ("Vùng II (vùng đệm)", "Zone II (buffer)"),
 }
+#: Screen pixels per millimetre of the print symbology (96 dpi), for line widths and markers.
+PX_PER_MM = 96 / 25.4
 
-STYLE_EXTENT = {"color": "#1a9641", "weight": 3, "fill": False, "dashArray": "8 4"}
-STYLE_DISTRICTS = {"color": "#666666", "weight": 1.2, "fillColor": "#ffffff", "fillOpacity": 0.05}
-STYLE_ZONE = {
-    "I": {"color": "#b10026", "weight": 1.5, "fillColor": "#e31a1c", "fillOpacity": 0.5},
-    "II": {"color": "#e6550d", "weight": 1, "fillColor": "#fdae6b", "fillOpacity": 0.35},
-}
-# a ring; each finding's stroke colour is its severity's
-STYLE_QA = {"color": OTHER_COLOUR, "weight": 3, "fillColor": "#ffffff", "fillOpacity": 1}
+
+def _px(mm: float) -> float:
+    return round(mm * PX_PER_MM, 1)
+
+
+def boundary_style(which: str) -> dict[str, Any]:
+    """Leaflet path style of the park or district boundary, from the symbology."""
+    look = SYMBOLOGY["boundaries"][which]
+    style: dict[str, Any] = {"color": look["colour"], "weight": max(_px(look["width_mm"]), 1.2)}
+    if look["dash"]:
+        style["dashArray"] = " ".join(str(int(v)) for v in look["dash"])
+    if which == "park":
+        style["fill"] = False
+    else:
+        style.update({"fillColor": "#ffffff", "fillOpacity": 0.05})
+    return style
+
+
+def zone_style(zone: str) -> dict[str, Any]:
+    """Leaflet path style of Zone I or II, from the symbology."""
+    look = SYMBOLOGY["zones"][zone]
+    return {
+        "color": look["outline"],
+        "weight": max(_px(look["outline_width_mm"]), 1.0),
+        "fillColor": look["fill"],
+        "fillOpacity": look["fill_opacity"],
+    }
+
+
+def marker_symbol(shape_name: str, fill: str, size_mm: float, stroke: str) -> dict[str, Any]:
+    """A point symbol the page draws as inline SVG: path (20×20 box), fill, stroke, size in px."""
+    return {
+        "path": shape(shape_name)["svg"],
+        "fill": fill,
+        "stroke": stroke,
+        "size": round(max(size_mm * PX_PER_MM, 10.0), 1),
+    }
+
+
+def geosite_symbol(category: str, significance: Any = None) -> dict[str, Any]:
+    """A geosite's marker: its category's shape and colour, sized by significance."""
+    look = category_look(category)
+    marker = SYMBOLOGY["geosite_marker"]
+    return marker_symbol(
+        look["shape"],
+        look["colour"],
+        marker["size_mm"] * significance_scale(significance),
+        marker["outline"],
+    )
+
+
+def severity_symbol(severity: Any, enlarge_mm: float = 0.0) -> dict[str, Any]:
+    look = severity_look(str(severity))
+    return marker_symbol(
+        look["shape"],
+        look["colour"],
+        look["size_mm"] + enlarge_mm,
+        SYMBOLOGY["other"]["marker_edge"],
+    )
+
+
+STYLE_EXTENT = boundary_style("park")
+STYLE_DISTRICTS = boundary_style("district")
+STYLE_ZONE = {zone: zone_style(zone) for zone in ("I", "II")}
+STYLE_POINTS: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------- reading
@@ -100,13 +169,18 @@ STYLE_QA = {"color": OTHER_COLOUR, "weight": 3, "fillColor": "#ffffff", "fillOpa
 def read_webmap_layers(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
     """Read the layers the web map needs from the run's GeoPackage.
 
+    The threat layers and their conflicts (:data:`THREAT_LAYERS`) are read when
+    the GeoPackage has them.
+
     Raises
     ------
     InputError
         When the GeoPackage or one of its layers is missing.
     """
     outputs.run_geopackage_layers(gpkg, WEBMAP_LAYERS)
-    return {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in WEBMAP_LAYERS}
+    present = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
+    wanted = [*WEBMAP_LAYERS, *(name for name in THREAT_LAYERS if name in present)]
+    return {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in wanted}
 
 
 # ---------------------------------------------------------------- geometry
@@ -312,6 +386,36 @@ def finding_popup(row: Mapping[str, Any]) -> Popup:
     )
 
 
+def threat_popup(row: Mapping[str, Any]) -> Popup:
+    illustrative = "có (dữ liệu minh họa) / yes (illustrative)" if row.get("illustrative") else "—"
+    return popup_table(
+        f"{coded(row.get('kind'), THREAT_KIND_VI)}: {_str(row.get('name'))}",
+        [
+            ("Loại tác động", "Kind", coded(row.get("kind"), THREAT_KIND_VI)),
+            ("Tình trạng", "Status", coded(row.get("status"), THREAT_STATUS_VI)),
+            ("Tên", "Name", text(row.get("name"))),
+            ("Mã", "Identifier", text(row.get("threat_id"))),
+            ("Dữ liệu minh họa", "Illustrative data", illustrative),
+        ],
+    )
+
+
+def conflict_popup(row: Mapping[str, Any]) -> Popup:
+    return popup_table(
+        f"{coded(row.get('severity'), SEVERITY_VI)}: {_str(row.get('unit_code'))}",
+        [
+            ("Mức độ", "Severity", coded(row.get("severity"), SEVERITY_VI)),
+            ("Quan hệ", "Relation", coded(row.get("relation"), RELATION_VI)),
+            ("Đơn vị khoanh vùng", "Zoning unit", text(row.get("unit_code"))),
+            ("Loại tác động", "Threat kind", coded(row.get("kind"), THREAT_KIND_VI)),
+            ("Tình trạng", "Status", coded(row.get("status"), THREAT_STATUS_VI)),
+            ("Tên", "Name", text(row.get("name"))),
+            ("Điểm di sản", "Geosites", list_text(row.get("geosite_codes"))),
+            ("Khoảng cách (m)", "Distance (m)", text(row.get("distance_m"))),
+        ],
+    )
+
+
 # ---------------------------------------------------------------- GeoJSON
 
 
@@ -352,6 +456,10 @@ def overlay_names(categories: Iterable[str]) -> dict[str, str]:
         vi = CATEGORY_VI.get(category, category)
         names[f"geosites:{category}"] = f"Điểm di sản: {vi} / Geosites: {category}"
     names["qa_findings"] = "Phát hiện kiểm tra / QA findings"
+    names["threat_areas"] = "Tác động: vùng / Threats: areas"
+    names["threat_lines"] = "Tác động: tuyến / Threats: lines"
+    names["threat_points"] = "Tác động: điểm / Threats: points"
+    names["conflicts"] = "Xung đột với vùng bảo vệ / Conflicts with the zones"
     return {key: html.escape(label) for key, label in names.items()}
 
 
@@ -375,38 +483,35 @@ def title_context(cfg: Config, gpkg: Path, made: date) -> dict[str, str]:
     }
 
 
-def legend_context(categories: Iterable[str], severities: Iterable[str]) -> list[dict[str, Any]]:
-    """The legend's sections: a heading and items (symbol class, symbol CSS, label text)."""
+def legend_context(
+    categories: Iterable[str], severities: Iterable[str], threat_kinds: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The legend's sections: a heading and items (a swatch's CSS or a marker's SVG, a label)."""
 
-    def swatch(style: Mapping[str, Any]) -> tuple[str, str]:
+    def swatch(style: Mapping[str, Any]) -> dict[str, Any]:
         fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
         opacity = style.get("fillOpacity", 0.2) if style.get("fill", True) else 0
         border = "dashed" if style.get("dashArray") else "solid"
-        return "sym", f"border:2px {border} {style['color']};background:{_rgba(fill, opacity)}"
+        return {
+            "css_style": f"border:2px {border} {style['color']};background:{_rgba(fill, opacity)}"
+        }
 
-    def dot(fill: str, stroke: str, ring: bool = False) -> tuple[str, str]:
-        background, width = ("#ffffff", 3) if ring else (fill, 1)
-        return "sym dot", f"background:{background};border:{width}px solid {stroke}"
-
-    def item(symbol: tuple[str, str], label: str) -> dict[str, str]:
-        return {"css_class": symbol[0], "css_style": symbol[1], "label": label}
+    def item(symbol: dict[str, Any], label: str) -> dict[str, Any]:
+        return {"css_style": "", "symbol": None, **symbol, "label": label}
 
     sections = [
         {
             "heading": "",
             "items": [
-                item(swatch(STYLE_EXTENT), "Ranh giới công viên / Park extent"),
-                item(swatch(STYLE_DISTRICTS), "Ranh giới huyện / District boundary"),
+                item(swatch(STYLE_EXTENT), SYMBOLOGY["boundaries"]["park"]["label"]),
+                item(swatch(STYLE_DISTRICTS), SYMBOLOGY["boundaries"]["district"]["label"]),
                 *(item(swatch(STYLE_ZONE[c]), " / ".join(ZONE_LABELS[c])) for c in ("I", "II")),
             ],
         },
         {
             "heading": "Điểm di sản theo loại hình / Geosites by category",
             "items": [
-                item(
-                    dot(CATEGORY_COLOURS.get(c, OTHER_COLOUR), "#222222"),
-                    f"{CATEGORY_VI.get(c, c)} / {c}",
-                )
+                item({"symbol": geosite_symbol(c)}, f"{CATEGORY_VI.get(c, c)} / {c}")
                 for c in categories
             ],
         },
@@ -415,13 +520,29 @@ def legend_context(categories: Iterable[str], severities: Iterable[str]) -> list
     if severities:
         sections.append(
             {
-                "heading": "Phát hiện kiểm tra / QA findings",
+                "heading": "Phát hiện kiểm tra, xung đột / QA findings, conflicts",
+                "items": [
+                    item({"symbol": severity_symbol(s)}, f"{SEVERITY_VI.get(s, s)} / {s}")
+                    for s in severities
+                ],
+            }
+        )
+    threat_kinds = list(threat_kinds)
+    if threat_kinds:
+        sections.append(
+            {
+                "heading": "Tác động (vùng gạch, tuyến đứt, điểm vuông) / "
+                "Threats (hatched areas, dashed lines, square points)",
                 "items": [
                     item(
-                        dot(*(2 * [SEVERITY_COLOURS.get(s, OTHER_COLOUR)]), ring=True),
-                        f"{SEVERITY_VI.get(s, s)} / {s}",
+                        {
+                            "symbol": marker_symbol(
+                                "square", threat_look(k)["colour"], 3.2, "#222222"
+                            )
+                        },
+                        threat_look(k)["label"],
                     )
-                    for s in severities
+                    for k in threat_kinds
                 ],
             }
         )
@@ -507,18 +628,20 @@ def build_webmap(
         for cls, key in (("I", "zone_i"), ("II", "zone_ii"))
     }
     categories = _ordered(geosites["category"], CATEGORY_VI)
-    severities = _ordered(findings["severity"].astype(str), SEVERITY_COLOURS)
+    severities = _ordered(findings["severity"].astype(str), SYMBOLOGY["severities"])
     labels = overlay_names(categories)
 
     overlays: list[dict[str, Any]] = []
 
-    def add(key: str, features: dict[str, Any], style: Mapping[str, Any], radius: int = 7) -> None:
+    def add(
+        key: str, features: dict[str, Any], style: Mapping[str, Any], visible: bool = True
+    ) -> None:
         overlays.append(
             {
                 "key": key,
                 "label": labels[key],
                 "style": dict(style),
-                "radius": radius,
+                "visible": visible,
                 "features": features,
             }
         )
@@ -561,24 +684,24 @@ def build_webmap(
     for category in categories:
         part = geosites[geosites["category"].astype(str) == category]
         rows = _records(part)
-        colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
-        add(
-            f"geosites:{category}",
-            feature_collection(
-                part,
-                (f"geosite-{r['geosite_code']}" for r in rows),
-                (
-                    geosite_popup(
-                        r,
-                        zone_areas["I"].get(str(r["geosite_code"])),
-                        zone_areas["II"].get(str(r["geosite_code"])),
-                    )
-                    for r in rows
-                ),
-                (f"{r['geosite_code']} — {_str(r.get('name_vi'))}" for r in rows),
+        collection = feature_collection(
+            part,
+            (f"geosite-{r['geosite_code']}" for r in rows),
+            (
+                geosite_popup(
+                    r,
+                    zone_areas["I"].get(str(r["geosite_code"])),
+                    zone_areas["II"].get(str(r["geosite_code"])),
+                )
+                for r in rows
             ),
-            {"color": "#222222", "weight": 1, "fillColor": colour, "fillOpacity": 0.95},
+            (f"{r['geosite_code']} — {_str(r.get('name_vi'))}" for r in rows),
         )
+        for feature, row in zip(collection["features"], rows, strict=True):
+            # the symbol is chosen from the symbology by category and significance, never
+            # taken from the data
+            feature["properties"]["symbol"] = geosite_symbol(category, row.get("significance"))
+        add(f"geosites:{category}", collection, STYLE_POINTS)
     finding_rows = _records(findings)
     qa_features = feature_collection(
         findings,
@@ -587,11 +710,51 @@ def build_webmap(
         (f"QA {r.get('severity')}: {_str(r.get('check'))}" for r in finding_rows),
     )
     for feature, row in zip(qa_features["features"], finding_rows, strict=True):
-        # the severity colour is chosen here from a fixed table, not taken from the data
-        feature["properties"]["colour"] = SEVERITY_COLOURS.get(
-            str(row.get("severity")), OTHER_COLOUR
+        feature["properties"]["symbol"] = severity_symbol(row.get("severity"))
+    add("qa_findings", qa_features, STYLE_POINTS)
+
+    threat_kinds: list[str] = []
+    conflict_severities: list[str] = []
+    for key in THREAT_LAYERS:
+        if key not in layers:
+            continue
+        frame = prepare(key)
+        rows = _records(frame)
+        if key == "conflicts":
+            collection = feature_collection(
+                frame,
+                (f"conflict-{i}" for i in range(len(rows))),
+                (conflict_popup(r) for r in rows),
+                (f"{text(r.get('unit_code'))}: {text(r.get('severity'))}" for r in rows),
+            )
+            for feature, row in zip(collection["features"], rows, strict=True):
+                feature["properties"]["symbol"] = severity_symbol(row.get("severity"), 0.6)
+            conflict_severities += [str(r.get("severity")) for r in rows]
+            add(key, collection, STYLE_POINTS, visible=True)
+            continue
+        collection = feature_collection(
+            frame,
+            (f"{key}-{i}" for i in range(len(rows))),
+            (threat_popup(r) for r in rows),
+            (f"{coded(r.get('kind'), THREAT_KIND_VI)}: {_str(r.get('name'))}" for r in rows),
         )
-    add("qa_findings", qa_features, STYLE_QA, radius=6)
+        geometry = SYMBOLOGY["threat_geometry"]
+        for feature, row in zip(collection["features"], rows, strict=True):
+            colour = threat_look(str(row.get("kind")))["colour"]
+            if key == "threat_points":
+                feature["properties"]["symbol"] = marker_symbol(
+                    "square", colour, geometry["point_size_mm"], SYMBOLOGY["other"]["marker_edge"]
+                )
+            else:
+                feature["properties"]["style"] = {"color": colour, "fillColor": colour}
+        threat_kinds += [str(r.get("kind")) for r in rows]
+        style = {
+            "threat_areas": {"weight": 2, "fillOpacity": 0.25, "dashArray": "2 4"},
+            "threat_lines": {"weight": _px(geometry["line_width_mm"]) + 1, "dashArray": "8 5"},
+            "threat_points": STYLE_POINTS,
+        }[key]
+        # threats are context: off by default, so that the zones stay readable
+        add(key, collection, style, visible=False)
 
     bounds = extent.total_bounds if len(extent) else geosites.total_bounds
     data: dict[str, Any] = {
@@ -609,7 +772,11 @@ def build_webmap(
     return WebMap(
         data=data,
         title=title_context(cfg, gpkg, made),
-        legend=legend_context(categories, severities),
+        legend=legend_context(
+            categories,
+            _ordered([*severities, *conflict_severities], SYMBOLOGY["severities"]),
+            _ordered(threat_kinds, SYMBOLOGY["threats"]),
+        ),
         page_title=f"{cfg.park.name_vi} / {cfg.park.name_en}",
         tiles=tiles,
     )
@@ -690,10 +857,12 @@ def layer_counts(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, int]:
         "zone_ii": int((zones["zone_class"].astype(str) == "II").sum()),
         "geosites": len(mappable(layers["geosites"])),
         "qa_findings": len(mappable(layers["qa_findings"])),
+        **{key: len(mappable(layers[key])) for key in THREAT_LAYERS if key in layers},
     }
 
 
 __all__ = [
+    "THREAT_LAYERS",
     "WEBMAP_LAYERS",
     "WebMap",
     "build_webmap",

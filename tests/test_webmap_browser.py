@@ -172,6 +172,12 @@ def expected_counts(gpkg: Path) -> dict[str, int]:
     }
     for category, n in drawn("geosites")["category"].value_counts().items():
         counts[f"geosites:{category}"] = int(n)
+    present = {name for name, _ in pyogrio.list_layers(gpkg)}
+    for layer in ("threat_areas", "threat_lines", "threat_points"):
+        if layer in present:
+            counts[layer] = -1  # off by default: the threats are context
+    if "conflicts" in present:
+        counts["conflicts"] = len(drawn("conflicts"))
     return counts
 
 
@@ -211,16 +217,20 @@ def test_layer_control_lists_the_overlays(browser, sample_page: Path, sample_gpk
     categories = sorted(set(pyogrio.read_dataframe(sample_gpkg, layer="geosites")["category"]))
     wanted = ["Park extent", "Districts", "Zone I (core)", "Zone II (buffer)", "QA findings"]
     wanted += [f"Geosites: {c}" for c in categories]
+    threats = ["Threats: areas", "Threats: lines", "Threats: points"]
+    wanted += [*threats, "Conflicts with the zones"]
     assert len(labels) == len(wanted)
     for english in wanted:
         matching = [label for label in labels if label.endswith(english)]
         assert len(matching) == 1, (english, labels)
         assert " / " in matching[0]  # Vietnamese first, English alongside
     checked = page.js(
-        "return Array.from(document.querySelectorAll("
-        "'.leaflet-control-layers-overlays input')).every(function (i) { return i.checked; });"
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".map(function (l) { return [l.textContent.trim(), l.querySelector('input').checked]; });"
     )
-    assert checked
+    for label, on in checked:
+        # threats are off by default, everything else (conflicts too) is on
+        assert on == (not any(label.endswith(t) for t in threats)), label
 
 
 def test_popups_are_bilingual_with_areas(browser, sample_page: Path, sample_gpkg: Path) -> None:
@@ -363,4 +373,196 @@ def test_a_name_with_markup_is_shown_as_text(browser, write_config, tmp_path: Pa
     assert MARKUP_NAME in state["popupText"]
     assert MARKUP_NAME in state["tooltipText"]
     assert page.js("return typeof window.__xss;") == "undefined"
+    assert page.errors() == []
+
+
+# ---------------------------------------------------------------- phone and desktop widths
+
+RECT = "var r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];"
+
+
+def emulate(driver: webdriver.Chrome, width: int, height: int) -> None:
+    """Show pages as a screen of ``width`` × ``height`` CSS pixels (a phone: touch, mobile)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[webdriver.Chrome]:
+    emulate(browser, 400, 800)
+    try:
+        yield browser
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def rect(page: Page, element_id: str) -> list[float]:
+    return page.js(RECT, page.driver.find_element("id", element_id))
+
+
+def open_first_geosite_popup(page: Page) -> list[float]:
+    """Open a geosite's popup (the longest one: a description), wait for the map to pan."""
+    page.js(
+        """
+        var best = null, size = -1, overlays = window.geoparkWebmap.overlays;
+        Object.keys(overlays).forEach(function (key) {
+            if (key.indexOf('geosites:') !== 0) return;
+            overlays[key].eachLayer(function (l) {
+                var n = JSON.stringify(l.feature.properties.popup).length;
+                if (n > size) { size = n; best = l; }
+            });
+        });
+        best.openPopup();
+        window.__openedPopup = best.getPopup();
+        """
+    )
+    WebDriverWait(page.driver, 10).until(
+        lambda d: d.execute_script(
+            "var m = window.geoparkWebmap.map; return !m._panAnim || !m._panAnim._inProgress;"
+        )
+    )
+    import time
+
+    time.sleep(0.6)  # the pan animation ends (0.25 s) before the box is measured
+    return page.js(RECT, page.js("return window.__openedPopup.getElement();"))
+
+
+def test_phone_title_and_legend_start_collapsed_and_expand_on_tap(
+    phone, sample_page: Path, tmp_path: Path
+) -> None:
+    page = open_page(phone, sample_page)
+    assert page.js("return [window.innerWidth, window.innerHeight];") == [400, 800]
+    title, legend = rect(page, "gp-title"), rect(page, "gp-legend")
+    assert page.js("return document.getElementById('gp-legend').open;") is False
+    covered = (title[2] - title[0]) * (title[3] - title[1])
+    covered += (legend[2] - legend[0]) * (legend[3] - legend[1])
+    assert covered < 0.25 * 400 * 800, (title, legend)
+    for box in (title, legend):
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= 400 and box[3] <= 800, box
+    # a tap on the legend's heading opens it, inside the screen
+    phone.find_element("css selector", "#gp-legend summary").click()
+    assert page.js("return document.getElementById('gp-legend').open;") is True
+    opened = rect(page, "gp-legend")
+    assert opened[3] - opened[1] > 2 * (legend[3] - legend[1])
+    assert opened[0] >= 0 and opened[1] >= 0 and opened[2] <= 400 and opened[3] <= 800, opened
+    assert "Zone I" in page.js("return document.getElementById('gp-legend').innerText;")
+    phone.find_element("css selector", "#gp-title summary").click()
+    assert SAMPLE_NOTE in page.js("return document.getElementById('gp-title').innerText;").replace(
+        "\n", " "
+    )
+    assert page.errors() == []
+    keep = os.environ.get("GEOPARK_KEEP_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        phone.save_screenshot(str(Path(keep) / "webmap_phone_legend.png"))
+
+
+@pytest.mark.parametrize("size", [(400, 800), (1400, 1000)], ids=["phone", "desktop"])
+def test_an_opened_popup_fits_the_screen(browser, sample_page: Path, size, tmp_path) -> None:
+    width, height = size
+    emulate(browser, width, height)
+    try:
+        page = open_page(browser, sample_page)
+        box = open_first_geosite_popup(page)
+        assert box[0] >= 0 and box[1] >= 0, box
+        assert box[2] <= width and box[3] <= height, box
+        content = page.js(
+            "return window.__openedPopup.getElement()"
+            ".querySelector('.leaflet-popup-content-wrapper').innerText;"
+        )
+        assert "Category" in content
+        # a tall popup scrolls inside itself instead of running off the screen
+        scroller = page.js(
+            "var c = window.__openedPopup.getElement().querySelector('.leaflet-popup-content');"
+            "return [c.scrollHeight, c.clientHeight, getComputedStyle(c).overflowY];"
+        )
+        if scroller[0] > scroller[1]:
+            assert scroller[2] == "auto"
+        shot = tmp_path / "popup.png"
+        browser.save_screenshot(str(shot))
+        assert Image.open(shot).size == (width, height)
+        assert page.errors() == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("size", [(400, 800), (1400, 1000)], ids=["phone", "desktop"])
+def test_scale_bar_is_readable_and_on_screen(browser, sample_page: Path, size) -> None:
+    width, height = size
+    emulate(browser, width, height)
+    try:
+        page = open_page(browser, sample_page)
+        line = page.driver.find_element("css selector", ".leaflet-control-scale-line")
+        box = page.js(RECT, line)
+        assert box[0] >= 0 and box[2] <= width and box[3] <= height, box
+        assert (
+            float(page.js("return parseFloat(getComputedStyle(arguments[0]).fontSize);", line))
+            >= 12
+        )
+        assert box[2] - box[0] >= 40  # a bar, not a speck
+        # the legend (open or not) does not cover the scale bar
+        legend = rect(page, "gp-legend")
+        overlap_x = min(box[2], legend[2]) - max(box[0], legend[0])
+        overlap_y = min(box[3], legend[3]) - max(box[1], legend[1])
+        assert overlap_x <= 0 or overlap_y <= 0
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_geosites_are_told_apart_by_shape(browser, sample_page: Path) -> None:
+    """Each category's markers carry that category's SVG shape, as the legend shows it."""
+    page = open_page(browser, sample_page)
+    shapes = page.js(
+        """
+        var out = {}, overlays = window.geoparkWebmap.overlays;
+        Object.keys(overlays).forEach(function (key) {
+            if (key.indexOf('geosites:') !== 0) return;
+            var paths = {};
+            overlays[key].eachLayer(function (l) {
+                paths[l.getElement().querySelector('svg path').getAttribute('d')] = 1;
+            });
+            out[key] = Object.keys(paths);
+        });
+        return out;
+        """
+    )
+    legend_paths = page.js(
+        "return Array.from(document.querySelectorAll('#gp-legend svg path'))"
+        ".map(function (p) { return p.getAttribute('d'); });"
+    )
+    assert len(shapes) >= 2
+    assert all(len(paths) == 1 for paths in shapes.values()), shapes
+    distinct = {paths[0] for paths in shapes.values()}
+    assert len(distinct) == len(shapes)  # one shape per category
+    assert distinct <= set(legend_paths)
+
+
+def test_threat_overlays_toggle_and_open_text_popups(
+    browser, sample_page: Path, sample_gpkg: Path
+) -> None:
+    present = {name for name, _ in pyogrio.list_layers(sample_gpkg)}
+    assert {"threat_areas", "conflicts"} <= present  # the sample run has threats
+    page = open_page(browser, sample_page)
+    state = page.js(
+        """
+        var w = window.geoparkWebmap, out = {};
+        ['threat_areas', 'threat_lines', 'threat_points', 'conflicts'].forEach(function (k) {
+            if (w.overlays[k]) out[k] = w.map.hasLayer(w.overlays[k]);
+        });
+        w.map.addLayer(w.overlays.threat_areas);
+        var leaf = w.overlays.threat_areas.getLayers()[0];
+        leaf.openPopup(leaf.getBounds().getCenter());
+        out.popup = leaf.getPopup().getElement().innerText;
+        out.shown = w.map.hasLayer(w.overlays.threat_areas);
+        return out;
+        """
+    )
+    assert state["conflicts"] is True and state["threat_areas"] is False
+    assert state["shown"] is True
+    for words in ("Loại tác động", "Kind", "Status", "Illustrative data"):
+        assert words in state["popup"], state["popup"]
+    legend = page.js("return document.getElementById('gp-legend').innerText;")
+    assert "Threats" in legend
     assert page.errors() == []

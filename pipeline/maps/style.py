@@ -1,33 +1,40 @@
-"""How things look on the sheets: colours, symbols and their bilingual names."""
+"""How things look on the sheets: colours, symbols and their bilingual names.
+
+Every value is computed from the park's one symbology (:mod:`pipeline.symbology`),
+so the sheets, QGIS and the web map agree.
+"""
 
 from __future__ import annotations
 
+from pipeline.symbology import category_look, shape, symbology, threat_look
 from pipeline.vocabulary import CATEGORY_VI
+
+_LOOK = symbology()
 
 #: Geosite symbol per category: (marker, face colour).
 CATEGORY_SYMBOL: dict[str, tuple[str, str]] = {
-    "geomorphological": ("^", "#8c510a"),
-    "cave": ("o", "#252525"),
-    "paleontological": ("s", "#1b7837"),
-    "stratigraphic": ("D", "#762a83"),
-    "hydrogeological": ("p", "#2166ac"),
-    "archaeological": ("*", "#b35806"),
-    "cultural": ("X", "#c51b7d"),
+    category: (shape(look["shape"])["matplotlib"], look["colour"])
+    for category, look in _LOOK["categories"].items()
 }
-UNKNOWN_CATEGORY = ("o", "#737373", "khác", "other")
+UNKNOWN_CATEGORY = (
+    shape(_LOOK["unknown_category"]["shape"])["matplotlib"],
+    _LOOK["unknown_category"]["colour"],
+    "khác",
+    "other",
+)
 
-PARK_EDGE = "#1a7f37"
-PARK_FILL = "#e5f5e0"
-DISTRICT_EDGE = "#636363"
-NEIGHBOUR_FILL = "#d9d9d9"
-ZONE_I_FILL = "#d7301f"
-ZONE_I_EDGE = "#99000d"
-ZONE_II_FILL = "#fdae6b"
-ZONE_II_EDGE = "#d94801"
-SURVEY_POINT = "#3f007d"
-GRID = "#4d4d4d"
-MARKER_EDGE = "#000000"
-SAMPLE_NOTE_COLOUR = "#b2182b"
+PARK_EDGE = _LOOK["boundaries"]["park"]["colour"]
+PARK_FILL = _LOOK["boundaries"]["park"]["fill"]
+DISTRICT_EDGE = _LOOK["boundaries"]["district"]["colour"]
+NEIGHBOUR_FILL = _LOOK["boundaries"]["district"]["fill"]
+ZONE_I_FILL = _LOOK["zones"]["I"]["fill"]
+ZONE_I_EDGE = _LOOK["zones"]["I"]["outline"]
+ZONE_II_FILL = _LOOK["zones"]["II"]["fill"]
+ZONE_II_EDGE = _LOOK["zones"]["II"]["outline"]
+SURVEY_POINT = _LOOK["other"]["survey_point"]
+GRID = _LOOK["other"]["grid"]
+MARKER_EDGE = _LOOK["other"]["marker_edge"]
+SAMPLE_NOTE_COLOUR = _LOOK["other"]["sample_note"]
 
 # zorder: hillshade < fills < boundaries < zones < points < labels
 Z_HILLSHADE, Z_FILL, Z_BOUNDARY, Z_ZONE, Z_POINT, Z_LABEL = 0, 1, 3, 4, 6, 8
@@ -37,7 +44,8 @@ def category_style(category: str) -> tuple[str, str, str, str]:
     """(marker, colour, Vietnamese name, English name) of a geosite category."""
     if category not in CATEGORY_SYMBOL:
         return UNKNOWN_CATEGORY
-    return (*CATEGORY_SYMBOL[category], CATEGORY_VI[category], category)
+    look = category_look(category)
+    return (shape(look["shape"])["matplotlib"], look["colour"], CATEGORY_VI[category], category)
 
 
 # ---------------------------------------------------------------- topographic base
@@ -59,18 +67,18 @@ BORDER_LINE = "#4d004b"
 Z_BASE_FILL, Z_BASE_LINE, Z_BASE_POINT = 0.5, 0.8, 5.5
 
 # ---------------------------------------------------------------- threats (issue 14)
-#: Threat kind -> (colour, hatch) for areas and lines; points are squares of the colour.
-THREAT_STYLE: dict[str, tuple[str, str]] = {
-    "mining_licence": ("#6a3d9a", "////"),
-    "quarry": ("#6a3d9a", "xxxx"),
-    "road": ("#252525", ""),
-    "hydropower": ("#1f78b4", "\\\\"),
-    "reservoir": ("#1f78b4", "----"),
-    "construction": ("#b15928", "\\\\"),
-    "land_use_plan": ("#b15928", "...."),
-    "tourism_works": ("#b15928", "++"),
-    "landslide": ("#8c510a", "oo"),
-    "collapse": ("#8c510a", "OO"),
+#: Threat kind -> hatch for areas on the sheets; the colour is the one symbology's.
+THREAT_HATCH: dict[str, str] = {
+    "mining_licence": "////",
+    "quarry": "xxxx",
+    "road": "",
+    "hydropower": "\\\\",
+    "reservoir": "----",
+    "construction": "\\\\",
+    "land_use_plan": "....",
+    "tourism_works": "++",
+    "landslide": "oo",
+    "collapse": "OO",
 }
 THREAT_DEFAULT = ("#525252", "////")
 Z_THREAT = 4.6
@@ -78,4 +86,6 @@ Z_THREAT = 4.6
 
 def threat_style(kind: str) -> tuple[str, str]:
     """(colour, hatch) of a threat kind."""
-    return THREAT_STYLE.get(kind, THREAT_DEFAULT)
+    if kind not in THREAT_HATCH:
+        return THREAT_DEFAULT
+    return threat_look(kind)["colour"], THREAT_HATCH[kind]

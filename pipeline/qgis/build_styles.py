@@ -45,43 +45,42 @@ from qgis.PyQt.QtXml import QDomDocument
 ROOT = Path(__file__).resolve().parents[2]
 STYLES = ROOT / "pipeline" / "styles"
 
+#: The park's one symbology (pipeline/symbology.json), read directly: this script
+#: runs under Debian's Python, without the project's packages.
+SYMBOLOGY = json.loads((ROOT / "pipeline" / "symbology.json").read_text("utf-8"))
+
+
+def rgb(colour: str, alpha: int = 255) -> str:
+    """``#RRGGBB`` as QGIS's ``r,g,b,a``."""
+    return ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5)) + f",{alpha}"
+
+
+def qgis_shape(name: str) -> str:
+    return SYMBOLOGY["shapes"][name]["qgis"]
+
+
 #: QA severities, as in pipeline.checks.SEVERITIES: (value, label, colour, marker, size mm)
 SEVERITIES = [
-    ("error", "Lỗi / Error", "#d7191c", "cross2", 4.2),
-    ("warning", "Cảnh báo / Warning", "#fdae61", "triangle", 3.6),
-    ("info", "Thông tin / Info", "#2b83ba", "circle", 2.6),
+    (value, look["label"], look["colour"], qgis_shape(look["shape"]), look["size_mm"])
+    for value, look in SYMBOLOGY["severities"].items()
 ]
 
 #: Geosite categories: label, colour, marker shape. Values come from the contract.
 CATEGORY_LOOK = {
-    "geomorphological": ("Địa mạo / Geomorphological", "#8c510a", "triangle"),
-    "cave": ("Hang động / Cave", "#252525", "semi_circle"),
-    "paleontological": ("Cổ sinh / Paleontological", "#1b7837", "star"),
-    "stratigraphic": ("Địa tầng / Stratigraphic", "#e08214", "diamond"),
-    "hydrogeological": ("Địa chất thủy văn / Hydrogeological", "#2166ac", "circle"),
-    "archaeological": ("Khảo cổ / Archaeological", "#762a83", "pentagon"),
-    "cultural": ("Văn hóa / Cultural", "#c51b7d", "hexagon"),
+    category: (look["label"], look["colour"], qgis_shape(look["shape"]))
+    for category, look in SYMBOLOGY["categories"].items()
 }
 
 #: Threat kinds (as in pipeline.vocabulary.THREAT_KIND_VI): label and colour. Areas are
 #: hatched, lines dashed, points drawn as squares, so they never read as zones.
-THREAT_LOOK = {
-    "mining_licence": ("Giấy phép khai thác / Mining licence", "#7f2704"),
-    "quarry": ("Mỏ đá / Quarry", "#a63603"),
-    "road": ("Đường giao thông / Road", "#252525"),
-    "hydropower": ("Thủy điện / Hydropower", "#08519c"),
-    "reservoir": ("Hồ chứa / Reservoir", "#4292c6"),
-    "construction": ("Công trình xây dựng / Construction", "#54278f"),
-    "land_use_plan": ("Quy hoạch sử dụng đất / Land-use plan", "#807dba"),
-    "tourism_works": ("Công trình du lịch / Tourism works", "#ce1256"),
-    "landslide": ("Vùng trượt lở / Landslide", "#8c6d31"),
-    "collapse": ("Vùng sụt lún / Collapse", "#636363"),
-}
+THREAT_LOOK = {kind: (look["label"], look["colour"]) for kind, look in SYMBOLOGY["threats"].items()}
 
-ZONE_LABELS = {
-    "I": "Vùng I (bảo vệ nghiêm ngặt) / Zone I (core)",
-    "II": "Vùng II (đệm) / Zone II (buffer)",
-}
+ZONES = SYMBOLOGY["zones"]
+ZONE_LABELS = {zone: look["label"] for zone, look in ZONES.items()}
+PARK = SYMBOLOGY["boundaries"]["park"]
+DISTRICT = SYMBOLOGY["boundaries"]["district"]
+BOUNDARY_MARKER = SYMBOLOGY["boundary_markers"]
+MARKER_STROKE = rgb(SYMBOLOGY["other"]["marker_edge"])
 
 
 def contract_enum(schema: str, field: str) -> list[str]:
@@ -89,27 +88,33 @@ def contract_enum(schema: str, field: str) -> list[str]:
     return next(f for f in fields if f["name"] == field)["constraints"]["enum"]
 
 
-def zone_i_symbol(alpha: int = 190) -> QgsFillSymbol:
-    """Zone I: a strong red-ochre fill with a dark outline."""
+def zone_i_symbol(alpha: int | None = None) -> QgsFillSymbol:
+    """Zone I: a strong red fill with a dark outline."""
+    look = ZONES["I"]
+    alpha = round(255 * look["fill_opacity"]) if alpha is None else alpha
     return QgsFillSymbol.createSimple(
         {
-            "color": f"192,57,43,{alpha}",
-            "outline_color": "123,36,28,255",
-            "outline_width": "0.4",
+            "color": rgb(look["fill"], alpha),
+            "outline_color": rgb(look["outline"]),
+            "outline_width": str(look["outline_width_mm"]),
             "outline_width_unit": "MM",
             "style": "solid",
         }
     )
 
 
-def zone_ii_symbol(color: str = "230,126,34", outline_style: str = "solid") -> QgsFillSymbol:
+def zone_ii_symbol(color: str | None = None, outline_style: str = "solid") -> QgsFillSymbol:
     """Zone II: a transparent hatch (diagonal lines) with an orange outline."""
+    look = ZONES["II"]
+    color = color or rgb(look["outline"]).rsplit(",", 1)[0]
     hatch = QgsLinePatternFillSymbolLayer()
     hatch.setLineAngle(45)
     hatch.setDistance(1.6)
     hatch.setDistanceUnit(QgsUnitTypes.RenderMillimeters)
     hatch.setSubSymbol(QgsLineSymbol.createSimple({"color": f"{color},255", "width": "0.3"}))
-    outline = QgsSimpleLineSymbolLayer(QColor(*[int(c) for c in color.split(",")]), 0.5)
+    outline = QgsSimpleLineSymbolLayer(
+        QColor(*[int(c) for c in color.split(",")]), look["outline_width_mm"]
+    )
     outline.setPenStyle({"solid": 1, "dash": 2}[outline_style])
     symbol = QgsFillSymbol()
     symbol.changeSymbolLayer(0, hatch)
@@ -156,7 +161,7 @@ def outline(color: str, width: float, style: str = "solid") -> QgsSingleSymbolRe
     )
 
 
-def marker(name: str, color: str, size: float, stroke: str = "35,35,35,255") -> QgsMarkerSymbol:
+def marker(name: str, color: str, size: float, stroke: str = MARKER_STROKE) -> QgsMarkerSymbol:
     return QgsMarkerSymbol.createSimple(
         {
             "name": name,
@@ -208,7 +213,11 @@ def renderers() -> dict[str, tuple[str, object, object]]:
     geosite_categories = [
         QgsRendererCategory(
             value,
-            marker(CATEGORY_LOOK[value][2], CATEGORY_LOOK[value][1], 4.0),
+            marker(
+                CATEGORY_LOOK[value][2],
+                CATEGORY_LOOK[value][1],
+                SYMBOLOGY["geosite_marker"]["size_mm"],
+            ),
             CATEGORY_LOOK[value][0],
         )
         for value in contract_enum("geosites.schema.json", "category")
@@ -220,16 +229,16 @@ def renderers() -> dict[str, tuple[str, object, object]]:
     quarantine = marker("x", "255,0,255,255", 4.0, stroke="255,0,255,255")
     zda_i = QgsFillSymbol.createSimple(
         {
-            "color": "192,57,43,60",
-            "outline_color": "123,36,28,255",
+            "color": rgb(ZONES["I"]["fill"], 60),
+            "outline_color": rgb(ZONES["I"]["outline"]),
             "outline_width": "0.2",
             "outline_style": "dot",
         }
     )
     zda_ii = QgsFillSymbol.createSimple(
         {
-            "color": "230,126,34,40",
-            "outline_color": "211,84,0,255",
+            "color": rgb(ZONES["II"]["fill"], 40),
+            "outline_color": rgb(ZONES["II"]["outline"]),
             "outline_width": "0.2",
             "outline_style": "dot",
         }
@@ -248,7 +257,11 @@ def renderers() -> dict[str, tuple[str, object, object]]:
 
     def dashed(color: str) -> QgsLineSymbol:
         return QgsLineSymbol.createSimple(
-            {"line_color": color, "line_width": "0.7", "line_style": "dash"}
+            {
+                "line_color": color,
+                "line_width": str(SYMBOLOGY["threat_geometry"]["line_width_mm"]),
+                "line_style": "dash",
+            }
         )
 
     def by_kind(make) -> QgsCategorizedSymbolRenderer:
@@ -267,7 +280,11 @@ def renderers() -> dict[str, tuple[str, object, object]]:
     return {
         "threat_areas": ("MultiPolygon", by_kind(hatched), None),
         "threat_lines": ("MultiLineString", by_kind(dashed), None),
-        "threat_points": ("MultiPoint", by_kind(lambda c: marker("square", c, 3.2)), None),
+        "threat_points": (
+            "MultiPoint",
+            by_kind(lambda c: marker("square", c, SYMBOLOGY["threat_geometry"]["point_size_mm"])),
+            None,
+        ),
         "conflicts": (
             "Point",
             QgsCategorizedSymbolRenderer("severity", conflict_categories),
@@ -275,10 +292,10 @@ def renderers() -> dict[str, tuple[str, object, object]]:
                 "unit_code", is_expression=False, size=8, color="#202020", bold=True, polygon=False
             ),
         ),
-        "park_extent": ("MultiPolygon", outline("0,104,55,255", 0.9), None),
+        "park_extent": ("MultiPolygon", outline(rgb(PARK["colour"]), PARK["width_mm"]), None),
         "districts": (
             "MultiPolygon",
-            outline("99,99,99,255", 0.45, "dash"),
+            outline(rgb(DISTRICT["colour"]), DISTRICT["width_mm"], "dash"),
             labels(
                 "district_name",
                 is_expression=False,
@@ -307,7 +324,7 @@ def renderers() -> dict[str, tuple[str, object, object]]:
                 QgsFillSymbol.createSimple(
                     {
                         "style": "no",
-                        "outline_color": "123,36,28,255",
+                        "outline_color": rgb(ZONES["I"]["outline"]),
                         "outline_width": "0.25",
                         "outline_style": "dash",
                     }
@@ -315,7 +332,7 @@ def renderers() -> dict[str, tuple[str, object, object]]:
                 QgsFillSymbol.createSimple(
                     {
                         "style": "no",
-                        "outline_color": "211,84,0,255",
+                        "outline_color": rgb(ZONES["II"]["outline"]),
                         "outline_width": "0.25",
                         "outline_style": "dash",
                     }
@@ -326,7 +343,12 @@ def renderers() -> dict[str, tuple[str, object, object]]:
         "boundary_markers": (
             "Point",
             QgsSingleSymbolRenderer(
-                marker("circle", "255,255,255,255", 2.2, stroke="91,26,18,255")
+                marker(
+                    qgis_shape(BOUNDARY_MARKER["shape"]),
+                    rgb(BOUNDARY_MARKER["fill"]),
+                    BOUNDARY_MARKER["size_mm"],
+                    stroke=rgb(BOUNDARY_MARKER["outline"]),
+                )
             ),
             labels(
                 "label", is_expression=False, size=7, color="#202020", bold=False, polygon=False
@@ -334,7 +356,7 @@ def renderers() -> dict[str, tuple[str, object, object]]:
         ),
         "clusters": (
             "MultiPolygon",
-            by_zone_class(zone_i_symbol(150), zone_ii_symbol("166,86,40", "dash")),
+            by_zone_class(zone_i_symbol(150), zone_ii_symbol(outline_style="dash")),
             unit_labels(),
         ),
         "zone_district_areas": ("MultiPolygon", by_zone_class(zda_i, zda_ii), None),

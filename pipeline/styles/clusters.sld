@@ -1,5 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:ogc="http://www.opengis.net/ogc" version="1.1.0">
+<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xmlns:ogc="http://www.opengis.net/ogc" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
  <NamedLayer>
   <se:Name>clusters</se:Name>
   <UserStyle>
@@ -18,20 +18,20 @@
      </ogc:Filter>
      <se:PolygonSymbolizer>
       <se:Fill>
-       <se:SvgParameter name="fill">#c0392b</se:SvgParameter>
+       <se:SvgParameter name="fill">#d7301f</se:SvgParameter>
        <se:SvgParameter name="fill-opacity">0.59</se:SvgParameter>
       </se:Fill>
       <se:Stroke>
-       <se:SvgParameter name="stroke">#7b241c</se:SvgParameter>
+       <se:SvgParameter name="stroke">#99000d</se:SvgParameter>
        <se:SvgParameter name="stroke-width">1</se:SvgParameter>
        <se:SvgParameter name="stroke-linejoin">bevel</se:SvgParameter>
       </se:Stroke>
      </se:PolygonSymbolizer>
     </se:Rule>
     <se:Rule>
-     <se:Name>Vùng II (đệm) / Zone II (buffer)</se:Name>
+     <se:Name>Vùng II (vùng đệm) / Zone II (buffer)</se:Name>
      <se:Description>
-      <se:Title>Vùng II (đệm) / Zone II (buffer)</se:Title>
+      <se:Title>Vùng II (vùng đệm) / Zone II (buffer)</se:Title>
      </se:Description>
      <ogc:Filter xmlns:ogc="http://www.opengis.net/ogc">
       <ogc:PropertyIsEqualTo>
@@ -46,7 +46,7 @@
          <se:Mark>
           <se:WellKnownName>horline</se:WellKnownName>
           <se:Stroke>
-           <se:SvgParameter name="stroke">#a65628</se:SvgParameter>
+           <se:SvgParameter name="stroke">#d94801</se:SvgParameter>
            <se:SvgParameter name="stroke-width">1</se:SvgParameter>
           </se:Stroke>
          </se:Mark>
@@ -60,7 +60,7 @@
      </se:PolygonSymbolizer>
      <se:LineSymbolizer>
       <se:Stroke>
-       <se:SvgParameter name="stroke">#a65628</se:SvgParameter>
+       <se:SvgParameter name="stroke">#d94801</se:SvgParameter>
        <se:SvgParameter name="stroke-width">2</se:SvgParameter>
        <se:SvgParameter name="stroke-linejoin">bevel</se:SvgParameter>
        <se:SvgParameter name="stroke-linecap">square</se:SvgParameter>

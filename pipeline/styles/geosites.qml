@@ -1,418 +1,418 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis labelsEnabled="0" simplifyLocal="1" symbologyReferenceScale="-1" simplifyAlgorithm="0" hasScaleBasedVisibilityFlag="0" simplifyDrawingHints="1" minScale="100000000" simplifyDrawingTol="1" styleCategories="Symbology|Labeling|Rendering" maxScale="0" simplifyMaxScale="1" version="3.22.16-Białowieża">
- <renderer-v2 type="categorizedSymbol" forceraster="0" referencescale="-1" symbollevels="0" attr="category" enableorderby="0">
+<qgis labelsEnabled="0" symbologyReferenceScale="-1" maxScale="0" simplifyDrawingTol="1" simplifyDrawingHints="1" simplifyLocal="1" version="3.22.16-Białowieża" simplifyAlgorithm="0" minScale="100000000" styleCategories="Symbology|Labeling|Rendering" hasScaleBasedVisibilityFlag="0" simplifyMaxScale="1">
+ <renderer-v2 attr="category" enableorderby="0" type="categorizedSymbol" referencescale="-1" forceraster="0" symbollevels="0">
   <categories>
-   <category label="Địa mạo / Geomorphological" value="geomorphological" symbol="0" render="true"/>
-   <category label="Hang động / Cave" value="cave" symbol="1" render="true"/>
-   <category label="Cổ sinh / Paleontological" value="paleontological" symbol="2" render="true"/>
-   <category label="Địa tầng / Stratigraphic" value="stratigraphic" symbol="3" render="true"/>
-   <category label="Địa chất thủy văn / Hydrogeological" value="hydrogeological" symbol="4" render="true"/>
-   <category label="Khảo cổ / Archaeological" value="archaeological" symbol="5" render="true"/>
-   <category label="Văn hóa / Cultural" value="cultural" symbol="6" render="true"/>
+   <category label="Địa mạo / Geomorphological" render="true" symbol="0" value="geomorphological"/>
+   <category label="Hang động / Cave" render="true" symbol="1" value="cave"/>
+   <category label="Cổ sinh / Paleontological" render="true" symbol="2" value="paleontological"/>
+   <category label="Địa tầng / Stratigraphic" render="true" symbol="3" value="stratigraphic"/>
+   <category label="Địa chất thủy văn / Hydrogeological" render="true" symbol="4" value="hydrogeological"/>
+   <category label="Khảo cổ / Archaeological" render="true" symbol="5" value="archaeological"/>
+   <category label="Văn hóa / Cultural" render="true" symbol="6" value="cultural"/>
   </categories>
   <symbols>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="0">
+   <symbol name="0" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="140,81,10,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="triangle" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="213,94,0,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="triangle"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="140,81,10,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="triangle"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="213,94,0,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="triangle" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="1">
+   <symbol name="1" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="37,37,37,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="semi_circle" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="0,0,0,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="circle"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="37,37,37,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="semi_circle"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="0,0,0,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="circle" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="2">
+   <symbol name="2" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="27,120,55,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="star" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="0,158,115,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="27,120,55,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="star"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="0,158,115,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="3">
+   <symbol name="3" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="224,130,20,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="diamond" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="230,159,0,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="diamond"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="224,130,20,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="diamond"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="230,159,0,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="diamond" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="4">
+   <symbol name="4" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="33,102,172,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="circle" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="0,114,178,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="pentagon"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="33,102,172,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="circle"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="0,114,178,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="pentagon" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="5">
+   <symbol name="5" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="118,42,131,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="pentagon" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="204,121,167,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="star"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="118,42,131,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="pentagon"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="204,121,167,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="star" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="6">
+   <symbol name="6" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="197,27,125,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="hexagon" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="86,180,233,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="hexagon"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="197,27,125,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="hexagon"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="86,180,233,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="hexagon" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>

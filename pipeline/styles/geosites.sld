@@ -1,5 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:ogc="http://www.opengis.net/ogc" version="1.1.0">
+<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xmlns:ogc="http://www.opengis.net/ogc" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
  <NamedLayer>
   <se:Name>geosites</se:Name>
   <UserStyle>
@@ -21,10 +21,10 @@
        <se:Mark>
         <se:WellKnownName>triangle</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#8c510a</se:SvgParameter>
+         <se:SvgParameter name="fill">#d55e00</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -46,12 +46,12 @@
      <se:PointSymbolizer>
       <se:Graphic>
        <se:Mark>
-        <se:WellKnownName>semi_circle</se:WellKnownName>
+        <se:WellKnownName>circle</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#252525</se:SvgParameter>
+         <se:SvgParameter name="fill">#000000</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -73,12 +73,12 @@
      <se:PointSymbolizer>
       <se:Graphic>
        <se:Mark>
-        <se:WellKnownName>star</se:WellKnownName>
+        <se:WellKnownName>square</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#1b7837</se:SvgParameter>
+         <se:SvgParameter name="fill">#009e73</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -102,10 +102,10 @@
        <se:Mark>
         <se:WellKnownName>diamond</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#e08214</se:SvgParameter>
+         <se:SvgParameter name="fill">#e69f00</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -127,12 +127,12 @@
      <se:PointSymbolizer>
       <se:Graphic>
        <se:Mark>
-        <se:WellKnownName>circle</se:WellKnownName>
+        <se:WellKnownName>pentagon</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#2166ac</se:SvgParameter>
+         <se:SvgParameter name="fill">#0072b2</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -154,12 +154,12 @@
      <se:PointSymbolizer>
       <se:Graphic>
        <se:Mark>
-        <se:WellKnownName>pentagon</se:WellKnownName>
+        <se:WellKnownName>star</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#762a83</se:SvgParameter>
+         <se:SvgParameter name="fill">#cc79a7</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -183,10 +183,10 @@
        <se:Mark>
         <se:WellKnownName>hexagon</se:WellKnownName>
         <se:Fill>
-         <se:SvgParameter name="fill">#c51b7d</se:SvgParameter>
+         <se:SvgParameter name="fill">#56b4e9</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>

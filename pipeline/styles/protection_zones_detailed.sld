@@ -1,5 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" version="1.1.0" xmlns:ogc="http://www.opengis.net/ogc" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:se="http://www.opengis.net/se" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
+<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xmlns:ogc="http://www.opengis.net/ogc" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
  <NamedLayer>
   <se:Name>protection_zones_detailed</se:Name>
   <UserStyle>
@@ -18,7 +18,7 @@
      </ogc:Filter>
      <se:PolygonSymbolizer>
       <se:Stroke>
-       <se:SvgParameter name="stroke">#7b241c</se:SvgParameter>
+       <se:SvgParameter name="stroke">#99000d</se:SvgParameter>
        <se:SvgParameter name="stroke-width">1</se:SvgParameter>
        <se:SvgParameter name="stroke-linejoin">bevel</se:SvgParameter>
        <se:SvgParameter name="stroke-dasharray">4 2</se:SvgParameter>
@@ -26,9 +26,9 @@
      </se:PolygonSymbolizer>
     </se:Rule>
     <se:Rule>
-     <se:Name>Vùng II (đệm) / Zone II (buffer)</se:Name>
+     <se:Name>Vùng II (vùng đệm) / Zone II (buffer)</se:Name>
      <se:Description>
-      <se:Title>Vùng II (đệm) / Zone II (buffer)</se:Title>
+      <se:Title>Vùng II (vùng đệm) / Zone II (buffer)</se:Title>
      </se:Description>
      <ogc:Filter xmlns:ogc="http://www.opengis.net/ogc">
       <ogc:PropertyIsEqualTo>
@@ -38,7 +38,7 @@
      </ogc:Filter>
      <se:PolygonSymbolizer>
       <se:Stroke>
-       <se:SvgParameter name="stroke">#d35400</se:SvgParameter>
+       <se:SvgParameter name="stroke">#d94801</se:SvgParameter>
        <se:SvgParameter name="stroke-width">1</se:SvgParameter>
        <se:SvgParameter name="stroke-linejoin">bevel</se:SvgParameter>
        <se:SvgParameter name="stroke-dasharray">4 2</se:SvgParameter>

@@ -1,182 +1,182 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis labelsEnabled="0" simplifyLocal="1" symbologyReferenceScale="-1" simplifyAlgorithm="0" hasScaleBasedVisibilityFlag="0" simplifyDrawingHints="1" minScale="100000000" simplifyDrawingTol="1" styleCategories="Symbology|Labeling|Rendering" maxScale="0" simplifyMaxScale="1" version="3.22.16-Białowieża">
- <renderer-v2 type="categorizedSymbol" forceraster="0" referencescale="-1" symbollevels="0" attr="severity" enableorderby="0">
+<qgis labelsEnabled="0" symbologyReferenceScale="-1" maxScale="0" simplifyDrawingTol="1" simplifyDrawingHints="1" simplifyLocal="1" version="3.22.16-Białowieża" simplifyAlgorithm="0" minScale="100000000" styleCategories="Symbology|Labeling|Rendering" hasScaleBasedVisibilityFlag="0" simplifyMaxScale="1">
+ <renderer-v2 attr="severity" enableorderby="0" type="categorizedSymbol" referencescale="-1" forceraster="0" symbollevels="0">
   <categories>
-   <category label="Lỗi / Error" value="error" symbol="0" render="true"/>
-   <category label="Cảnh báo / Warning" value="warning" symbol="1" render="true"/>
-   <category label="Thông tin / Info" value="info" symbol="2" render="true"/>
+   <category label="Lỗi / Error" render="true" symbol="0" value="error"/>
+   <category label="Cảnh báo / Warning" render="true" symbol="1" value="warning"/>
+   <category label="Thông tin / Info" render="true" symbol="2" value="info"/>
   </categories>
   <symbols>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="0">
+   <symbol name="0" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="215,25,28,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="cross2" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0,0,0,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="4.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="215,25,28,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="cross_fill"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="0,0,0,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="4.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="215,25,28,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="cross2"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="0,0,0,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="4.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="215,25,28,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="cross_fill" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0,0,0,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="4.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="1">
+   <symbol name="1" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="253,174,97,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="triangle" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0,0,0,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.6" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="253,174,97,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="triangle"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="0,0,0,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.6"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="253,174,97,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="triangle"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="0,0,0,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.6"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="253,174,97,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="triangle" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0,0,0,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.6" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol type="marker" clip_to_extent="1" alpha="1" force_rhr="0" name="2">
+   <symbol name="2" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
     <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="43,131,186,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="circle" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0,0,0,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="2.6" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="43,131,186,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="circle"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="0,0,0,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="2.6"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="43,131,186,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="circle"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="0,0,0,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="2.6"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="43,131,186,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="circle" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0,0,0,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="2.6" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>

@@ -1,755 +1,755 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis maxScale="0" symbologyReferenceScale="-1" hasScaleBasedVisibilityFlag="0" simplifyAlgorithm="0" simplifyDrawingTol="1" version="3.22.16-Białowieża" simplifyDrawingHints="1" minScale="100000000" styleCategories="Symbology|Labeling|Rendering" labelsEnabled="0" simplifyLocal="1" simplifyMaxScale="1">
- <renderer-v2 type="categorizedSymbol" enableorderby="0" referencescale="-1" symbollevels="0" forceraster="0" attr="kind">
+<qgis labelsEnabled="0" symbologyReferenceScale="-1" maxScale="0" simplifyDrawingTol="1" simplifyDrawingHints="1" simplifyLocal="1" version="3.22.16-Białowieża" simplifyAlgorithm="0" minScale="100000000" styleCategories="Symbology|Labeling|Rendering" hasScaleBasedVisibilityFlag="0" simplifyMaxScale="1">
+ <renderer-v2 attr="kind" enableorderby="0" type="categorizedSymbol" referencescale="-1" forceraster="0" symbollevels="0">
   <categories>
-   <category value="mining_licence" symbol="0" render="true" label="Giấy phép khai thác / Mining licence"/>
-   <category value="quarry" symbol="1" render="true" label="Mỏ đá / Quarry"/>
-   <category value="road" symbol="2" render="true" label="Đường giao thông / Road"/>
-   <category value="hydropower" symbol="3" render="true" label="Thủy điện / Hydropower"/>
-   <category value="reservoir" symbol="4" render="true" label="Hồ chứa / Reservoir"/>
-   <category value="construction" symbol="5" render="true" label="Công trình xây dựng / Construction"/>
-   <category value="land_use_plan" symbol="6" render="true" label="Quy hoạch sử dụng đất / Land-use plan"/>
-   <category value="tourism_works" symbol="7" render="true" label="Công trình du lịch / Tourism works"/>
-   <category value="landslide" symbol="8" render="true" label="Vùng trượt lở / Landslide"/>
-   <category value="collapse" symbol="9" render="true" label="Vùng sụt lún / Collapse"/>
+   <category label="Giấy phép khai thác / Mining licence" render="true" symbol="0" value="mining_licence"/>
+   <category label="Mỏ đá / Quarry" render="true" symbol="1" value="quarry"/>
+   <category label="Đường giao thông / Road" render="true" symbol="2" value="road"/>
+   <category label="Thủy điện / Hydropower" render="true" symbol="3" value="hydropower"/>
+   <category label="Hồ chứa / Reservoir" render="true" symbol="4" value="reservoir"/>
+   <category label="Công trình xây dựng / Construction" render="true" symbol="5" value="construction"/>
+   <category label="Quy hoạch sử dụng đất / Land-use plan" render="true" symbol="6" value="land_use_plan"/>
+   <category label="Công trình du lịch / Tourism works" render="true" symbol="7" value="tourism_works"/>
+   <category label="Vùng trượt lở / Landslide" render="true" symbol="8" value="landslide"/>
+   <category label="Vùng sụt lún / Collapse" render="true" symbol="9" value="collapse"/>
   </categories>
   <symbols>
-   <symbol alpha="1" type="line" name="0" clip_to_extent="1" force_rhr="0">
+   <symbol name="0" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="127,39,4,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="127,39,4,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="127,39,4,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="127,39,4,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="1" clip_to_extent="1" force_rhr="0">
+   <symbol name="1" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="166,54,3,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="166,54,3,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="166,54,3,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="166,54,3,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="2" clip_to_extent="1" force_rhr="0">
+   <symbol name="2" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="37,37,37,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="37,37,37,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="37,37,37,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="37,37,37,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="3" clip_to_extent="1" force_rhr="0">
+   <symbol name="3" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="8,81,156,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="8,81,156,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="8,81,156,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="8,81,156,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="4" clip_to_extent="1" force_rhr="0">
+   <symbol name="4" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="66,146,198,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="66,146,198,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="66,146,198,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="66,146,198,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="5" clip_to_extent="1" force_rhr="0">
+   <symbol name="5" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="84,39,143,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="84,39,143,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="84,39,143,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="84,39,143,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="6" clip_to_extent="1" force_rhr="0">
+   <symbol name="6" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="128,125,186,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="128,125,186,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="128,125,186,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="128,125,186,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="7" clip_to_extent="1" force_rhr="0">
+   <symbol name="7" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="206,18,86,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="206,18,86,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="206,18,86,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="206,18,86,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="8" clip_to_extent="1" force_rhr="0">
+   <symbol name="8" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="140,109,49,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="140,109,49,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="140,109,49,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="140,109,49,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="line" name="9" clip_to_extent="1" force_rhr="0">
+   <symbol name="9" type="line" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleLine" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleLine">
      <Option type="Map">
-      <Option type="QString" value="0" name="align_dash_pattern"/>
-      <Option type="QString" value="square" name="capstyle"/>
-      <Option type="QString" value="5;2" name="customdash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="customdash_map_unit_scale"/>
-      <Option type="QString" value="MM" name="customdash_unit"/>
-      <Option type="QString" value="0" name="dash_pattern_offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="dash_pattern_offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="dash_pattern_offset_unit"/>
-      <Option type="QString" value="0" name="draw_inside_polygon"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="99,99,99,255" name="line_color"/>
-      <Option type="QString" value="dash" name="line_style"/>
-      <Option type="QString" value="0.7" name="line_width"/>
-      <Option type="QString" value="MM" name="line_width_unit"/>
-      <Option type="QString" value="0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="0" name="ring_filter"/>
-      <Option type="QString" value="0" name="trim_distance_end"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_end_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_end_unit"/>
-      <Option type="QString" value="0" name="trim_distance_start"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="trim_distance_start_map_unit_scale"/>
-      <Option type="QString" value="MM" name="trim_distance_start_unit"/>
-      <Option type="QString" value="0" name="tweak_dash_pattern_on_corners"/>
-      <Option type="QString" value="0" name="use_custom_dash"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="width_map_unit_scale"/>
+      <Option name="align_dash_pattern" type="QString" value="0"/>
+      <Option name="capstyle" type="QString" value="square"/>
+      <Option name="customdash" type="QString" value="5;2"/>
+      <Option name="customdash_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="customdash_unit" type="QString" value="MM"/>
+      <Option name="dash_pattern_offset" type="QString" value="0"/>
+      <Option name="dash_pattern_offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="dash_pattern_offset_unit" type="QString" value="MM"/>
+      <Option name="draw_inside_polygon" type="QString" value="0"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="line_color" type="QString" value="99,99,99,255"/>
+      <Option name="line_style" type="QString" value="dash"/>
+      <Option name="line_width" type="QString" value="0.7"/>
+      <Option name="line_width_unit" type="QString" value="MM"/>
+      <Option name="offset" type="QString" value="0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="ring_filter" type="QString" value="0"/>
+      <Option name="trim_distance_end" type="QString" value="0"/>
+      <Option name="trim_distance_end_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_end_unit" type="QString" value="MM"/>
+      <Option name="trim_distance_start" type="QString" value="0"/>
+      <Option name="trim_distance_start_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="trim_distance_start_unit" type="QString" value="MM"/>
+      <Option name="tweak_dash_pattern_on_corners" type="QString" value="0"/>
+      <Option name="use_custom_dash" type="QString" value="0"/>
+      <Option name="width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
      </Option>
-     <prop k="align_dash_pattern" v="0"/>
-     <prop k="capstyle" v="square"/>
-     <prop k="customdash" v="5;2"/>
-     <prop k="customdash_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="customdash_unit" v="MM"/>
-     <prop k="dash_pattern_offset" v="0"/>
-     <prop k="dash_pattern_offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="dash_pattern_offset_unit" v="MM"/>
-     <prop k="draw_inside_polygon" v="0"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="line_color" v="99,99,99,255"/>
-     <prop k="line_style" v="dash"/>
-     <prop k="line_width" v="0.7"/>
-     <prop k="line_width_unit" v="MM"/>
-     <prop k="offset" v="0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="ring_filter" v="0"/>
-     <prop k="trim_distance_end" v="0"/>
-     <prop k="trim_distance_end_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_end_unit" v="MM"/>
-     <prop k="trim_distance_start" v="0"/>
-     <prop k="trim_distance_start_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="trim_distance_start_unit" v="MM"/>
-     <prop k="tweak_dash_pattern_on_corners" v="0"/>
-     <prop k="use_custom_dash" v="0"/>
-     <prop k="width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
+     <prop v="0" k="align_dash_pattern"/>
+     <prop v="square" k="capstyle"/>
+     <prop v="5;2" k="customdash"/>
+     <prop v="3x:0,0,0,0,0,0" k="customdash_map_unit_scale"/>
+     <prop v="MM" k="customdash_unit"/>
+     <prop v="0" k="dash_pattern_offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="dash_pattern_offset_map_unit_scale"/>
+     <prop v="MM" k="dash_pattern_offset_unit"/>
+     <prop v="0" k="draw_inside_polygon"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="99,99,99,255" k="line_color"/>
+     <prop v="dash" k="line_style"/>
+     <prop v="0.7" k="line_width"/>
+     <prop v="MM" k="line_width_unit"/>
+     <prop v="0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="0" k="ring_filter"/>
+     <prop v="0" k="trim_distance_end"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_end_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_end_unit"/>
+     <prop v="0" k="trim_distance_start"/>
+     <prop v="3x:0,0,0,0,0,0" k="trim_distance_start_map_unit_scale"/>
+     <prop v="MM" k="trim_distance_start_unit"/>
+     <prop v="0" k="tweak_dash_pattern_on_corners"/>
+     <prop v="0" k="use_custom_dash"/>
+     <prop v="3x:0,0,0,0,0,0" k="width_map_unit_scale"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>

@@ -1,595 +1,595 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis maxScale="0" symbologyReferenceScale="-1" hasScaleBasedVisibilityFlag="0" simplifyAlgorithm="0" simplifyDrawingTol="1" version="3.22.16-Białowieża" simplifyDrawingHints="1" minScale="100000000" styleCategories="Symbology|Labeling|Rendering" labelsEnabled="0" simplifyLocal="1" simplifyMaxScale="1">
- <renderer-v2 type="categorizedSymbol" enableorderby="0" referencescale="-1" symbollevels="0" forceraster="0" attr="kind">
+<qgis labelsEnabled="0" symbologyReferenceScale="-1" maxScale="0" simplifyDrawingTol="1" simplifyDrawingHints="1" simplifyLocal="1" version="3.22.16-Białowieża" simplifyAlgorithm="0" minScale="100000000" styleCategories="Symbology|Labeling|Rendering" hasScaleBasedVisibilityFlag="0" simplifyMaxScale="1">
+ <renderer-v2 attr="kind" enableorderby="0" type="categorizedSymbol" referencescale="-1" forceraster="0" symbollevels="0">
   <categories>
-   <category value="mining_licence" symbol="0" render="true" label="Giấy phép khai thác / Mining licence"/>
-   <category value="quarry" symbol="1" render="true" label="Mỏ đá / Quarry"/>
-   <category value="road" symbol="2" render="true" label="Đường giao thông / Road"/>
-   <category value="hydropower" symbol="3" render="true" label="Thủy điện / Hydropower"/>
-   <category value="reservoir" symbol="4" render="true" label="Hồ chứa / Reservoir"/>
-   <category value="construction" symbol="5" render="true" label="Công trình xây dựng / Construction"/>
-   <category value="land_use_plan" symbol="6" render="true" label="Quy hoạch sử dụng đất / Land-use plan"/>
-   <category value="tourism_works" symbol="7" render="true" label="Công trình du lịch / Tourism works"/>
-   <category value="landslide" symbol="8" render="true" label="Vùng trượt lở / Landslide"/>
-   <category value="collapse" symbol="9" render="true" label="Vùng sụt lún / Collapse"/>
+   <category label="Giấy phép khai thác / Mining licence" render="true" symbol="0" value="mining_licence"/>
+   <category label="Mỏ đá / Quarry" render="true" symbol="1" value="quarry"/>
+   <category label="Đường giao thông / Road" render="true" symbol="2" value="road"/>
+   <category label="Thủy điện / Hydropower" render="true" symbol="3" value="hydropower"/>
+   <category label="Hồ chứa / Reservoir" render="true" symbol="4" value="reservoir"/>
+   <category label="Công trình xây dựng / Construction" render="true" symbol="5" value="construction"/>
+   <category label="Quy hoạch sử dụng đất / Land-use plan" render="true" symbol="6" value="land_use_plan"/>
+   <category label="Công trình du lịch / Tourism works" render="true" symbol="7" value="tourism_works"/>
+   <category label="Vùng trượt lở / Landslide" render="true" symbol="8" value="landslide"/>
+   <category label="Vùng sụt lún / Collapse" render="true" symbol="9" value="collapse"/>
   </categories>
   <symbols>
-   <symbol alpha="1" type="marker" name="0" clip_to_extent="1" force_rhr="0">
+   <symbol name="0" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="127,39,4,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="127,39,4,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="127,39,4,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="127,39,4,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="1" clip_to_extent="1" force_rhr="0">
+   <symbol name="1" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="166,54,3,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="166,54,3,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="166,54,3,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="166,54,3,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="2" clip_to_extent="1" force_rhr="0">
+   <symbol name="2" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="37,37,37,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="37,37,37,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="37,37,37,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="37,37,37,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="3" clip_to_extent="1" force_rhr="0">
+   <symbol name="3" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="8,81,156,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="8,81,156,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="8,81,156,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="8,81,156,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="4" clip_to_extent="1" force_rhr="0">
+   <symbol name="4" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="66,146,198,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="66,146,198,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="66,146,198,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="66,146,198,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="5" clip_to_extent="1" force_rhr="0">
+   <symbol name="5" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="84,39,143,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="84,39,143,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="84,39,143,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="84,39,143,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="6" clip_to_extent="1" force_rhr="0">
+   <symbol name="6" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="128,125,186,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="128,125,186,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="128,125,186,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="128,125,186,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="7" clip_to_extent="1" force_rhr="0">
+   <symbol name="7" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="206,18,86,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="206,18,86,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="206,18,86,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="206,18,86,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="8" clip_to_extent="1" force_rhr="0">
+   <symbol name="8" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="140,109,49,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="140,109,49,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="140,109,49,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="140,109,49,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>
    </symbol>
-   <symbol alpha="1" type="marker" name="9" clip_to_extent="1" force_rhr="0">
+   <symbol name="9" type="marker" clip_to_extent="1" force_rhr="0" alpha="1">
     <data_defined_properties>
      <Option type="Map">
-      <Option type="QString" value="" name="name"/>
+      <Option name="name" type="QString" value=""/>
       <Option name="properties"/>
-      <Option type="QString" value="collection" name="type"/>
+      <Option name="type" type="QString" value="collection"/>
      </Option>
     </data_defined_properties>
-    <layer locked="0" enabled="1" class="SimpleMarker" pass="0">
+    <layer locked="0" pass="0" enabled="1" class="SimpleMarker">
      <Option type="Map">
-      <Option type="QString" value="0" name="angle"/>
-      <Option type="QString" value="square" name="cap_style"/>
-      <Option type="QString" value="99,99,99,255" name="color"/>
-      <Option type="QString" value="1" name="horizontal_anchor_point"/>
-      <Option type="QString" value="bevel" name="joinstyle"/>
-      <Option type="QString" value="square" name="name"/>
-      <Option type="QString" value="0,0" name="offset"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="offset_map_unit_scale"/>
-      <Option type="QString" value="MM" name="offset_unit"/>
-      <Option type="QString" value="35,35,35,255" name="outline_color"/>
-      <Option type="QString" value="solid" name="outline_style"/>
-      <Option type="QString" value="0.2" name="outline_width"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="outline_width_map_unit_scale"/>
-      <Option type="QString" value="MM" name="outline_width_unit"/>
-      <Option type="QString" value="diameter" name="scale_method"/>
-      <Option type="QString" value="3.2" name="size"/>
-      <Option type="QString" value="3x:0,0,0,0,0,0" name="size_map_unit_scale"/>
-      <Option type="QString" value="MM" name="size_unit"/>
-      <Option type="QString" value="1" name="vertical_anchor_point"/>
+      <Option name="angle" type="QString" value="0"/>
+      <Option name="cap_style" type="QString" value="square"/>
+      <Option name="color" type="QString" value="99,99,99,255"/>
+      <Option name="horizontal_anchor_point" type="QString" value="1"/>
+      <Option name="joinstyle" type="QString" value="bevel"/>
+      <Option name="name" type="QString" value="square"/>
+      <Option name="offset" type="QString" value="0,0"/>
+      <Option name="offset_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="offset_unit" type="QString" value="MM"/>
+      <Option name="outline_color" type="QString" value="34,34,34,255"/>
+      <Option name="outline_style" type="QString" value="solid"/>
+      <Option name="outline_width" type="QString" value="0.2"/>
+      <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="outline_width_unit" type="QString" value="MM"/>
+      <Option name="scale_method" type="QString" value="diameter"/>
+      <Option name="size" type="QString" value="3.2"/>
+      <Option name="size_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
+      <Option name="size_unit" type="QString" value="MM"/>
+      <Option name="vertical_anchor_point" type="QString" value="1"/>
      </Option>
-     <prop k="angle" v="0"/>
-     <prop k="cap_style" v="square"/>
-     <prop k="color" v="99,99,99,255"/>
-     <prop k="horizontal_anchor_point" v="1"/>
-     <prop k="joinstyle" v="bevel"/>
-     <prop k="name" v="square"/>
-     <prop k="offset" v="0,0"/>
-     <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="offset_unit" v="MM"/>
-     <prop k="outline_color" v="35,35,35,255"/>
-     <prop k="outline_style" v="solid"/>
-     <prop k="outline_width" v="0.2"/>
-     <prop k="outline_width_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="outline_width_unit" v="MM"/>
-     <prop k="scale_method" v="diameter"/>
-     <prop k="size" v="3.2"/>
-     <prop k="size_map_unit_scale" v="3x:0,0,0,0,0,0"/>
-     <prop k="size_unit" v="MM"/>
-     <prop k="vertical_anchor_point" v="1"/>
+     <prop v="0" k="angle"/>
+     <prop v="square" k="cap_style"/>
+     <prop v="99,99,99,255" k="color"/>
+     <prop v="1" k="horizontal_anchor_point"/>
+     <prop v="bevel" k="joinstyle"/>
+     <prop v="square" k="name"/>
+     <prop v="0,0" k="offset"/>
+     <prop v="3x:0,0,0,0,0,0" k="offset_map_unit_scale"/>
+     <prop v="MM" k="offset_unit"/>
+     <prop v="34,34,34,255" k="outline_color"/>
+     <prop v="solid" k="outline_style"/>
+     <prop v="0.2" k="outline_width"/>
+     <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
+     <prop v="MM" k="outline_width_unit"/>
+     <prop v="diameter" k="scale_method"/>
+     <prop v="3.2" k="size"/>
+     <prop v="3x:0,0,0,0,0,0" k="size_map_unit_scale"/>
+     <prop v="MM" k="size_unit"/>
+     <prop v="1" k="vertical_anchor_point"/>
      <data_defined_properties>
       <Option type="Map">
-       <Option type="QString" value="" name="name"/>
+       <Option name="name" type="QString" value=""/>
        <Option name="properties"/>
-       <Option type="QString" value="collection" name="type"/>
+       <Option name="type" type="QString" value="collection"/>
       </Option>
      </data_defined_properties>
     </layer>

@@ -1,5 +1,5 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:ogc="http://www.opengis.net/ogc" xmlns:se="http://www.opengis.net/se">
+<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xmlns:ogc="http://www.opengis.net/ogc" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
  <NamedLayer>
   <se:Name>threat_points</se:Name>
   <UserStyle>
@@ -24,7 +24,7 @@
          <se:SvgParameter name="fill">#7f2704</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -51,7 +51,7 @@
          <se:SvgParameter name="fill">#a63603</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -78,7 +78,7 @@
          <se:SvgParameter name="fill">#252525</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -105,7 +105,7 @@
          <se:SvgParameter name="fill">#08519c</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -132,7 +132,7 @@
          <se:SvgParameter name="fill">#4292c6</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -159,7 +159,7 @@
          <se:SvgParameter name="fill">#54278f</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -186,7 +186,7 @@
          <se:SvgParameter name="fill">#807dba</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -213,7 +213,7 @@
          <se:SvgParameter name="fill">#ce1256</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -240,7 +240,7 @@
          <se:SvgParameter name="fill">#8c6d31</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
@@ -267,7 +267,7 @@
          <se:SvgParameter name="fill">#636363</se:SvgParameter>
         </se:Fill>
         <se:Stroke>
-         <se:SvgParameter name="stroke">#232323</se:SvgParameter>
+         <se:SvgParameter name="stroke">#222222</se:SvgParameter>
          <se:SvgParameter name="stroke-width">1</se:SvgParameter>
         </se:Stroke>
        </se:Mark>
