@@ -359,16 +359,22 @@ def computed_degradation_criteria(
 
 
 def _quantity(row: pd.Series) -> tuple[str, str]:
-    """How much of the feature is concerned, in words (Vietnamese, English)."""
+    """How much of the feature is concerned, in words (Vietnamese, English), each
+    in its own number convention."""
+    from pipeline.numbers import en_number, vi_number
+
     if row["relation"] == "near":
-        d = f"{row['distance_m']:,.0f} m"
-        return f"cách điểm di sản gần nhất {d}", f"{d} from the nearest geosite"
+        d = row["distance_m"]
+        return (
+            f"cách điểm di sản gần nhất {vi_number(d, 0)} m",
+            f"{en_number(d, 0)} m from the nearest geosite",
+        )
     if row["overlap_area_ha"] > 0:
-        a = f"{row['overlap_area_ha']:,.2f} ha"
-        return f"chồng lấn {a}", f"overlapping {a}"
+        a = row["overlap_area_ha"]
+        return f"chồng lấn {vi_number(a, 2)} ha", f"overlapping {en_number(a, 2)} ha"
     if row["overlap_length_m"] > 0:
-        m = f"{row['overlap_length_m']:,.0f} m"
-        return f"dài {m} trong vùng", f"{m} long inside"
+        m = row["overlap_length_m"]
+        return f"dài {vi_number(m, 0)} m trong vùng", f"{en_number(m, 0)} m long inside"
     return "một điểm trong vùng", "a point inside"
 
 

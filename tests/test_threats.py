@@ -288,3 +288,26 @@ def test_the_job_reports_conflicts_and_which_are_new(write_config, tmp_path) -> 
     written = json.loads((failed / cfg.outputs.qa_json).read_text("utf-8"))
     assert [c["threat_id"] for c in written["conflicts"]] == ["Q-IN"]
     assert "Q-IN" in (failed / cfg.outputs.changes_markdown).read_text("utf-8")
+
+
+def test_conflict_sentences_use_each_language_s_numbers():
+    from pipeline.threats import conflict_messages
+
+    row = pd.Series(
+        {
+            "relation": "inside_zone_ii",
+            "kind": "mining_licence",
+            "status": "licensed",
+            "threat_id": "GP-1",
+            "name": "Mỏ Na Dương",
+            "unit_code": "NADUONG",
+            "overlap_area_ha": 1234.5,
+            "overlap_length_m": 0.0,
+            "distance_m": 10.0,
+            "illustrative": True,
+        }
+    )
+    vi, en = conflict_messages(row)
+    assert "chồng lấn 1.234,50 ha" in vi and "[dữ liệu minh họa]" in vi
+    assert "overlapping 1,234.50 ha" in en and "[illustrative data]" in en
+    assert "«Mỏ Na Dương»" in vi and "trong vùng II của NADUONG" in vi
