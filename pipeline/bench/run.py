@@ -183,7 +183,10 @@ def _bench_config(cfg_path: Path, sites_csv: Path, points_csv: Path, work: Path)
     # the sample's assessment and extents describe the sample's geosites only
     inputs.pop("assessment", None)
     inputs.pop("geosite_extents", None)
-    for spec in [v for v in inputs.values() if isinstance(v, dict)]:
+    specs = [v for v in inputs.values() if isinstance(v, dict)]
+    specs += [s for v in inputs.values() if isinstance(v, list) for s in v]  # threats, ...
+    specs += raw.get("maps", {}).get("base", [])
+    for spec in specs:
         for key in ("path", "schema"):
             if key in spec:
                 spec[key] = str(base / spec[key])
