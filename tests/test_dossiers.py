@@ -102,7 +102,9 @@ def test_zoning_sheet_included_or_missing_said_clearly(dossier_cfg, written):
     for _, site in sites.iterrows():
         html = (folder / f"{site['geosite_code']}.html").read_text("utf-8")
         if site["unit_code"] == "TAMTHANH":
-            assert 'src="sheets/TAMTHANH.png"' in html
+            # the A3 sheet is named and linked beside the dossier's own page-sized map
+            assert "sheets/TAMTHANH.png" in html or "TAMTHANH.pdf</a>" in html
+            assert "sheet-missing" not in html
             assert (folder / "sheets" / "TAMTHANH.png").exists()
         else:
             assert "sheet-missing" in html and "geopark maps" in html
@@ -173,7 +175,8 @@ def test_summary_totals_equal_sums_over_the_geopackage(dossier_cfg, written):
     html = (dossier_cfg.dossiers.directory / "tong_hop_di_san.html").read_text("utf-8")
     assert f'id="park-zone-i">{vi_number(zone_i, 2)}<' in html
     assert f'id="park-total">{vi_number(zone_i + zone_ii, 2)}<' in html
-    assert f'id="total-by-category">{len(sites)}<' in html
+    # the category table counts geosites; other heritage sites have their own table
+    assert f'id="total-by-category">{len(geo)}<' in html
     assessment = pyogrio.read_dataframe(gpkg, layer="geosite_assessment", read_geometry=False)
     ranked = [r["geosite_code"] for r in summary["ranking"]]
     assert (
