@@ -111,7 +111,8 @@ def tmpfs(where: Path, size: str) -> Iterator[Path]:
 def previous_outputs(sample_run, directory: Path) -> dict[str, str]:
     """Put a complete previous set of outputs (the sample run's) into ``directory``."""
     cfg, _ = sample_run
-    shutil.copytree(cfg.outputs.directory, directory, dirs_exist_ok=True)
+    # as it is on disk: user paths are links into the versioned sets (pipeline.outputs)
+    shutil.copytree(cfg.outputs.directory, directory, symlinks=True, dirs_exist_ok=True)
     return checksums(directory)
 
 
@@ -211,11 +212,15 @@ def test_output_folder_that_is_not_writable(sample_run, outputs_config, tmp_path
     directory = tmp_path / "processed"
     before = previous_outputs(sample_run, directory)
     config = outputs_config(directory)
-    directory.chmod(0o555)
+    # the folder and the versioned sets inside it, where a new set is staged
+    folders = [directory, directory / ".sets"]
+    for folder in folders:
+        folder.chmod(0o555)
     try:
         result = geopark("zones", "--config", str(config), unprivileged=True)
     finally:
-        directory.chmod(0o755)
+        for folder in folders:
+            folder.chmod(0o755)
     message = assert_everyday(result, str(directory))
     assert "permission denied" in message
     assert checksums(directory) == before
@@ -428,7 +433,11 @@ def test_database_going_away_mid_publish(pg, published, sample_config):
 @needs_postgis
 def test_deadlock_during_publish(pg, published, sample_config):
     before = database_state(pg, published)
-    with pg.connect(autocommit=True) as admin, blocking_publish_log(pg, published) as holder:
+    # connected to the published database: its relations are named in its pg_class
+    with (
+        pg.connect(published, autocommit=True) as admin,
+        blocking_publish_log(pg, published) as holder,
+    ):
         process = publish_in_background(pg, published, sample_config)
         wait_for(lambda: waiting_publish(admin, published), what="the publish to wait")
         pid = waiting_publish(admin, published)
@@ -439,7 +448,8 @@ def test_deadlock_during_publish(pg, published, sample_config):
             "LEFT JOIN pg_class c ON c.oid = l.relation "
             "LEFT JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE l.pid = %s AND l.granted AND (l.locktype = 'advisory' "
-            "OR (l.locktype = 'relation' AND n.nspname = 'geopark'))",
+            "OR (l.locktype = 'relation' AND n.nspname = 'geopark' AND c.relkind = 'r')) "
+            "ORDER BY c.relname = 'publish_lock' DESC",
             (pid,),
         ).fetchall()
         assert held, "the publish holds no lock another session could ask for"

@@ -189,13 +189,17 @@ def engine_for(target: Target) -> Engine:
     start with the safe search path."""
     from sqlalchemy.pool import NullPool
 
+    # libpq's ``options`` replaces PGOPTIONS: keep the administrator's settings
+    # there (statement_timeout, ...), with the safe search path last so it wins
+    options = " ".join(
+        part
+        for part in (os.environ.get("PGOPTIONS", "").strip(), "-c search_path=pg_catalog,pg_temp")
+        if part
+    )
     return create_engine(
         target.url,
         poolclass=NullPool,
-        connect_args={
-            "application_name": APPLICATION_NAME,
-            "options": f"-c search_path={SAFE_SEARCH_PATH.replace(' ', '')}",
-        },
+        connect_args={"application_name": APPLICATION_NAME, "options": options},
     )
 
 

@@ -76,7 +76,7 @@ class PublishResult:
 
 
 #: SQLSTATEs of a transaction that lost a race with another one and may simply be run again.
-_TRANSIENT = {"40001", "40P01", "55P03", "57014"}
+_TRANSIENT = {"40001", "40P01", "55P03"}
 
 
 def staging_schema(schema: str) -> str:
@@ -519,10 +519,25 @@ def _database_error(exc: DBAPIError, target: Target, cfg: Config) -> DatabaseErr
             "(or raise database.swap_lock_timeout_s)",
             fix_vi="chạy lại khi ít người đang mở các lớp (hoặc tăng database.swap_lock_timeout_s)",
         )
-    if state in _TRANSIENT:
+    if state == "57014":
         return DatabaseError(
-            "lần xuất bản va chạm với một giao dịch khác; chưa thay gì",
-            f"the publish collided with another transaction ({state}); nothing was replaced",
+            "máy chủ đã hủy câu lệnh (statement_timeout hoặc bị hủy); chưa thay gì",
+            "the server cancelled a statement (statement_timeout, or cancelled by an "
+            "administrator); nothing was replaced",
+            field=target.describe(),
+            fix="run the publish again when the server is less busy, or raise the "
+            "server's statement_timeout for the publishing role",
+            fix_vi="chạy lại khi máy chủ bớt bận, hoặc tăng statement_timeout cho vai trò xuất bản",
+        )
+    if state in _TRANSIENT:
+        what_vi, what_en = {
+            "40P01": ("khóa chéo (deadlock)", "a deadlock"),
+            "40001": ("xung đột tuần tự hóa", "a serialization failure"),
+        }.get(state, ("khóa không cấp được", "a lock not available"))
+        return DatabaseError(
+            f"lần xuất bản va chạm với một giao dịch khác: {what_vi}; chưa thay gì",
+            f"the publish collided with another transaction: {what_en} ({state}); "
+            "nothing was replaced",
             field=target.describe(),
             fix="run the publish again",
             fix_vi="chạy lại lần xuất bản",
