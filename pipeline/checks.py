@@ -479,7 +479,23 @@ def check_adjustments(
                     area_m2=shapely.area(overlap),
                     location=shapely.point_on_surface(overlap),
                 )
-        if row.review == "proposal_changed":
+        if row.review == "proposal_changed" and pd.isna(row.previous_area_ha):
+            findings.append(
+                Finding(
+                    "warning",
+                    "adjustment_needs_review",
+                    subject,
+                    f"the proposal for {unit} Zone {zc} changed since the adjustment of "
+                    f"{row.adjusted_on} by {row.author} (now {row.proposal_area_ha:,.4f} ha; "
+                    "the earlier area was not recorded): compare the adjustment with layer "
+                    "zone_proposals",
+                    f"đề xuất của {unit} vùng {zc} đã thay đổi từ lần điều chỉnh ngày "
+                    f"{row.adjusted_on} của {row.author} (nay {row.proposal_area_ha:,.4f} ha; "
+                    "không ghi diện tích trước): so sánh với lớp zone_proposals",
+                    location=row.location,
+                )
+            )
+        elif row.review == "proposal_changed":
             diff = row.proposal_area_ha - row.previous_area_ha
             changed = (
                 f"; {row.changed_area_ha:,.4f} ha changed"

@@ -99,6 +99,7 @@ def test_an_adjustment_is_applied_and_kept_across_two_runs(adjusted) -> None:
         assert shapely.area(shapely.difference(rows.geometry["I"], legal_i)) < 1e-3
         assert result.qa.totals["park"]["zone_i_ha"] > first.qa.totals["park"]["zone_i_ha"]
         assert sha256(edits) == before  # no run writes the edits
+        assert not [f for f in result.qa.findings if f.check.startswith("adjustment_")]
     published = pyogrio.read_dataframe(cfg.output_path("geopackage"), layer="protection_zones")
     mine = published.loc[published["unit_code"] == UNIT].set_index("zone_class")
     assert mine.loc["I", "status"] == "adjusted"

@@ -174,7 +174,8 @@ def test_styles_table_has_one_default_per_layer(database):
     assert sorted(row[1] for row in ours) == sorted(layers)
     for row in ours:
         assert row[3] is True
-        assert row[5] == ("Point" if "Point" in GPKG_LAYERS[row[1]] else "Polygon")
+        base = GPKG_LAYERS[row[1]].removeprefix("Multi")
+        assert row[5] == {"Point": "Point", "LineString": "Line"}.get(base, "Polygon")
         assert row[6:] == ("geom", DATABASE, SCHEMA)
     theirs = [row for row in first["styles"] if row[2] == "mine"]
     assert len(theirs) == 1 and theirs[0][3] is False  # kept, no longer the default
