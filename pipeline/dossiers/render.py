@@ -93,6 +93,8 @@ def environment() -> Environment:
     env.filters["both"] = both_numbers
     env.filters["css_string"] = css_string
     env.globals["class_vi"] = class_vi
+    # the words for an empty field, wherever a template is rendered from
+    env.globals["not_recorded"] = NOT_RECORDED
     return env
 
 
@@ -137,7 +139,6 @@ def _common(cfg: Config, generated: str) -> dict[str, Any]:
         "generated": generated,
         "version": pipeline.__version__,
         "values": VALUES,
-        "not_recorded": NOT_RECORDED,
     }
 
 
