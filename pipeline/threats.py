@@ -39,11 +39,8 @@ RELATION_VI: dict[str, str] = {
     "near": "gần vùng bảo vệ",
 }
 
-CONFLICT_COLUMNS = [
-    "unit_code",
-    "zone_class",
-    "relation",
-    "severity",
+#: What a conflict row says of its threat feature (the ingested layer's columns).
+FEATURE_COLUMNS = [
     "threat_id",
     "threat_layer",
     "kind",
@@ -52,6 +49,13 @@ CONFLICT_COLUMNS = [
     "owner",
     "threat_date",
     "illustrative",
+]
+CONFLICT_COLUMNS = [
+    "unit_code",
+    "zone_class",
+    "relation",
+    "severity",
+    *FEATURE_COLUMNS,
     "geosite_codes",
     "overlap_area_ha",
     "overlap_length_m",
@@ -161,16 +165,7 @@ def find_conflicts(
     frame = frame.join(per_conflict)
     frame["distance_m"] = frame["distance_m"].round(1)
     feature = threats.reset_index(drop=True)
-    for column in (
-        "threat_id",
-        "threat_layer",
-        "kind",
-        "status",
-        "name",
-        "owner",
-        "threat_date",
-        "illustrative",
-    ):
+    for column in FEATURE_COLUMNS:
         frame[column] = feature[column].to_numpy()[frame["threat"].to_numpy()]
     planned = frame["status"].fillna("").eq("planned")
     frame["severity"] = np.select(

@@ -21,20 +21,10 @@ from pipeline.crs import transform_geometries
 from pipeline.errors import InputError
 from pipeline.ingest.assessment import TRUE_WORDS
 from pipeline.ingest.core import as_text, map_columns, read, schema_of, source_crs
+from pipeline.threats import FEATURE_COLUMNS
 
 #: Columns of the ingested threat layer, in order.
-THREAT_COLUMNS = [
-    "threat_id",
-    "threat_layer",
-    "kind",
-    "status",
-    "name",
-    "owner",
-    "threat_date",
-    "surface",
-    "bus_parking",
-    "illustrative",
-]
+THREAT_COLUMNS = [*FEATURE_COLUMNS, "surface", "bus_parking"]
 
 
 def empty_threats(crs: str) -> gpd.GeoDataFrame:
