@@ -175,7 +175,8 @@ def to_nfc(text: str | None) -> str | None:
     no control characters (every step of :data:`NORMALISERS`)."""
     if text is None:
         return None
-    return normalise(str(text))[0]
+    text = str(text)
+    return text if _already_normal(text) else normalise(text)[0]
 
 
 def strip_marks(text: str) -> str:

@@ -22,8 +22,6 @@ grouping is done with pandas/geopandas, never a Python loop over features.
 from __future__ import annotations
 
 import operator
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -34,6 +32,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Zoning
+from pipeline.parallel import map_threads, threaded
 from pipeline.progress import Advance, Progress, counted, no_progress
 
 
@@ -118,10 +117,10 @@ def build_site_zones(
     hulls = site_bases(geosites, survey_points, extents)
     d_core = geosites["category"].map(zoning.zone_i_distance_m).to_numpy(float)
     d_buffer = geosites["significance"].map(zoning.zone_ii_distance_m).to_numpy(float)
-    zone_i = shapely.buffer(hulls, d_core, quad_segs=zoning.quad_segs)
+    zone_i = threaded(shapely.buffer, hulls, d_core, quad_segs=zoning.quad_segs)
     # Buffering the base once by the summed distance keeps the ring's outer edge
     # exactly parallel to the core instead of accumulating two approximations.
-    outer = shapely.buffer(hulls, d_core + d_buffer, quad_segs=zoning.quad_segs)
+    outer = threaded(shapely.buffer, hulls, d_core + d_buffer, quad_segs=zoning.quad_segs)
     return zone_i, outer
 
 
@@ -234,8 +233,7 @@ def dissolve(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     members = np.flatnonzero(merged)[order]
     starts = np.flatnonzero(np.diff(labels[members], prepend=-1))
     batches = np.split(members, starts[1:]) if len(members) else []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        unions = list(pool.map(lambda idx: shapely.union_all(geoms[idx]), batches))
+    unions = map_threads(lambda idx: shapely.union_all(geoms[idx]), batches)
     pieces = np.concatenate([geoms[~merged], np.array(unions, dtype=object)])
     piece_group = np.concatenate(
         [group[~merged], np.array([group[idx[0]] for idx in batches], dtype=int)]
@@ -284,32 +282,41 @@ def _clip(geoms: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
     district; a prepared ``contains`` settles those without an overlay
     against a boundary of thousands of vertices.
     """
-    inside = shapely.contains(mask, geoms)
+    inside = shapely.contains(mask, geoms)  # prepared geometries are not shared by threads
     out = np.array(geoms, dtype=object, copy=True)
     crossing = ~inside
     if crossing.any():
-        out[crossing] = shapely.intersection(geoms[crossing], mask)
+        out[crossing] = _intersect_local(geoms[crossing], np.full(crossing.sum(), mask))
     return out
 
 
-def _intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """``small ∩ large`` pairwise, for small zones against large boundaries.
+def _near(small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """Each of ``large`` cut to a rectangle just around its partner in ``small``.
 
-    Each large polygon is first cut to a rectangle just around its small
-    partner (GEOS' rectangle clipping is linear and cheap), so the overlay
-    only sees the few boundary vertices near the zone. The rectangle lies
-    outside the small geometry, so the result is the same.
+    GEOS' rectangle clipping is linear and cheap, so an overlay with the cut
+    piece only sees the few boundary vertices near the small geometry. The
+    rectangle lies outside the small geometry, so any overlay of the two gives
+    the same result as with the whole of ``large``.
     """
     margin = 1.0
     boxes = np.add(shapely.bounds(small), [-margin, -margin, margin, margin])
-    near = np.array(
+    return np.array(
         [
             shapely.clip_by_rect(geom, *box) if np.isfinite(box).all() else geom
             for geom, box in zip(large, boxes, strict=True)
         ],
         dtype=object,
     )
-    return shapely.intersection(small, near)
+
+
+def _intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """``small ∩ large`` pairwise, for small zones against large boundaries."""
+    return threaded(shapely.intersection, small, _near(small, large))
+
+
+def _difference_local(small: np.ndarray, large: shapely.Geometry) -> np.ndarray:
+    """``small - large`` for each of ``small``, against one large boundary."""
+    return threaded(shapely.difference, small, _near(small, np.full(len(small), large)))
 
 
 def _district_pieces(
@@ -374,13 +381,13 @@ def _rings(core: np.ndarray, outer: np.ndarray) -> np.ndarray:
         & (shapely.get_num_interior_rings(outer) == 0)
         & ~shapely.is_empty(core)
     )
-    simple[simple] = shapely.contains_properly(outer[simple], core[simple])
+    simple[simple] = threaded(shapely.contains_properly, outer[simple], core[simple])
     rings = np.empty(len(core), dtype=object)
     rings[simple] = shapely.polygons(
         shapely.get_exterior_ring(outer[simple]),
         holes=shapely.get_exterior_ring(core[simple])[:, np.newaxis],
     )
-    rings[~simple] = shapely.difference(outer[~simple], core[~simple])
+    rings[~simple] = threaded(shapely.difference, outer[~simple], core[~simple])
     return rings
 
 
@@ -402,7 +409,7 @@ def _clipped_report(
     cut = (is_not(core_raw, core) | is_not(outer_raw, outer)).astype(bool)
     sites, core_raw, core = sites.loc[cut], core_raw[cut], core[cut]
     outer_raw, outer = outer_raw[cut], outer[cut]
-    ring_raw = shapely.difference(outer_raw, core_raw)
+    ring_raw = threaded(shapely.difference, outer_raw, core_raw)
     removed = np.column_stack(
         [
             shapely.area(core_raw) - shapely.area(core),
@@ -421,7 +428,7 @@ def _clipped_report(
     )
     frame = frame.loc[frame["clipped_area_m2"] > min_area_m2].reset_index(drop=True)
     frame["location"] = (
-        shapely.point_on_surface(shapely.difference(frame["source"].to_numpy(), park))
+        shapely.point_on_surface(_difference_local(frame["source"].to_numpy(), park))
         if len(frame)
         else []
     )
@@ -571,7 +578,7 @@ def _zone(
         np.intp
     )
     unit_core = dissolve(core, unit_of_site, len(units))
-    unit_ring = shapely.difference(dissolve(outer, unit_of_site, len(units)), unit_core)
+    unit_ring = threaded(shapely.difference, dissolve(outer, unit_of_site, len(units)), unit_core)
     advance(1)
     lone = units["n_geosites"].eq(1) & units["cluster_code"].isna()
     units["geosite_code"] = units["geosite_codes"].where(lone, None)
