@@ -4,16 +4,14 @@ A province approves a zone by the coordinates of its boundary markers, so the
 polygon through the markers *is* the zone. This module turns the final
 (proposed or hand-adjusted) zones into marker polygons and numbered markers:
 
-* **Outward generalisation.** Each ring of a zone is generalised so that the
-  marker polygon *contains* the zone, never cuts inside it, and strays at most
-  ``max_offset_m`` from it. Two moves are tried greedily, the one adding the
-  least area first: dropping a concave or collinear vertex (the chord lies
-  outside), and replacing a short edge between two convex vertices by the
-  meeting point of its neighbouring edges (the corner lies outside). A move is
-  kept only when the new boundary stays within ``max_offset_m`` of the zone,
-  inside the park, off every other unit's zone, and the rings stay simple;
-  containment is verified with shapely at the end, and a part that fails keeps
-  all its vertices.
+* **Outward generalisation.** Each zone is grown outward and its boundary
+  simplified (Douglas-Peucker, topology kept) so that the marker polygon
+  *contains* the zone and strays at most ``max_offset_m`` from it, measured
+  along every chord; a tighter second pass serves concave bends. Growth is
+  cut back to the park and kept off neighbouring units. Every result is
+  verified with shapely, and a zone that fails keeps all its vertices. All
+  units are done at once (shapely's array functions); only units with a
+  neighbour within reach are done one after the other.
 * **Zone II.** The outer footprint (Zone I and Zone II together) is generalised
   the same way around Zone I's marker polygon; Zone II is the footprint's
   marker polygon minus Zone I's. Its inner edge is Zone I's markers.
@@ -70,7 +68,6 @@ _DECIMALS = 2  # markers are stated to the centimetre
 #: from the zone, the second pass (vertices + chord dip within the allowance) is used.
 _PASSES = ((0.95, 0.85), (0.55, 0.45))
 _ARC_QUAD_SEGS = 16
-_DENSIFY = 0.05  # the offset is measured along every chord, not only at the markers
 
 
 def _near(small: np.ndarray, large: BaseGeometry) -> np.ndarray:
@@ -119,15 +116,17 @@ def _candidates(
 
 
 def _verified(zones: np.ndarray, legal: np.ndarray, max_offset_m: float) -> np.ndarray:
-    """Which marker polygons are valid, contain their zone and stay within the allowance."""
+    """Which marker polygons are valid, contain their zone and stay within the allowance.
+
+    Within the allowance: the marker polygon lies inside the zone grown by
+    ``max_offset_m`` (plus the centimetre of rounding), so no point of any
+    chord between two markers is farther from the zone.
+    """
     ok = shapely.is_valid(legal) & ~shapely.is_empty(legal)
     ok[ok] = shapely.area(shapely.difference(zones[ok], legal[ok])) <= _AREA_EPS_M2
-    ok[ok] = (
-        shapely.hausdorff_distance(
-            shapely.boundary(legal[ok]), shapely.boundary(zones[ok]), densify=_DENSIFY
-        )
-        <= max_offset_m + 2 * 10**-_DECIMALS
-    )
+    # the arcs of the grown zone are inscribed: 16 segments a quarter lose < 1.3 mm at 10 m
+    reach = shapely.buffer(zones[ok], max_offset_m + 2 * 10**-_DECIMALS, quad_segs=_ARC_QUAD_SEGS)
+    ok[ok] = shapely.covers(reach, legal[ok])
     return ok
 
 
