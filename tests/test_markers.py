@@ -27,8 +27,8 @@ from pipeline.marker_tables import TABLE_COLUMNS
 from pipeline.markers import (
     generalise_outward,
     generalise_outward_many,
-    markers_table,
     legal_boundaries,
+    markers_table,
     polygon_from_markers,
     zone_markers,
 )
