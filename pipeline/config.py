@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pyproj
+import tomli_w
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -644,6 +645,13 @@ def _toml_error(exc: tomllib.TOMLDecodeError, text: str, path: Path) -> ConfigEr
         fix="correct the syntax at that line (see the README, 'Configuration')",
         fix_vi="sửa cú pháp ở dòng đó (xem README, mục 'Configuration')",
     )
+
+
+def dump_config(raw: dict[str, Any]) -> str:
+    """A configuration dict (as read from a ``geopark.toml``) written back as TOML,
+    for a configuration made by a program (the benchmark, tests). Comments and
+    layout are not kept; :func:`load_config` reads it back to the same dict."""
+    return tomli_w.dumps(raw)
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:

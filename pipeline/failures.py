@@ -17,7 +17,13 @@ The mapping lives in one place, used by
   or a path, so the folder being written is named from there, and probed while
   the failed write's files are still there (inside the staging context);
 * :func:`on_server`, around the code that talks to a database, which names the
-  server (the driver's errors do not) without its password.
+  server (the driver's errors do not) without its password;
+* :func:`target_error`, for a step that handles its own database errors and
+  says what it was doing (:data:`PUBLISH`: the publish's lock wait setting, and
+  "nothing was replaced").
+
+One table (:data:`_SQLSTATES`) maps every SQLSTATE; a :class:`DatabaseStep`
+words it for the step and may explain a state better (its ``specific``).
 
 No message ever carries an SQL statement: only the first line of the server's
 own message is shown, with any password removed.
@@ -29,7 +35,8 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -215,58 +222,160 @@ def writing_to(directory: Path) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- database
 
-#: SQLSTATE (or its two-character class) -> (what happened vi, en, fix vi, en)
-_SQLSTATES: dict[str, tuple[str, str, str, str]] = {
-    "40P01": (
-        "lần chạy va chạm với một giao dịch khác (deadlock); chưa thay gì",
-        "the run collided with another transaction (deadlock); nothing was changed",
+
+@dataclass(frozen=True)
+class Failure:
+    """What a database failure means and how to fix it, in Vietnamese and English.
+
+    The texts may name the step that failed: ``{subject_vi}``/``{subject_en}``
+    (``lần chạy``/``the run``) and ``{unchanged_en}`` (``nothing was changed``)
+    are filled in from its :class:`DatabaseStep`.
+    """
+
+    what_vi: str
+    what_en: str
+    fix_vi: str
+    fix_en: str
+    #: The configuration key at fault, named as the error's field.
+    setting: str | None = None
+
+    def worded(self, step: DatabaseStep) -> Failure:
+        words = {
+            "subject_vi": step.subject_vi,
+            "subject_en": step.subject_en,
+            "unchanged_en": step.unchanged_en,
+        }
+        return Failure(
+            self.what_vi.format(**words),
+            self.what_en.format(**words),
+            self.fix_vi.format(**words),
+            self.fix_en.format(**words),
+            self.setting,
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseStep:
+    """What the pipeline was doing on the database when it failed, so that the
+    message says so.
+
+    Parameters
+    ----------
+    subject_vi, subject_en
+        What collided or was cancelled (``lần xuất bản``/``the publish``).
+    unchanged_en
+        What the rollback left alone (``nothing was replaced``).
+    specific
+        SQLSTATE -> :class:`Failure` that this step explains better than the
+        common table (looked up first).
+    otherwise
+        Any other database error during this step, or ``None``: a bug (exit 3).
+        Its ``what_en`` is followed by the server's own first line.
+    """
+
+    subject_vi: str = "lần chạy"
+    subject_en: str = "the run"
+    unchanged_en: str = "nothing was changed"
+    specific: Mapping[str, Failure] = field(default_factory=dict)
+    otherwise: Failure | None = None
+
+
+#: Any command talking to a database (``on_server``, ``explain``).
+ANY_STEP = DatabaseStep()
+
+#: The connection was lost: the server restarted, the backend was terminated, the
+#: network failed (SQLSTATE class 08, 57P.., or an invalidated connection).
+LOST = "lost"
+
+#: SQLSTATE (or its two-character class, or :data:`LOST`) -> what it means.
+_SQLSTATES: dict[str, Failure] = {
+    "40P01": Failure(
+        "{subject_vi} va chạm với một giao dịch khác (deadlock); chưa thay gì",
+        "{subject_en} collided with another transaction (deadlock); {unchanged_en}",
         "chạy lại; nếu lặp lại, tìm phiên đang giữ khóa (pg_stat_activity, pg_locks)",
         "run again; if it repeats, find the session holding the locks (pg_stat_activity, pg_locks)",
     ),
-    "40001": (
+    "40001": Failure(
         "giao dịch xung đột với một giao dịch khác (serialization); chưa thay gì",
-        "the transaction conflicted with another one (serialization failure); nothing was changed",
+        "the transaction conflicted with another one (serialization failure); {unchanged_en}",
         "chạy lại",
         "run again",
     ),
-    "55P03": (
+    "55P03": Failure(
         "không lấy được khóa trong thời gian chờ (lock_timeout); chưa thay gì",
-        "a lock was not granted within the lock timeout; nothing was changed",
+        "a lock was not granted within the lock timeout; {unchanged_en}",
         "chạy lại khi phiên đang giữ bảng đã xong (xem pg_stat_activity, pg_locks), "
         "hoặc tăng lock_timeout",
         "run again when the session holding the table has finished "
         "(see pg_stat_activity, pg_locks), or raise lock_timeout",
     ),
-    "57014": (
+    "57014": Failure(
         "máy chủ đã hủy câu lệnh (statement_timeout hoặc quản trị viên); chưa thay gì",
-        "the server cancelled a statement (statement_timeout or an administrator); "
-        "nothing was changed",
+        "the server cancelled a statement (statement_timeout or an administrator); {unchanged_en}",
         "chạy lại; nếu lặp lại, nhờ quản trị viên tăng statement_timeout cho vai trò này",
         "run again; if it repeats, ask the administrator to raise statement_timeout for this role",
     ),
-    "53": (
+    "53": Failure(
         "máy chủ cơ sở dữ liệu thiếu tài nguyên (đĩa, bộ nhớ hoặc số kết nối); chưa thay gì",
-        "the database server is out of resources (disk, memory or connections); "
-        "nothing was changed",
+        "the database server is out of resources (disk, memory or connections); {unchanged_en}",
         "nhờ quản trị viên cơ sở dữ liệu giải phóng tài nguyên, rồi chạy lại",
         "ask the database administrator to free resources, then run again",
     ),
-    "28": (
+    "28": Failure(
         "máy chủ từ chối đăng nhập",
         "the server refused the login",
         "kiểm tra tên người dùng và mật khẩu trong ~/.pgpass hoặc pg_service.conf",
         "check the user name and the password in ~/.pgpass or pg_service.conf",
     ),
+    LOST: Failure(
+        "mất kết nối với máy chủ cơ sở dữ liệu giữa chừng; chưa thay gì "
+        "(máy chủ hủy giao dịch dở dang)",
+        "the connection to the database server was lost mid-way; {unchanged_en} "
+        "(the server rolls back the unfinished transaction)",
+        "kiểm tra máy chủ đang chạy và mạng ổn định, rồi chạy lại",
+        "check that the server is running and the network is stable, then run again",
+    ),
 }
 
-_LOST = (
-    "mất kết nối với máy chủ cơ sở dữ liệu giữa chừng; chưa thay gì "
-    "(máy chủ hủy giao dịch dở dang)",
-    "the connection to the database server was lost mid-way; nothing was changed "
-    "(the server rolls back the unfinished transaction)",
-    "kiểm tra máy chủ đang chạy và mạng ổn định, rồi chạy lại",
-    "check that the server is running and the network is stable, then run again",
+#: Publishing (:func:`pipeline.db.publish.publish`): one transaction that
+#: replaces the published rows; after taking the publish lock its lock waits
+#: are bounded by ``database.swap_lock_timeout_s`` (readers keeping a table
+#: whose definition changed), and whatever else the database refuses is
+#: reported, never a traceback.
+PUBLISH = DatabaseStep(
+    subject_vi="lần xuất bản",
+    subject_en="the publish",
+    unchanged_en="nothing was replaced",
+    specific={
+        "55P03": Failure(
+            "bảng đang bị giữ quá lâu khi cần đổi định nghĩa; chưa thay gì",
+            "a table whose definition changed was kept busy too long; nothing was replaced",
+            "chạy lại khi ít người đang mở các lớp (hoặc tăng database.swap_lock_timeout_s)",
+            "run again when fewer people have the layers open "
+            "(or raise database.swap_lock_timeout_s)",
+            setting="database.swap_lock_timeout_s",
+        ),
+    },
+    otherwise=Failure(
+        "cơ sở dữ liệu từ chối lần xuất bản; chưa thay gì",
+        "the database refused the publish",
+        "xem thông báo; nếu mất kết nối, chạy lại",
+        "check the message; if the connection was lost, run again",
+    ),
 )
+
+
+def _failure(state: str, lost: bool, step: DatabaseStep) -> Failure | None:
+    """What SQLSTATE ``state`` means during ``step``: the step's own words first,
+    then the common table by state and by class, then the step's catch-all."""
+    keys = [state, state[:2]] if state else []
+    if lost:
+        keys.append(LOST)
+    for table in (step.specific, _SQLSTATES):
+        for key in keys:
+            if key in table:
+                return table[key].worded(step)
+    return step.otherwise.worded(step) if step.otherwise else None
 
 
 def _driver_error(exc: BaseException) -> BaseException | None:
@@ -293,7 +402,10 @@ def _first_line(error: BaseException, secrets: Iterable[str]) -> str:
 
 
 def database_error(
-    exc: BaseException, server: str | None, secrets: Iterable[str] = ()
+    exc: BaseException,
+    server: str | None,
+    secrets: Iterable[str] = (),
+    step: DatabaseStep = ANY_STEP,
 ) -> DatabaseError | None:
     """The bilingual error for a database failure that is no bug, or ``None``.
 
@@ -305,32 +417,32 @@ def database_error(
         How to name the server (``host:port/database``), never with a password.
     secrets
         Strings (passwords) to remove from the server's message.
+    step
+        What the pipeline was doing (:data:`PUBLISH`, ...), to word the message.
     """
     error = _driver_error(exc)
     if error is None:
         return None
     state = getattr(error, "sqlstate", None) or ""
     invalidated = any(getattr(link, "connection_invalidated", False) for link in _chain(exc))
-    text = None
-    if state in _SQLSTATES:
-        text = _SQLSTATES[state]
-    elif state[:2] in _SQLSTATES:
-        text = _SQLSTATES[state[:2]]
-    elif invalidated or state[:2] == "08" or state.startswith("57P"):
-        text = _LOST
-    elif not state and type(error).__name__ == "OperationalError":
+    lost = (
+        invalidated
+        or state[:2] == "08"
+        or state.startswith("57P")
         # a libpq failure without SQLSTATE: the server closed the connection or is gone
-        text = _LOST
-    if text is None:
+        or (not state and type(error).__name__ == "OperationalError")
+    )
+    failure = _failure(state, lost, step)
+    if failure is None:
         return None
-    what_vi, what_en, fix_vi, fix_en = text
     reason = _first_line(error, secrets)
     return DatabaseError(
-        what_vi,
-        f"{what_en}: {reason}",
+        failure.what_vi,
+        f"{failure.what_en}: {reason}",
+        field=failure.setting,
         server=server,
-        fix=fix_en,
-        fix_vi=fix_vi,
+        fix=failure.fix_en,
+        fix_vi=failure.fix_vi,
     )
 
 
@@ -351,8 +463,20 @@ def server_name(target: Any) -> str:
 
 
 def _secrets(target: Any) -> list[str]:
-    found = [target.url.password or "", os.environ.get("PGPASSWORD", "")]
+    found = [
+        target.url.password or "",
+        os.environ.get("PGPASSWORD", ""),
+        *getattr(target, "secrets", ()),
+    ]
     return [s for s in found if s]
+
+
+def target_error(
+    exc: BaseException, target: Any, step: DatabaseStep = ANY_STEP
+) -> DatabaseError | None:
+    """:func:`database_error` for a failure on ``target``'s server (a
+    :class:`pipeline.db.connection.Target`), naming it without its password."""
+    return database_error(exc, server_name(target), _secrets(target), step)
 
 
 @contextlib.contextmanager
@@ -370,7 +494,7 @@ def on_server(target: Any) -> Iterator[None]:
     except GeoparkError:
         raise
     except Exception as exc:
-        known = database_error(exc, server, _secrets(target))
+        known = target_error(exc, target)
         if known is None:
             raise
         raise known from None

@@ -38,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from pipeline.config import Markers
 from pipeline.crs import transform_xy
+from pipeline.geometry import near
 
 #: Columns of the ``boundary_markers`` layer, in order (geometry last).
 MARKER_COLUMNS = [
@@ -70,12 +71,6 @@ _PASSES = ((0.95, 0.85), (0.55, 0.45))
 _ARC_QUAD_SEGS = 16
 
 
-def _near(small: np.ndarray, large: BaseGeometry) -> np.ndarray:
-    """``large`` cut to a rectangle around each of ``small`` (cheap, exact for overlays)."""
-    boxes = np.add(shapely.bounds(small), [-1.0, -1.0, 1.0, 1.0])
-    return np.array([shapely.clip_by_rect(large, *box) for box in boxes], dtype=object)
-
-
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
     """Polygonal parts only (overlays can leave lines or points behind)."""
     out = np.array(geoms, dtype=object, copy=True)
@@ -104,13 +99,15 @@ def _candidates(
     if allowed is not None:
         leaving = ~shapely.covers(allowed, out)
         if leaving.any():
-            out[leaving] = shapely.intersection(out[leaving], _near(out[leaving], allowed))
+            out[leaving] = shapely.intersection(
+                out[leaving], near(out[leaving], np.full(leaving.sum(), allowed))
+            )
     if forbidden is not None:
-        near = np.array([g is not None for g in forbidden], dtype=bool)
-        if near.any():
+        blocked = np.array([g is not None for g in forbidden], dtype=bool)
+        if blocked.any():
             # a centimetre off, so rounding the markers never brings them onto a neighbour
-            keep_off = shapely.buffer(forbidden[near], 10**-_DECIMALS, join_style="mitre")
-            out[near] = shapely.difference(out[near], keep_off)
+            keep_off = shapely.buffer(forbidden[blocked], 10**-_DECIMALS, join_style="mitre")
+            out[blocked] = shapely.difference(out[blocked], keep_off)
     # markers are stated to the centimetre
     return _polygonal(shapely.set_precision(_polygonal(out), 10**-_DECIMALS))
 

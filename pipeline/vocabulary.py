@@ -1,20 +1,30 @@
 """The park's vocabulary in Vietnamese: one place for the names every output shows.
 
+Categories and significance levels are named once, by the labels of the one
+symbology (``pipeline/symbology.json``); the rest are defined here.
+
 Keys are the values the contracts in ``schemas/`` allow (English, as stored);
 the values are their Vietnamese names, shown first with the English beside.
 """
 
 from __future__ import annotations
 
-CATEGORY_VI: dict[str, str] = {
-    "geomorphological": "địa mạo",
-    "cave": "hang động",
-    "paleontological": "cổ sinh",
-    "stratigraphic": "địa tầng",
-    "hydrogeological": "địa chất thủy văn",
-    "archaeological": "khảo cổ",
-    "cultural": "văn hóa",
-}
+from pipeline.symbology import symbology
+
+
+def _vietnamese(group: str) -> dict[str, str]:
+    """The Vietnamese names of a group of the one symbology (``pipeline/symbology.json``,
+    the source of the bilingual labels, which QGIS's styles read too): the part
+    of each ``"Vietnamese / English"`` label before the slash, in running text
+    (lower-case first letter), in the symbology's order."""
+    names = {}
+    for key, look in symbology()[group].items():
+        vietnamese = look["label"].split(" / ")[0]
+        names[key] = vietnamese[:1].lower() + vietnamese[1:]
+    return names
+
+
+CATEGORY_VI: dict[str, str] = _vietnamese("categories")
 #: What kind of heritage a register row is. A geosite (điểm di sản địa chất) is
 #: heritage for its geology; a cultural site (điểm di sản văn hóa: a museum, a
 #: village, a citadel, a pagoda) is heritage of another kind that the park
@@ -27,12 +37,7 @@ HERITAGE_TYPE_VI: dict[str, str] = {
 #: Categories whose rows are cultural sites when ``heritage_type`` is not given.
 CULTURAL_SITE_CATEGORIES: frozenset[str] = frozenset({"cultural"})
 #: Most significant first.
-SIGNIFICANCE_VI: dict[str, str] = {
-    "international": "quốc tế",
-    "national": "quốc gia",
-    "provincial": "cấp tỉnh",
-    "local": "địa phương",
-}
+SIGNIFICANCE_VI: dict[str, str] = _vietnamese("significance")
 MEMBERSHIP_VI: dict[str, str] = {
     "full": "toàn phần",
     "partial": "một phần",

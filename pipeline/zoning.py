@@ -32,6 +32,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.config import Zoning
+from pipeline.geometry import areas_ha as _areas_ha
+from pipeline.geometry import as_multipolygons as _as_multipolygons
+from pipeline.geometry import attach_districts as _attach_districts
+from pipeline.geometry import difference_local as _difference_local
+from pipeline.geometry import district_pieces as _district_pieces
+from pipeline.geometry import intersect_local as _intersect_local
 from pipeline.parallel import map_threads, threaded
 from pipeline.progress import Advance, Progress, counted, no_progress
 
@@ -259,22 +265,6 @@ def dissolve(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     return out
 
 
-def _areas_ha(geoms: np.ndarray) -> np.ndarray:
-    return np.round(shapely.area(geoms) / 1e4, 4)
-
-
-def _as_multipolygons(geoms: np.ndarray) -> np.ndarray:
-    """Keep only polygonal parts, as MultiPolygons (one geometry type per GIS layer)."""
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.array([shapely.from_wkt("MULTIPOLYGON EMPTY")] * len(geoms), dtype=object)
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    polygonal = shapely.get_type_id(parts) == 3
-    if polygonal.any():
-        present, dense = np.unique(index[polygonal], return_inverse=True)
-        out[present] = shapely.multipolygons(parts[polygonal], indices=dense)
-    return out
-
-
 def _clip(geoms: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
     """Intersect with ``mask``, running the overlay only where a geometry crosses it.
 
@@ -288,83 +278,6 @@ def _clip(geoms: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
     if crossing.any():
         out[crossing] = _intersect_local(geoms[crossing], np.full(crossing.sum(), mask))
     return out
-
-
-def _near(small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """Each of ``large`` cut to a rectangle just around its partner in ``small``.
-
-    GEOS' rectangle clipping is linear and cheap, so an overlay with the cut
-    piece only sees the few boundary vertices near the small geometry. The
-    rectangle lies outside the small geometry, so any overlay of the two gives
-    the same result as with the whole of ``large``.
-    """
-    margin = 1.0
-    boxes = np.add(shapely.bounds(small), [-margin, -margin, margin, margin])
-    return np.array(
-        [
-            shapely.clip_by_rect(geom, *box) if np.isfinite(box).all() else geom
-            for geom, box in zip(large, boxes, strict=True)
-        ],
-        dtype=object,
-    )
-
-
-def _intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """``small ∩ large`` pairwise, for small zones against large boundaries."""
-    return threaded(shapely.intersection, small, _near(small, large))
-
-
-def _difference_local(small: np.ndarray, large: shapely.Geometry) -> np.ndarray:
-    """``small - large`` for each of ``small``, against one large boundary."""
-    return threaded(shapely.difference, small, _near(small, np.full(len(small), large)))
-
-
-def _district_pieces(
-    zones: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keys: list[str], min_area_m2: float
-) -> gpd.GeoDataFrame:
-    """Each zone cut by the districts it lies in (one row per zone and district)."""
-    zone_geoms = zones.geometry.values
-    district_geoms = np.asarray(districts.geometry.values, dtype=object)
-    shapely.prepare(district_geoms)
-    # The few large districts, prepared, query an index of the many small zones.
-    d, z = shapely.STRtree(zone_geoms).query(district_geoms, predicate="intersects")
-    order = np.lexsort((d, z))
-    z, d = z[order], d[order]
-    pieces = np.array(zone_geoms[z], dtype=object)
-    inside = shapely.contains(district_geoms[d], pieces)
-    if (~inside).any():
-        pieces[~inside] = _intersect_local(pieces[~inside], district_geoms[d[~inside]])
-    frame = zones.iloc[z][keys].reset_index(drop=True)
-    frame["district_code"] = districts["district_code"].to_numpy()[d]
-    frame["district_name"] = districts["district_name"].to_numpy()[d]
-    pieces = _as_multipolygons(pieces)
-    keep = shapely.area(pieces) >= max(min_area_m2, 1e-6)
-    frame = frame.loc[keep].reset_index(drop=True)
-    out = gpd.GeoDataFrame(frame, geometry=pieces[keep], crs=zones.crs)
-    out["area_ha"] = _areas_ha(out.geometry.values)
-    return out
-
-
-def _join_runs(values: pd.Series, starts: np.ndarray) -> list[str]:
-    """``';'.join`` of ``values`` over runs beginning at ``starts`` (one C-level reduce)."""
-    text = (";" + values.astype(str)).to_numpy(dtype=object)
-    return [joined[1:] for joined in np.add.reduceat(text, starts)]
-
-
-def _attach_districts(
-    zones: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame, keys: list[str]
-) -> gpd.GeoDataFrame:
-    """Add ``district_codes``/``district_names`` ('178;183') to each zone from its pieces."""
-    pieces = pieces.sort_values([*keys, "district_code"]).reset_index(drop=True)
-    starts = np.flatnonzero(~pieces.duplicated(keys).to_numpy())
-    agg = pieces.loc[starts, keys].reset_index(drop=True)
-    if len(starts):
-        agg["district_codes"] = _join_runs(pieces["district_code"], starts)
-        agg["district_names"] = _join_runs(pieces["district_name"], starts)
-    else:
-        agg["district_codes"] = agg["district_names"] = pd.Series(dtype=object)
-    out = zones.merge(agg, on=keys, how="left")
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
 
 
 def _rings(core: np.ndarray, outer: np.ndarray) -> np.ndarray:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from pipeline.config import dump_config
+
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 
@@ -27,47 +29,6 @@ def _absolute(raw: dict[str, Any]) -> dict[str, Any]:
             if key in spec and not Path(spec[key]).is_absolute():
                 spec[key] = str(ROOT / spec[key])
     return raw
-
-
-def _dump_toml(data: dict[str, Any]) -> str:
-    """A tiny TOML writer for config dicts (tables, arrays of tables, scalars)."""
-
-    def scalar(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, (int, float)):
-            return repr(v)
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, list):
-            return "[" + ", ".join(scalar(x) for x in v) + "]"
-        if isinstance(v, dict):  # inline table, e.g. columns = { point_id = "name" }
-            return "{ " + ", ".join(f"{k} = {scalar(x)}" for k, x in v.items()) + " }"
-        raise TypeError(type(v))
-
-    lines: list[str] = []
-
-    def table(prefix: str, d: dict[str, Any]) -> None:
-        plain = {
-            k: v
-            for k, v in d.items()
-            if not isinstance(v, dict)
-            and not (isinstance(v, list) and v and isinstance(v[0], dict))
-        }
-        if prefix:
-            lines.append(f"[{prefix}]")
-        lines.extend(f"{k} = {scalar(v)}" for k, v in plain.items())
-        for k, v in d.items():
-            name = f"{prefix}.{k}" if prefix else k
-            if isinstance(v, dict):
-                table(name, v)
-            elif isinstance(v, list) and v and isinstance(v[0], dict):
-                for item in v:
-                    lines.append(f"[[{name}]]")
-                    lines.extend(f"{ik} = {scalar(iv)}" for ik, iv in item.items())
-
-    table("", data)
-    return "\n".join(lines) + "\n"
 
 
 def project_config_dict() -> dict[str, Any]:
@@ -91,7 +52,7 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         if edit:
             edit(raw)
         path = tmp_path / name
-        path.write_text(_dump_toml(raw), "utf-8")
+        path.write_text(dump_config(raw), "utf-8")
         return path
 
     return make
@@ -108,7 +69,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
     raw["outputs"]["directory"] = str(tmp / "processed")
     raw["outputs"]["failed_directory"] = str(tmp / "processed" / "failed_run")
     path = tmp / "geopark.toml"
-    path.write_text(_dump_toml(raw), "utf-8")
+    path.write_text(dump_config(raw), "utf-8")
     cfg = load_config(path)
     return cfg, run_zones(cfg)
 

@@ -289,7 +289,8 @@ def _no_database() -> dict[str, str]:
 
 
 def _config_for(cfg, tmp_path: Path) -> Path:
-    from tests.conftest import _absolute, _dump_toml, project_config_dict
+    from pipeline.config import dump_config
+    from tests.conftest import _absolute, project_config_dict
 
     raw = _absolute(project_config_dict())
     raw["outputs"]["directory"] = str(cfg.outputs.directory)
@@ -297,7 +298,7 @@ def _config_for(cfg, tmp_path: Path) -> Path:
     raw["maps"]["directory"] = str(cfg.maps.directory)
     raw["dossiers"] = {"directory": str(tmp_path / "dossiers"), "pdf": False}
     path = tmp_path / "copy.toml"
-    path.write_text(_dump_toml(raw), "utf-8")
+    path.write_text(dump_config(raw), "utf-8")
     return path
 
 

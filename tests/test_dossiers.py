@@ -242,7 +242,7 @@ def test_vietnamese_text_survives_in_the_pdf(dossier_cfg, written):
 def test_cli_writes_one_dossier_and_fails_well(dossier_cfg, tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("PGSERVICE", raising=False)
-    from tests.conftest import _dump_toml
+    from pipeline.config import dump_config
 
     raw = dict(dossier_cfg.raw)
     raw = json.loads(json.dumps(raw))
@@ -260,7 +260,7 @@ def test_cli_writes_one_dossier_and_fails_well(dossier_cfg, tmp_path, monkeypatc
         "pdf": False,
     }
     path = tmp_path / "cfg.toml"
-    path.write_text(_dump_toml(raw), "utf-8")
+    path.write_text(dump_config(raw), "utf-8")
     assert load_config(path).dossiers.directory == tmp_path / "out"
     runner = CliRunner()
     ok = runner.invoke(cli, ["dossiers", "--config", str(path), "--geosite", "LS-TP-01"])

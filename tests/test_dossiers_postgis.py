@@ -23,10 +23,10 @@ import pyogrio
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.config import load_config
+from pipeline.config import dump_config, load_config
 from pipeline.db.connection import resolve
 from pipeline.db.publish import publish
-from tests.conftest import _absolute, _dump_toml, project_config_dict
+from tests.conftest import _absolute, project_config_dict
 from tests.postgis import Server, create_geopark_database, postgis_available, running_server
 
 pytestmark = [
@@ -131,7 +131,7 @@ def _dossier_config(sample_run, folder: Path) -> Path:
     raw["dossiers"]["directory"] = str(folder / "dossiers")
     raw["dossiers"]["zoning_sheets"] = str(folder / "no_sheets")  # sheets are not the point here
     path = folder / "geopark.toml"
-    path.write_text(_dump_toml(raw), "utf-8")
+    path.write_text(dump_config(raw), "utf-8")
     return path
 
 

@@ -28,10 +28,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.main import cli
-from pipeline.config import load_config
+from pipeline.config import dump_config, load_config
 from pipeline.db.connection import resolve
 from pipeline.db.publish import publish
-from tests.conftest import _dump_toml
 from tests.postgis import (
     Server,
     create_geopark_database,
@@ -365,7 +364,7 @@ def impatient_config(sample_run, tmp_path_factory) -> Path:
     raw = copy.deepcopy(cfg.raw)
     raw["database"] = {**raw.get("database", {}), "lock_wait_s": 1.5, "swap_lock_timeout_s": 1.5}
     path = tmp_path_factory.mktemp("impatient") / "geopark.toml"
-    path.write_text(_dump_toml(raw), "utf-8")
+    path.write_text(dump_config(raw), "utf-8")
     return path
 
 

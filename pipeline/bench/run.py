@@ -22,9 +22,8 @@ import shapely
 
 from pipeline.bench import peers
 from pipeline.bench.registers import REGISTERS, SEED, write_survey_csvs
-from pipeline.config import Config, load_config
+from pipeline.config import Config, dump_config, load_config
 
-ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ["project", "postgis", "geopandas"]
 AGREEMENT = 1e-4  # 0.01 %
 
@@ -174,9 +173,6 @@ def end_to_end(cfg_path: Path, kind: str, n_points: int, work: Path) -> dict[str
 
 def _bench_config(cfg_path: Path, sites_csv: Path, points_csv: Path, work: Path) -> Path:
     """The project's configuration with the synthetic CSVs as inputs, outputs in ``work``."""
-    sys.path.insert(0, str(ROOT))
-    from tests.conftest import _dump_toml
-
     raw = tomllib.loads(cfg_path.read_text("utf-8"))
     base = cfg_path.resolve().parent
     inputs = raw["inputs"]
@@ -205,7 +201,7 @@ def _bench_config(cfg_path: Path, sites_csv: Path, points_csv: Path, work: Path)
     if "edits" in raw:
         raw["edits"]["geopackage"] = str(work / "edits.gpkg")
     path = work / "geopark.toml"
-    path.write_text(_dump_toml(raw), "utf-8")
+    path.write_text(dump_config(raw), "utf-8")
     return path
 
 
@@ -275,8 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="geopark-bench-")))
         server = None
         if "postgis" in args.engines:
-            sys.path.insert(0, str(ROOT))
-            from tests.postgis import running_server
+            from pipeline.db.throwaway import running_server
 
             server = stack.enter_context(running_server())
         for i, (kind, n) in enumerate(workloads):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import CheckConstraint, Connection, MetaData, Table, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.naming import conv
 
 from pipeline.config import Database
 from pipeline.db import models, roles, views
@@ -256,6 +257,32 @@ def create_audit(conn: Connection, db: Database, table: Table) -> None:
         f"REVOKE ALL ON FUNCTION {r}.stamp(), {r}.keep_history(), {r}.append_only() FROM PUBLIC",
     ):
         conn.execute(text(statement))
+
+
+def history_of(table: Table) -> Table:
+    """The ``<name>_history`` table the models declare for the audited ``table``
+    (:func:`pipeline.db.models.history_table`)."""
+    return table.metadata.tables[f"{table.schema}.{table.name}_history"]
+
+
+def create_history(conn: Connection, db: Database, table: Table) -> None:
+    """The append-only history of the audited ``table`` as the models define it
+    (columns, key, check, index, comments), then its stamp and history triggers
+    (:func:`create_audit`). For the migration that creates an audited table.
+
+    Its CHECK constraints keep the names the migrations have always given them:
+    they passed the full name (``<history>_operation_check``) to a metadata
+    whose naming convention adds table and suffix again
+    (``<history>_<history>_operation_check_check``, cut to 63 characters), and
+    every database migrated so far has those names.
+    """
+    history = history_of(table)
+    copy = history.to_metadata(MetaData(naming_convention=history.metadata.naming_convention))
+    for constraint in copy.constraints:
+        if isinstance(constraint, CheckConstraint):
+            constraint.name = conv(f"{history.name}_{constraint.name}_check")
+    create_tables(conn, [copy], db.schema_, db.records_schema)
+    create_audit(conn, db, table)
 
 
 def create_publish_lock(conn: Connection, schema: str) -> None:

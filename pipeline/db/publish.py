@@ -53,6 +53,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 import pipeline
+from pipeline import failures
 from pipeline.config import Config
 from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for, postgis_schema
@@ -73,10 +74,6 @@ class PublishResult:
     schema_revision: str
     publish_id: int
     notes: list[str] = field(default_factory=list)
-
-
-#: SQLSTATEs of a transaction that lost a race with another one and may simply be run again.
-_TRANSIENT = {"40001", "40P01", "55P03"}
 
 
 def staging_schema(schema: str) -> str:
@@ -507,50 +504,6 @@ def _last_fingerprint(conn: Connection, cfg: Config) -> str | None:
     ).scalar()
 
 
-def _database_error(exc: DBAPIError, target: Target, cfg: Config) -> DatabaseError:
-    """A bilingual, password-free error for a database failure during the publish."""
-    state = _sqlstate(exc)
-    if state == "55P03":
-        return DatabaseError(
-            "bảng đang bị giữ quá lâu khi cần đổi định nghĩa; chưa thay gì",
-            "a table whose definition changed was kept busy too long; nothing was replaced",
-            field="database.swap_lock_timeout_s",
-            fix="run again when fewer people have the layers open "
-            "(or raise database.swap_lock_timeout_s)",
-            fix_vi="chạy lại khi ít người đang mở các lớp (hoặc tăng database.swap_lock_timeout_s)",
-        )
-    if state == "57014":
-        return DatabaseError(
-            "máy chủ đã hủy câu lệnh (statement_timeout hoặc bị hủy); chưa thay gì",
-            "the server cancelled a statement (statement_timeout, or cancelled by an "
-            "administrator); nothing was replaced",
-            field=target.describe(),
-            fix="run the publish again when the server is less busy, or raise the "
-            "server's statement_timeout for the publishing role",
-            fix_vi="chạy lại khi máy chủ bớt bận, hoặc tăng statement_timeout cho vai trò xuất bản",
-        )
-    if state in _TRANSIENT:
-        what_vi, what_en = {
-            "40P01": ("khóa chéo (deadlock)", "a deadlock"),
-            "40001": ("xung đột tuần tự hóa", "a serialization failure"),
-        }.get(state, ("khóa không cấp được", "a lock not available"))
-        return DatabaseError(
-            f"lần xuất bản va chạm với một giao dịch khác: {what_vi}; chưa thay gì",
-            f"the publish collided with another transaction: {what_en} ({state}); "
-            "nothing was replaced",
-            field=target.describe(),
-            fix="run the publish again",
-            fix_vi="chạy lại lần xuất bản",
-        )
-    return DatabaseError(
-        "cơ sở dữ liệu từ chối lần xuất bản; chưa thay gì",
-        f"the database refused the publish: {_reason(exc, target)}",
-        field=target.describe(),
-        fix="check the message; if the connection was lost, run again",
-        fix_vi="xem thông báo; nếu mất kết nối, chạy lại",
-    )
-
-
 def publish(
     cfg: Config,
     target: Target,
@@ -635,7 +588,10 @@ def publish(
         return PublishResult("published", content, counts, revision, publish_id, notes)
     except DBAPIError as exc:
         conn.rollback()
-        raise _database_error(exc, target, cfg) from None
+        known = failures.target_error(exc, target, failures.PUBLISH)
+        if known is None:
+            raise
+        raise known from None
     except BaseException:
         conn.rollback()
         raise

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context, op
-from sqlalchemy.dialects.postgresql import JSONB
 
 from pipeline.db import ddl, models, roles
 
@@ -68,46 +67,7 @@ def upgrade() -> None:
         schema=r,
     )
 
-    history = models.inspections_history
-    op.create_table(
-        history.name,
-        sa.Column(
-            "history_id",
-            sa.BigInteger,
-            sa.Identity(always=True),
-            comment=_comment(history, "history_id"),
-        ),
-        sa.Column(
-            "inspection_id",
-            sa.BigInteger,
-            nullable=False,
-            comment=_comment(history, "inspection_id"),
-        ),
-        sa.Column("operation", sa.Text, nullable=False, comment=_comment(history, "operation")),
-        sa.Column("old_row", JSONB, nullable=False, comment=_comment(history, "old_row")),
-        sa.Column(
-            "changed_at",
-            sa.DateTime(timezone=True),
-            nullable=False,
-            server_default=sa.text("now()"),
-            comment=_comment(history, "changed_at"),
-        ),
-        sa.Column(
-            "changed_by",
-            sa.Text,
-            nullable=False,
-            server_default=sa.text("session_user"),
-            comment=_comment(history, "changed_by"),
-        ),
-        sa.PrimaryKeyConstraint("history_id", name=f"{history.name}_pkey"),
-        sa.CheckConstraint(
-            "operation IN ('UPDATE', 'DELETE')", name=f"{history.name}_operation_check"
-        ),
-        schema=r,
-        comment=history.comment,
-    )
-    op.create_index(f"{history.name}_inspection_id_idx", history.name, ["inspection_id"], schema=r)
-    ddl.create_audit(bind, db, ins)
+    ddl.create_history(bind, db, ins)
 
     locations = models.geosite_locations
     op.create_table(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context, op
-from sqlalchemy.dialects.postgresql import JSONB
 
 from pipeline.db import ddl, models
 from pipeline.db.connection import postgis_schema
@@ -79,46 +78,7 @@ def upgrade() -> None:
         "zone_adjustments_geom_gist", adj.name, ["geom"], schema=r, postgresql_using="gist"
     )
 
-    history = models.zone_adjustments_history
-    op.create_table(
-        history.name,
-        sa.Column(
-            "history_id",
-            sa.BigInteger,
-            sa.Identity(always=True),
-            comment=_comment(history, "history_id"),
-        ),
-        sa.Column(
-            "adjustment_id",
-            sa.BigInteger,
-            nullable=False,
-            comment=_comment(history, "adjustment_id"),
-        ),
-        sa.Column("operation", sa.Text, nullable=False, comment=_comment(history, "operation")),
-        sa.Column("old_row", JSONB, nullable=False, comment=_comment(history, "old_row")),
-        sa.Column(
-            "changed_at",
-            sa.DateTime(timezone=True),
-            nullable=False,
-            server_default=sa.text("now()"),
-            comment=_comment(history, "changed_at"),
-        ),
-        sa.Column(
-            "changed_by",
-            sa.Text,
-            nullable=False,
-            server_default=sa.text("session_user"),
-            comment=_comment(history, "changed_by"),
-        ),
-        sa.PrimaryKeyConstraint("history_id", name=f"{history.name}_pkey"),
-        sa.CheckConstraint(
-            "operation IN ('UPDATE', 'DELETE')", name=f"{history.name}_operation_check"
-        ),
-        schema=r,
-        comment=history.comment,
-    )
-    op.create_index(f"{history.name}_adjustment_id_idx", history.name, ["adjustment_id"], schema=r)
-    ddl.create_audit(bind, db, adj)
+    ddl.create_history(bind, db, adj)
     ddl.apply_grants(
         bind,
         db,
