@@ -14,6 +14,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 # Look-alikes found in real files -> the Vietnamese letter.
 _LOOKALIKES = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111", "\u0189": "\u0110"})
 
@@ -177,6 +180,39 @@ def to_nfc(text: str | None) -> str | None:
         return None
     text = str(text)
     return text if _already_normal(text) else normalise(text)[0]
+
+
+#: Anything :func:`_already_normal` would refuse, found in many values joined by line breaks.
+_NOT_NORMAL = re.compile(r"[^\x20-\x7e\n]|^ | $|  ", re.MULTILINE)
+
+
+def to_nfc_column(values: pd.Series) -> pd.Series:
+    """:func:`to_nfc` of every value of a column (missing values stay missing), as strings.
+
+    A GPS log has a million cells, nearly all plain ASCII already normal: the
+    distinct values are joined and scanned once for anything a normaliser
+    would change, and only the values found are normalised one by one.
+    """
+    strings = values.astype("string")
+    codes, uniques = pd.factorize(strings)
+    uniques = np.asarray(uniques, dtype=object)
+    if not len(uniques):
+        return strings
+    joined = "\n".join(uniques)
+    lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
+    if joined.count("\n") != len(uniques) - 1:  # a value with a line break of its own
+        suspects = np.arange(len(uniques))
+    else:
+        starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+        found = [m.start() for m in _NOT_NORMAL.finditer(joined)]
+        # a match at a separator (a trailing space before it) belongs to the value before it
+        suspects = np.unique(np.searchsorted(starts, found, side="right") - 1)
+    if not len(suspects):
+        return strings
+    fixed = uniques.copy()
+    fixed[suspects] = [to_nfc(v) for v in uniques[suspects]]
+    out = np.where(codes >= 0, fixed[np.maximum(codes, 0)], None)
+    return pd.Series(out, index=values.index, dtype="string")
 
 
 def strip_marks(text: str) -> str:
