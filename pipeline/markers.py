@@ -173,6 +173,10 @@ def generalise_outward_many(
         kept = base[todo]
         if allowed is not None:
             kept = shapely.intersection(kept, allowed)
+        if forbidden is not None:
+            blocked = np.asarray(forbidden, dtype=object)[present[todo]]
+            has = ~shapely.is_missing(blocked)
+            kept[has] = shapely.difference(kept[has], blocked[has])
         out[present[todo]] = _polygonal(shapely.set_precision(_polygonal(kept), 10**-_DECIMALS))
     return out
 
@@ -480,7 +484,9 @@ def legal_boundaries(
     # What each unit occupies for its neighbours: its legal footprint once generalised (or
     # approved), its detailed one until then. Growing outward never enters it, so the
     # generalisation cannot make two units overlap.
-    taken = np.array(footprint, dtype=object, copy=True)
+    # Until generalised, a unit is its footprint and the 2 cm its own markers may take
+    # (the 1 cm wider zone and the rounding): a neighbour keeps off all of it.
+    taken = shapely.buffer(footprint, 2 * 10**-_DECIMALS, join_style="mitre")
     if approved_zones is not None:
         for unit, part in approved_zones.groupby("unit_code"):
             if unit in position:
