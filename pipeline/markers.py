@@ -527,10 +527,17 @@ def legal_boundaries(
                 g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
             )
 
-    zone_ii = np.where(
-        shapely.is_missing(core_legal), outer_legal, shapely.difference(outer_legal, core_legal)
+    # Overlays on the centimetre grid the markers are stated on: exact, so Zone II neither
+    # overlaps Zone I nor leaves a sliver where both follow the park boundary.
+    grid = 10**-_DECIMALS
+    both = ~shapely.is_missing(core_legal) & ~shapely.is_missing(outer_legal)
+    # Both zones come out of the same noding, so they share their common edge exactly.
+    outer_legal[both] = shapely.union(outer_legal[both], core_legal[both], grid_size=grid)
+    zone_ii = np.array(outer_legal, dtype=object, copy=True)
+    zone_ii[both] = shapely.difference(outer_legal[both], core_legal[both], grid_size=grid)
+    core_legal[both] = _polygonal(
+        shapely.intersection(outer_legal[both], core_legal[both], grid_size=grid)
     )
-    zone_ii = np.where(shapely.is_missing(outer_legal), None, zone_ii)
     approved = np.isin(units, list(approved_units))
     pending: dict[tuple[str, str], BaseGeometry] = {}
     for i in np.flatnonzero(approved):  # frozen: what this run would propose is only compared
