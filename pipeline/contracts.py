@@ -251,7 +251,8 @@ def validate_table(
         if "pattern" in cons:
             # each distinct value once: a GPS log repeats its codes a million times
             codes, uniques = pd.factorize(text)
-            fits = np.array([re.fullmatch(cons["pattern"], u) is not None for u in uniques])
+            pattern = re.compile(cons["pattern"])
+            fits = np.array([pattern.fullmatch(u) is not None for u in uniques], dtype=bool)
             ok = pd.Series(
                 np.where(codes >= 0, fits[np.maximum(codes, 0)] if len(fits) else False, False),
                 index=text.index,
@@ -278,9 +279,11 @@ def validate_table(
         ):
             if bound in cons and kind in ("number", "integer", "date"):
                 limit = cons[bound]
-                if kind == "date":
-                    limit = pd.Timestamp(limit).date()
-                    outside = value.map(lambda d, lim=limit, o=op: d is not None and o(d, lim))
+                if kind == "date":  # compared as timestamps, before they became dates
+                    outside = pd.Series(
+                        op(dates, pd.Timestamp(limit)).fillna(False).to_numpy(bool),
+                        index=out.index,
+                    )
                 else:
                     outside = op(value, limit)
                 reject(outside, name, f"{bound} {cons[bound]}", word_vi, word_en)

@@ -232,6 +232,11 @@ class Parsed:
     values: list[float]
     reasons: list[CoordinateError | None]
 
+    @property
+    def failed(self) -> np.ndarray:
+        """Positions of the values that could not be read, in order."""
+        return np.array([i for i, r in enumerate(self.reasons) if r is not None], dtype=int)
+
 
 _NOT_PLAIN_LINE = re.compile(rf"^(?!{_PLAIN_DECIMAL}$)", re.MULTILINE)
 
