@@ -232,6 +232,27 @@ class Parsed:
     values: list[float]
     reasons: list[CoordinateError | None]
 
+    @property
+    def failed(self) -> np.ndarray:
+        """Positions of the values that could not be read, in order."""
+        return np.array([i for i, r in enumerate(self.reasons) if r is not None], dtype=int)
+
+
+_NOT_PLAIN_LINE = re.compile(rf"^(?!{_PLAIN_DECIMAL}$)", re.MULTILINE)
+
+
+def _plain_decimals(texts: np.ndarray) -> np.ndarray:
+    """Which of ``texts`` are plain decimals, found in one scan of the joined column."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a cell with a line break of its own
+        return np.array([re.fullmatch(_PLAIN_DECIMAL, t) is not None for t in texts], dtype=bool)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    plain = np.ones(len(texts), dtype=bool)
+    bad = [m.start() for m in _NOT_PLAIN_LINE.finditer(joined)]
+    plain[np.searchsorted(starts, bad)] = False
+    return plain
+
 
 def parse_column(values: Iterable[object], axis: Axis | Literal["metres"]) -> Parsed:
     """Parse every value of a column; never raises for a bad value."""
@@ -239,7 +260,7 @@ def parse_column(values: Iterable[object], axis: Axis | Literal["metres"]) -> Pa
     # Plain decimals ("21.846058", "-473464.34") are nearly every cell of a GPS
     # log; they read the same through float() as through the full parsers.
     plain = np.fromiter((isinstance(v, str) for v in cells), dtype=bool, count=len(cells))
-    plain[plain] = cells[plain].str.fullmatch(_PLAIN_DECIMAL).to_numpy(dtype=bool)
+    plain[plain] = _plain_decimals(cells[plain].to_numpy())
     numbers = np.full(len(cells), math.nan)
     numbers[plain] = cells[plain].to_numpy().astype(float)
     if axis != "metres":

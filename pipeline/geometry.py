@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipeline.parallel import threaded
+
 
 def areas_ha(geoms: np.ndarray) -> np.ndarray:
     """Areas in hectares, rounded to 1 m²."""
@@ -27,24 +29,33 @@ def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
-    """``small ∩ large`` pairwise, for small zones against large boundaries.
+def near(small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """Each of ``large`` cut to a rectangle just around its partner in ``small``.
 
-    Each large polygon is first cut to a rectangle just around its small
-    partner (GEOS' rectangle clipping is linear and cheap), so the overlay
-    only sees the few boundary vertices near the zone. The rectangle lies
-    outside the small geometry, so the result is the same.
+    GEOS' rectangle clipping is linear and cheap, so an overlay with the cut
+    piece only sees the few boundary vertices near the small geometry. The
+    rectangle lies outside the small geometry, so any overlay of the two gives
+    the same result as with the whole of ``large``.
     """
     margin = 1.0
     boxes = np.add(shapely.bounds(small), [-margin, -margin, margin, margin])
-    near = np.array(
+    return np.array(
         [
             shapely.clip_by_rect(geom, *box) if np.isfinite(box).all() else geom
             for geom, box in zip(large, boxes, strict=True)
         ],
         dtype=object,
     )
-    return shapely.intersection(small, near)
+
+
+def intersect_local(small: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """``small ∩ large`` pairwise, for small zones against large boundaries (:func:`near`)."""
+    return threaded(shapely.intersection, small, near(small, large))
+
+
+def difference_local(small: np.ndarray, large: shapely.Geometry) -> np.ndarray:
+    """``small - large`` for each of ``small``, against one large boundary (:func:`near`)."""
+    return threaded(shapely.difference, small, near(small, np.full(len(small), large)))
 
 
 def district_pieces(

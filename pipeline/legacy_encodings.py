@@ -363,6 +363,8 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
         and ``None`` when nothing was converted.
     """
     out = list(values)
+    if "".join(v for v in values if isinstance(v, str)).isascii():
+        return out, None  # nothing a code page could have garbled (a GPS log, codes)
     present = {i: v for i, v in enumerate(values) if isinstance(v, str) and v and not v.isascii()}
     raw = [_raw_bytes(v) for v in present.values()]
     if not present or None in raw or score(" ".join(present.values())).bad == 0:

@@ -10,11 +10,18 @@ show the Vietnamese correctly.
 from __future__ import annotations
 
 import csv
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from pipeline.parallel import workers
 
 #: (column of boundary_markers, header, decimals)
 TABLE_COLUMNS: list[tuple[str, str, int | None]] = [
@@ -28,55 +35,100 @@ TABLE_COLUMNS: list[tuple[str, str, int | None]] = [
 
 
 def _unit_rows(markers: pd.DataFrame) -> pd.DataFrame:
-    return markers.sort_values(["zone_class", "ring", "seq"])
+    return markers.sort_values(["unit_code", "zone_class", "ring", "seq"], kind="stable")
+
+
+def _text_columns(rows: pd.DataFrame) -> list[list[str]]:
+    """The table's cells as text, column by column (decimals fixed per column)."""
+    return [
+        rows[col].astype(str).tolist()
+        if digits is None
+        else [f"{v:.{digits}f}" for v in rows[col].to_numpy(float)]
+        for col, _, digits in TABLE_COLUMNS
+    ]
+
+
+def _value_columns(rows: pd.DataFrame) -> list[list[object]]:
+    """The table's cells as spreadsheet values: text, or numbers rounded per column."""
+    return [
+        rows[col].astype(str).tolist()
+        if digits is None
+        else rows[col].to_numpy(float).round(digits).tolist()
+        for col, _, digits in TABLE_COLUMNS
+    ]
 
 
 def write_unit_csv(markers: pd.DataFrame, path: Path) -> None:
     """The marker table of one unit as CSV (``markers``: its rows of ``boundary_markers``)."""
+    _write_csv(_text_columns(_unit_rows(markers)), path)
+
+
+def _write_csv(columns: list[list[str]], path: Path) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([head for _, head, _ in TABLE_COLUMNS])
-        for _, row in _unit_rows(markers).iterrows():
-            writer.writerow(
-                [
-                    row[col] if digits is None else f"{float(row[col]):.{digits}f}"
-                    for col, _, digits in TABLE_COLUMNS
-                ]
-            )
+        writer.writerows(zip(*columns, strict=True))
 
 
 def write_unit_xlsx(markers: pd.DataFrame, path: Path, unit_code: str) -> None:
     """The marker table of one unit as an Excel workbook (numbers stay numbers)."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = unit_code[:31]
-    sheet.append([head for _, head, _ in TABLE_COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for _, row in _unit_rows(markers).iterrows():
-        sheet.append(
-            [
-                str(row[col]) if digits is None else round(float(row[col]), digits)
-                for col, _, digits in TABLE_COLUMNS
-            ]
-        )
-    for index, (_, head, digits) in enumerate(TABLE_COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(12, len(head) + 2)
-        if digits is not None:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0." + "0" * digits
+    _write_xlsx(_value_columns(_unit_rows(markers)), path, unit_code)
+
+
+def _write_xlsx(columns: list[list[object]], path: Path, unit_code: str) -> None:
+    # write-only mode streams the rows: a workbook per unit, thousands of units
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(unit_code[:31])
     sheet.freeze_panes = "A2"
+    for index, (_, head, _digits) in enumerate(TABLE_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(head) + 2)
+    header = []
+    for _, head, _digits in TABLE_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=head)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    formats = [None if d is None else "0." + "0" * d for _, _, d in TABLE_COLUMNS]
+    for values in zip(*columns, strict=True):
+        row = []
+        for value, number_format in zip(values, formats, strict=True):
+            cell = WriteOnlyCell(sheet, value=value)
+            if number_format is not None:
+                cell.number_format = number_format
+            row.append(cell)
+        sheet.append(row)
     book.save(path)
 
 
+def _write_units(job: tuple[Path, list[tuple[str, list[list[str]], list[list[object]]]]]) -> None:
+    directory, units = job
+    for unit, text, values in units:
+        _write_csv(text, directory / f"{unit}.csv")
+        _write_xlsx(values, directory / f"{unit}.xlsx", unit)
+
+
 def write_marker_tables(markers: pd.DataFrame, directory: Path) -> list[Path]:
-    """``<unit_code>.csv`` and ``<unit_code>.xlsx`` for every unit in ``markers``."""
+    """``<unit_code>.csv`` and ``<unit_code>.xlsx`` for every unit in ``markers``.
+
+    A national inventory has thousands of units: the workbooks are written by
+    as many processes as the machine has cores.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for unit, rows in markers.groupby("unit_code", sort=True):
-        csv_path, xlsx_path = directory / f"{unit}.csv", directory / f"{unit}.xlsx"
-        write_unit_csv(rows, csv_path)
-        write_unit_xlsx(rows, xlsx_path, str(unit))
-        written += [csv_path, xlsx_path]
-    return written
+    rows = _unit_rows(markers).reset_index(drop=True)
+    units = rows["unit_code"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]]) if len(units) else []
+    ends = np.r_[starts[1:], len(units)] if len(units) else []
+    text, values = _text_columns(rows), _value_columns(rows)
+    tables = [
+        (str(units[lo]), [c[lo:hi] for c in text], [c[lo:hi] for c in values])
+        for lo, hi in zip(starts, ends, strict=True)
+    ]
+    n_jobs = min(workers(), max(1, len(tables) // 200))
+    jobs = [(directory, tables[k::n_jobs]) for k in range(n_jobs)]
+    if n_jobs == 1:
+        _write_units(jobs[0])
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
+            list(pool.map(_write_units, jobs))
+    return [directory / f"{unit}{suffix}" for unit, _, _ in tables for suffix in (".csv", ".xlsx")]

@@ -156,6 +156,17 @@ def _decode(data: bytes, encoding: str | None, label: str) -> tuple[str, str]:
     return enc.decode_guess(data)
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` non-blank lines of ``text`` (enough to find the separator and header)."""
+    lines = []
+    for line in io.StringIO(text, newline=None):  # any line ending, as str.splitlines
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) == n:
+                break
+    return lines
+
+
 def _sniff(lines: list[str]) -> str:
     try:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=DELIMITERS).delimiter
@@ -282,7 +293,7 @@ def read_text_table(
     """
     label = label or str(path)
     text, used = _decode(path.read_bytes(), encoding, label)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines = _first_lines(text, HEADER_SEARCH_ROWS + 20)
     if not lines:
         raise _fail(
             label,
@@ -298,22 +309,22 @@ def read_text_table(
         notes.append(note)
     header = rows[at]
     width = len(header)
-    records = []
+    numbers, records = [], []
     for number, record in enumerate(rows[at + 1 :], start=at + 2):
-        if len(record) > width and any(v.strip() for v in record[width:]):
-            raise _field_count_error(
-                label,
-                delimiter,
-                f"dòng {number} có {len(record)} cột, dòng tiêu đề có {width}",
-                f"row {number} has {len(record)} fields, the header (row {at + 1}) has {width}",
-                number,
-            )
-        records.append((number, record[:width] + [None] * (width - len(record))))
-    frame = pd.DataFrame(
-        [record for _, record in records],
-        columns=[str(c).strip() for c in header],
-        dtype=object,
-    )
+        if len(record) != width:
+            if len(record) > width and any(v.strip() for v in record[width:]):
+                raise _field_count_error(
+                    label,
+                    delimiter,
+                    f"dòng {number} có {len(record)} cột, dòng tiêu đề có {width}",
+                    f"row {number} has {len(record)} fields, the header (row {at + 1}) has {width}",
+                    number,
+                )
+            record = record[:width] + [None] * (width - len(record))
+        if "".join(v for v in record if v).strip():  # a row of empty cells is no record
+            numbers.append(number)
+            records.append(record)
+    frame = pd.DataFrame(records, columns=[str(c).strip() for c in header], dtype=object)
     if len(frame.columns) == 1 and re.search(r"\S\s+\S", frame.columns[0]):
         raise _fail(
             label,
@@ -324,10 +335,8 @@ def read_text_table(
             "hoặc '|' (dấu cách không phải dấu phân tách)",
             row=at + 1,
         )
-    frame.insert(0, "_row", [number for number, _ in records])
-    values = frame.drop(columns="_row")
-    empty = (values.apply(lambda col: col.fillna("").str.strip() == "")).all(axis=1)
-    return frame.loc[~empty].copy(), used
+    frame.insert(0, "_row", numbers)
+    return frame, used
 
 
 # --- Excel ------------------------------------------------------------------

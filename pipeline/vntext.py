@@ -14,6 +14,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 # Look-alikes found in real files -> the Vietnamese letter.
 _LOOKALIKES = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111", "\u0189": "\u0110"})
 
@@ -147,19 +150,20 @@ def normalise_cells(
 
     Missing values (None, NaN, pandas NA) stay as they are.
     """
-    out: list[object] = []
+    out = list(values)
+    rows = list(rows)
+    texts = [i for i, v in enumerate(out) if isinstance(v, str)]
     changes: list[TextChange] = []
-    for value, row in zip(values, rows, strict=True):
-        if not isinstance(value, str) or _already_normal(value):
-            out.append(value)
-            continue
+    for k in _suspects(np.array([out[i] for i in texts], dtype=object)):
+        i = texts[k]
+        value = out[i]
         after, steps = normalise(value)
-        out.append(after)
+        out[i] = after
         if steps:
             changes.append(
                 TextChange(
                     file,
-                    None if row is None else int(row),  # type: ignore[call-overload]
+                    None if rows[i] is None else int(rows[i]),  # type: ignore[call-overload]
                     field,
                     value,
                     after,
@@ -175,7 +179,49 @@ def to_nfc(text: str | None) -> str | None:
     no control characters (every step of :data:`NORMALISERS`)."""
     if text is None:
         return None
-    return normalise(str(text))[0]
+    text = str(text)
+    return text if _already_normal(text) else normalise(text)[0]
+
+
+#: Anything :func:`_already_normal` would refuse, found in many values joined by line breaks.
+_NOT_NORMAL = re.compile(r"[^\x20-\x7e\n]|^ | $|  ", re.MULTILINE)
+
+
+def _suspects(texts: np.ndarray) -> np.ndarray:
+    """Positions of ``texts`` (strings) that a normaliser may change, found in one scan.
+
+    The texts are joined by line breaks and searched once for anything
+    :func:`_already_normal` would refuse; a text with a line break of its own
+    makes every text a suspect.
+    """
+    if not len(texts):
+        return np.empty(0, dtype=int)
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        return np.arange(len(texts))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    found = [m.start() for m in _NOT_NORMAL.finditer(joined)]
+    # a match at a separator (a trailing space before it) belongs to the text before it
+    return np.unique(np.searchsorted(starts, found, side="right") - 1)
+
+
+def to_nfc_column(values: pd.Series) -> pd.Series:
+    """:func:`to_nfc` of every value of a column (missing values stay missing), as strings.
+
+    A GPS log has a million cells, nearly all plain ASCII already normal: only
+    the distinct values :func:`_suspects` finds are normalised one by one.
+    """
+    strings = values.astype("string")
+    codes, uniques = pd.factorize(strings)
+    uniques = np.asarray(uniques, dtype=object)
+    suspects = _suspects(uniques)
+    if not len(suspects):
+        return strings
+    fixed = uniques.copy()
+    fixed[suspects] = [to_nfc(v) for v in uniques[suspects]]
+    out = np.where(codes >= 0, fixed[np.maximum(codes, 0)], None)
+    return pd.Series(out, index=values.index, dtype="string")
 
 
 def strip_marks(text: str) -> str:

@@ -22,8 +22,6 @@ grouping is done with pandas/geopandas, never a Python loop over features.
 from __future__ import annotations
 
 import operator
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -37,7 +35,10 @@ from pipeline.config import Zoning
 from pipeline.geometry import areas_ha as _areas_ha
 from pipeline.geometry import as_multipolygons as _as_multipolygons
 from pipeline.geometry import attach_districts as _attach_districts
+from pipeline.geometry import difference_local as _difference_local
 from pipeline.geometry import district_pieces as _district_pieces
+from pipeline.geometry import intersect_local as _intersect_local
+from pipeline.parallel import map_threads, threaded
 from pipeline.progress import Advance, Progress, counted, no_progress
 
 
@@ -122,10 +123,10 @@ def build_site_zones(
     hulls = site_bases(geosites, survey_points, extents)
     d_core = geosites["category"].map(zoning.zone_i_distance_m).to_numpy(float)
     d_buffer = geosites["significance"].map(zoning.zone_ii_distance_m).to_numpy(float)
-    zone_i = shapely.buffer(hulls, d_core, quad_segs=zoning.quad_segs)
+    zone_i = threaded(shapely.buffer, hulls, d_core, quad_segs=zoning.quad_segs)
     # Buffering the base once by the summed distance keeps the ring's outer edge
     # exactly parallel to the core instead of accumulating two approximations.
-    outer = shapely.buffer(hulls, d_core + d_buffer, quad_segs=zoning.quad_segs)
+    outer = threaded(shapely.buffer, hulls, d_core + d_buffer, quad_segs=zoning.quad_segs)
     return zone_i, outer
 
 
@@ -238,8 +239,7 @@ def dissolve(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     members = np.flatnonzero(merged)[order]
     starts = np.flatnonzero(np.diff(labels[members], prepend=-1))
     batches = np.split(members, starts[1:]) if len(members) else []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        unions = list(pool.map(lambda idx: shapely.union_all(geoms[idx]), batches))
+    unions = map_threads(lambda idx: shapely.union_all(geoms[idx]), batches)
     pieces = np.concatenate([geoms[~merged], np.array(unions, dtype=object)])
     piece_group = np.concatenate(
         [group[~merged], np.array([group[idx[0]] for idx in batches], dtype=int)]
@@ -272,11 +272,11 @@ def _clip(geoms: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
     district; a prepared ``contains`` settles those without an overlay
     against a boundary of thousands of vertices.
     """
-    inside = shapely.contains(mask, geoms)
+    inside = shapely.contains(mask, geoms)  # prepared geometries are not shared by threads
     out = np.array(geoms, dtype=object, copy=True)
     crossing = ~inside
     if crossing.any():
-        out[crossing] = shapely.intersection(geoms[crossing], mask)
+        out[crossing] = _intersect_local(geoms[crossing], np.full(crossing.sum(), mask))
     return out
 
 
@@ -294,13 +294,13 @@ def _rings(core: np.ndarray, outer: np.ndarray) -> np.ndarray:
         & (shapely.get_num_interior_rings(outer) == 0)
         & ~shapely.is_empty(core)
     )
-    simple[simple] = shapely.contains_properly(outer[simple], core[simple])
+    simple[simple] = threaded(shapely.contains_properly, outer[simple], core[simple])
     rings = np.empty(len(core), dtype=object)
     rings[simple] = shapely.polygons(
         shapely.get_exterior_ring(outer[simple]),
         holes=shapely.get_exterior_ring(core[simple])[:, np.newaxis],
     )
-    rings[~simple] = shapely.difference(outer[~simple], core[~simple])
+    rings[~simple] = threaded(shapely.difference, outer[~simple], core[~simple])
     return rings
 
 
@@ -322,7 +322,7 @@ def _clipped_report(
     cut = (is_not(core_raw, core) | is_not(outer_raw, outer)).astype(bool)
     sites, core_raw, core = sites.loc[cut], core_raw[cut], core[cut]
     outer_raw, outer = outer_raw[cut], outer[cut]
-    ring_raw = shapely.difference(outer_raw, core_raw)
+    ring_raw = threaded(shapely.difference, outer_raw, core_raw)
     removed = np.column_stack(
         [
             shapely.area(core_raw) - shapely.area(core),
@@ -341,7 +341,7 @@ def _clipped_report(
     )
     frame = frame.loc[frame["clipped_area_m2"] > min_area_m2].reset_index(drop=True)
     frame["location"] = (
-        shapely.point_on_surface(shapely.difference(frame["source"].to_numpy(), park))
+        shapely.point_on_surface(_difference_local(frame["source"].to_numpy(), park))
         if len(frame)
         else []
     )
@@ -491,7 +491,7 @@ def _zone(
         np.intp
     )
     unit_core = dissolve(core, unit_of_site, len(units))
-    unit_ring = shapely.difference(dissolve(outer, unit_of_site, len(units)), unit_core)
+    unit_ring = threaded(shapely.difference, dissolve(outer, unit_of_site, len(units)), unit_core)
     advance(1)
     lone = units["n_geosites"].eq(1) & units["cluster_code"].isna()
     units["geosite_code"] = units["geosite_codes"].where(lone, None)

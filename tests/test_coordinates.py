@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,3 +150,12 @@ def test_garbage_only_ever_raises_the_projects_error(text: object, axis: str) ->
     assert math.isfinite(value)
     if axis != "metres":
         assert abs(value) <= (90 if axis == "lat" else 180)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("0123456789.-e, \n°'")), max_size=9)))
+def test_plain_decimals_found_in_bulk_as_one_by_one(texts):
+    """The one-scan test of a column agrees with a full match of every cell."""
+    from pipeline.coordinates import _PLAIN_DECIMAL, _plain_decimals
+
+    expected = [re.fullmatch(_PLAIN_DECIMAL, t) is not None for t in texts]
+    assert list(_plain_decimals(np.array(texts, dtype=object))) == expected

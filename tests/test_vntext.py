@@ -6,8 +6,10 @@ import unicodedata
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.vntext import fold, match_name, to_nfc
+from pipeline.vntext import fold, match_name, to_nfc, to_nfc_column
 
 from .conftest import RAW
 
@@ -62,3 +64,20 @@ def test_unknown_and_ambiguous_names_are_not_guessed() -> None:
     assert match_name("Hà Nội", {1: "Lạng Sơn"}).method == "unmatched"
     ambiguous = match_name("Van Lang", {1: "Văn Lãng", 2: "Vạn Lăng"})
     assert ambiguous.method == "ambiguous" and ambiguous.code is None
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=st.sampled_from(list("aĐÐđ ồ\u0300\n\t\x00 Z9-_")), max_size=8),
+            st.from_regex(r"[A-Z]{2}-[0-9]{3}", fullmatch=True),
+        ),
+        max_size=40,
+    )
+)
+def test_column_normalisation_equals_the_cell_by_cell_one(values):
+    """The bulk scan finds every cell a normaliser would change, and nothing else differs."""
+    column = to_nfc_column(pd.Series(values, dtype=object))
+    expected = [None if v is None else to_nfc(v) for v in values]
+    assert [None if pd.isna(v) else v for v in column] == expected

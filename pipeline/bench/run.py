@@ -176,9 +176,11 @@ def _bench_config(cfg_path: Path, sites_csv: Path, points_csv: Path, work: Path)
     raw = tomllib.loads(cfg_path.read_text("utf-8"))
     base = cfg_path.resolve().parent
     inputs = raw["inputs"]
-    # the sample's assessment and extents describe the sample's geosites only
+    # the sample's assessment and extents describe the sample's geosites only, and its
+    # threat layers are illustrative shapes drawn around the sample's zones
     inputs.pop("assessment", None)
     inputs.pop("geosite_extents", None)
+    inputs.pop("threats", None)
     specs = [v for v in inputs.values() if isinstance(v, dict)]
     specs += [s for v in inputs.values() if isinstance(v, list) for s in v]  # threats, ...
     specs += raw.get("maps", {}).get("base", [])

@@ -132,7 +132,27 @@ def _points_from_columns(
             cfg,
             columns=True,
         )
-    for i in range(n):
+    pending = np.zeros(n, dtype=bool)  # latitudes beyond ±90: a swap, or out of range
+    if geographic:
+        px, py = parse_column(raw_x, "lon"), parse_column(raw_y, "lat")
+        # a longitude typed in the latitude column is > 90: read it as a longitude
+        # so that the swap test below can recognise it
+        beyond = [i for i in py.failed if py.reasons[i].kind == "range"]
+        loose = parse_column([raw_y[i] for i in beyond], "lon")
+        for k, i in enumerate(beyond):
+            if loose.reasons[k] is None:
+                pending[i] = True
+                py.values[i] = loose.values[k]
+        expected = {
+            x_col: "a longitude: decimal degrees (106.75) or DMS (106°45'E)",
+            y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)",
+        }
+    else:
+        px, py = parse_column(raw_x, "metres"), parse_column(raw_y, "metres")
+        expected = {x_col: "metres (a number)", y_col: "metres (a number)"}
+    # Only a cell that could not be read can be empty or a missing-value mark.
+    unread = np.union1d(px.failed, py.failed).astype(int)
+    for i in unread:
         for col, raw in ((x_col, raw_x), (y_col, raw_y)):
             if not bad[i] and is_no_value(raw[i]):
                 reject(
@@ -143,27 +163,10 @@ def _points_from_columns(
                     "không có tọa độ (ô trống hoặc ghi chú thiếu số liệu)",
                     "no coordinate (the cell is empty or marks a missing value)",
                 )
-    pending = np.zeros(n, dtype=bool)  # latitudes beyond ±90: a swap, or out of range
-    if geographic:
-        px, py = parse_column(raw_x, "lon"), parse_column(raw_y, "lat")
-        # a longitude typed in the latitude column is > 90: read it as a longitude
-        # so that the swap test below can recognise it
-        loose = parse_column(raw_y, "lon")
-        for i, reason in enumerate(py.reasons):
-            if reason is not None and reason.kind == "range" and loose.reasons[i] is None:
-                pending[i] = True
-                py.values[i] = loose.values[i]
-        expected = {
-            x_col: "a longitude: decimal degrees (106.75) or DMS (106°45'E)",
-            y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)",
-        }
-    else:
-        px, py = parse_column(raw_x, "metres"), parse_column(raw_y, "metres")
-        expected = {x_col: "metres (a number)", y_col: "metres (a number)"}
     x = np.asarray(px.values, float)
     y = np.asarray(py.values, float)
     swapped_letter = np.zeros(n, dtype=bool)
-    for i in range(n):
+    for i in unread:
         for col, parsed, raw in ((x_col, px, raw_x), (y_col, py, raw_y)):
             reason = parsed.reasons[i]
             if reason is None or bad[i] or (parsed is py and pending[i]):
