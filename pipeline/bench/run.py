@@ -121,13 +121,16 @@ def _backend_peak_mb(pid: int) -> float | None:
 
 def _child(args: list[str]) -> tuple[dict[str, Any], float, int]:
     """Run ``args`` as a child process; its JSON line, wall seconds, peak RSS (MB) and status."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
+    # Files, not pipes: a run that prints more than a pipe holds would wait for a reader
+    # while we wait for it (wait4 is what gives the child's own peak memory).
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if proc.returncode not in (0, 1) or (args[1] == "-m" and not lines):
