@@ -25,7 +25,7 @@ from pipeline import outputs
 from pipeline.assessment import VALUES, class_vi
 from pipeline.config import Config
 from pipeline.dossiers import charts
-from pipeline.dossiers.content import NOT_RECORDED, both_numbers, dossier_context, summary_data
+from pipeline.dossiers.content import NOT_RECORDED, dossier_context, summary_data
 from pipeline.dossiers.data import Heritage, database_url, load_heritage, read_inspections
 from pipeline.dossiers.elevation import sample_dem
 from pipeline.dossiers.figure import draw_dossier_map
@@ -33,7 +33,7 @@ from pipeline.errors import GeoparkError, InputError
 from pipeline.maps.build import MAP_MANIFEST, data_set, map_set
 from pipeline.maps.scale import format_scale, format_scale_en
 from pipeline.maps.vertices import unit_markers
-from pipeline.numbers import en_number, vi_number
+from pipeline.numbers import both_numbers, en_number, vi_number
 from pipeline.outputs import VerifiedSet
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
