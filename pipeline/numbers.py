@@ -30,7 +30,9 @@ def _grouped(
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 
-def vi_number(x: float, digits: int | None = 0, *, thousands: str = ".", signed: bool = False) -> str:
+def vi_number(
+    x: float, digits: int | None = 0, *, thousands: str = ".", signed: bool = False
+) -> str:
     """``x`` in the Vietnamese convention: decimal comma, dot between thousands.
 
     Parameters
