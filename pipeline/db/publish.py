@@ -456,6 +456,7 @@ def _qgis_hooks(
             service=service,
             project_name=db.project_name,
             cfg=cfg,
+            records_schema=db.records_schema,
         )
         progress("Đã lưu dự án QGIS vào cơ sở dữ liệu", "Stored the QGIS project in the database")
     for note in notes:
