@@ -20,6 +20,7 @@ import pandas as pd
 import pyogrio
 
 from pipeline.config import Markers
+from pipeline.numbers import both_numbers, en_number, vi_number
 
 _LAYERS = ("protection_zones", "geosites", "boundary_markers")
 
@@ -292,10 +293,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
 
 
 def _fmt(value: Any) -> str:
+    """A table cell; a number the Vietnamese way, then the English way (to 4 decimals)."""
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, float | np.floating):
+        return both_numbers(round(float(value), 4), None)
     return str(value).replace("|", "\\|")
 
 
@@ -317,9 +319,12 @@ def change_markdown(report: dict[str, Any]) -> str:
         ]
     else:
         lines += [f"So với / Compared with: `{report['previous']}`", ""]
+        area_ha = float(report["thresholds"]["area_change_ha"])
+        moved_m = float(report["thresholds"]["marker_moved_m"])
         lines += [
-            f"Ngưỡng / thresholds: diện tích / area > {report['thresholds']['area_change_ha']} ha; "
-            f"mốc / markers > {report['thresholds']['marker_moved_m']} m",
+            f"Ngưỡng: diện tích > {vi_number(area_ha, None)} ha; mốc > {vi_number(moved_m, None)} m"
+            f" / thresholds: area > {en_number(area_ha, None)} ha; "
+            f"markers > {en_number(moved_m, None)} m",
             "",
         ]
     area_cols = [

@@ -24,6 +24,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.crs import transform_geometries
 from pipeline.ingest import IngestResult
+from pipeline.numbers import en_number, vi_number
 from pipeline.threats import computed_degradation_criteria, conflict_messages, find_conflicts
 from pipeline.zoning import ZoningResult
 
@@ -111,10 +112,10 @@ def check_park_area(extent: gpd.GeoDataFrame, cfg: Config) -> tuple[list[Finding
                 severity="info" if ok else severity_if_off,
                 check=f"park_area_{kind}",
                 subject="park_extent",
-                message=f"{kind} area {value:,.2f} km² vs declared {declared:,.2f} km² "
-                f"({diff_pct:+.3f} %, tolerance ±{tol} %)",
-                message_vi=f"diện tích {kind_vi} {value:,.2f} km² so với công bố {declared:,.2f} km² "
-                f"({diff_pct:+.3f} %, dung sai ±{tol} %)",
+                message=f"{kind} area {en_number(value, 2)} km² vs declared {en_number(declared, 2)} km² "
+                f"({en_number(diff_pct, 3, signed=True)} %, tolerance ±{en_number(tol, None)} %)",
+                message_vi=f"diện tích {kind_vi} {vi_number(value, 2)} km² so với công bố {vi_number(declared, 2)} km² "
+                f"({vi_number(diff_pct, 3, signed=True)} %, dung sai ±{vi_number(tol, None)} %)",
                 value=value,
                 location=shapely.point_on_surface(geom),
             )
@@ -170,9 +171,9 @@ def check_inside_park(
                     "inside_park",
                     f"{name} {layer[id_col].iloc[i]}",
                     f"{name} {layer[id_col].iloc[i]} lies outside the park extent"
-                    + (f" ({dist:,.0f} m away)" if dist > 0 else ""),
+                    + (f" ({en_number(dist, 0)} m away)" if dist > 0 else ""),
                     f"{name} {layer[id_col].iloc[i]} nằm ngoài ranh giới công viên"
-                    + (f" (cách {dist:,.0f} m)" if dist > 0 else ""),
+                    + (f" (cách {vi_number(dist, 0)} m)" if dist > 0 else ""),
                     value=dist,
                     area_m2=shapely.area(outside_part) or None,
                     location=shapely.point_on_surface(outside_part),
@@ -199,9 +200,9 @@ def check_district_coverage(
                     "error",
                     "full_district_inside_park",
                     f"district {row['district_code']} {row['district_name']}",
-                    f"{shapely.area(piece) / 1e4:,.2f} ha of {row['district_name']} (declared full "
+                    f"{en_number(shapely.area(piece) / 1e4, 2)} ha of {row['district_name']} (declared full "
                     "member) lie outside the park extent",
-                    f"{shapely.area(piece) / 1e4:,.2f} ha của {row['district_name']} (thuộc toàn "
+                    f"{vi_number(shapely.area(piece) / 1e4, 2)} ha của {row['district_name']} (thuộc toàn "
                     "phần) nằm ngoài ranh giới công viên",
                     area_m2=shapely.area(piece),
                     location=shapely.point_on_surface(piece),
@@ -215,8 +216,8 @@ def check_district_coverage(
                 "error",
                 "extent_covered_by_members",
                 "park_extent",
-                f"gap of {shapely.area(piece) / 1e4:,.2f} ha: part of the park lies in no member district",
-                f"khoảng hở {shapely.area(piece) / 1e4:,.2f} ha: phần công viên không thuộc huyện thành viên nào",
+                f"gap of {en_number(shapely.area(piece) / 1e4, 2)} ha: part of the park lies in no member district",
+                f"khoảng hở {vi_number(shapely.area(piece) / 1e4, 2)} ha: phần công viên không thuộc huyện thành viên nào",
                 area_m2=shapely.area(piece),
                 location=shapely.point_on_surface(piece),
             )
@@ -228,8 +229,8 @@ def check_district_coverage(
                     "error",
                     "non_member_in_park",
                     f"district {row['district_code']} {row['district_name']}",
-                    f"{shapely.area(piece) / 1e4:,.2f} ha of non-member {row['district_name']} lie inside the park",
-                    f"{shapely.area(piece) / 1e4:,.2f} ha của {row['district_name']} (không thuộc công viên) nằm trong ranh giới",
+                    f"{en_number(shapely.area(piece) / 1e4, 2)} ha of non-member {row['district_name']} lie inside the park",
+                    f"{vi_number(shapely.area(piece) / 1e4, 2)} ha của {row['district_name']} (không thuộc công viên) nằm trong ranh giới",
                     area_m2=shapely.area(piece),
                     location=shapely.point_on_surface(piece),
                 )
@@ -248,9 +249,9 @@ def check_district_coverage(
                     "district_overlap",
                     f"districts {a['district_code']}/{b['district_code']}",
                     f"{a['district_name']} and {b['district_name']} overlap by "
-                    f"{shapely.area(piece) / 1e4:,.2f} ha",
+                    f"{en_number(shapely.area(piece) / 1e4, 2)} ha",
                     f"{a['district_name']} và {b['district_name']} chồng lấn "
-                    f"{shapely.area(piece) / 1e4:,.2f} ha",
+                    f"{vi_number(shapely.area(piece) / 1e4, 2)} ha",
                     area_m2=shapely.area(piece),
                     location=shapely.point_on_surface(piece),
                 )
@@ -318,8 +319,8 @@ def check_no_overlap(protection: gpd.GeoDataFrame, tolerance_m2: float) -> list[
                     "error",
                     "protection_zones_overlap",
                     f"{a['unit_code']} {a['zone_class']} / {b['unit_code']} {b['zone_class']}",
-                    f"protection zones overlap by {area:,.2f} m²",
-                    f"các vùng bảo vệ chồng lấn {area:,.2f} m²",
+                    f"protection zones overlap by {en_number(area, 2)} m²",
+                    f"các vùng bảo vệ chồng lấn {vi_number(area, 2)} m²",
                     area_m2=area,
                     location=shapely.point_on_surface(geom),
                 )
@@ -450,9 +451,9 @@ def check_adjustments(
             if shapely.area(outside) > tolerance_m2:
                 error(
                     "adjustment_zone_i_outside_footprint",
-                    f"Zone I reaches {shapely.area(outside):,.1f} m² beyond the unit's Zone II "
+                    f"Zone I reaches {en_number(shapely.area(outside), 1)} m² beyond the unit's Zone II "
                     "footprint: move the Zone II boundary out, or Zone I in",
-                    f"vùng I vượt ra ngoài ranh giới vùng II của đơn vị {shapely.area(outside):,.1f} "
+                    f"vùng I vượt ra ngoài ranh giới vùng II của đơn vị {vi_number(shapely.area(outside), 1)} "
                     "m²: nới ranh giới vùng II, hoặc thu vùng I",
                     area_m2=shapely.area(outside),
                     location=shapely.point_on_surface(outside),
@@ -461,8 +462,8 @@ def check_adjustments(
         if not shapely.covers(tolerant_park, geom) and shapely.area(outside_park) > tolerance_m2:
             error(
                 "adjustment_outside_park",
-                f"{shapely.area(outside_park) / 1e4:,.4f} ha lie outside the park extent",
-                f"{shapely.area(outside_park) / 1e4:,.4f} ha nằm ngoài ranh giới công viên",
+                f"{en_number(shapely.area(outside_park) / 1e4, 4)} ha lie outside the park extent",
+                f"{vi_number(shapely.area(outside_park) / 1e4, 4)} ha nằm ngoài ranh giới công viên",
                 area_m2=shapely.area(outside_park),
                 location=shapely.point_on_surface(outside_park),
             )
@@ -474,8 +475,8 @@ def check_adjustments(
             if shapely.area(overlap) > tolerance_m2:
                 error(
                     "adjustment_overlap",
-                    f"overlaps unit {other} by {shapely.area(overlap):,.1f} m²",
-                    f"chồng lấn đơn vị {other} {shapely.area(overlap):,.1f} m²",
+                    f"overlaps unit {other} by {en_number(shapely.area(overlap), 1)} m²",
+                    f"chồng lấn đơn vị {other} {vi_number(shapely.area(overlap), 1)} m²",
                     area_m2=shapely.area(overlap),
                     location=shapely.point_on_surface(overlap),
                 )
@@ -486,36 +487,33 @@ def check_adjustments(
                     "adjustment_needs_review",
                     subject,
                     f"the proposal for {unit} Zone {zc} changed since the adjustment of "
-                    f"{row.adjusted_on} by {row.author} (now {row.proposal_area_ha:,.4f} ha; "
+                    f"{row.adjusted_on} by {row.author} (now {en_number(row.proposal_area_ha, 4)} ha; "
                     "the earlier area was not recorded): compare the adjustment with layer "
                     "zone_proposals",
                     f"đề xuất của {unit} vùng {zc} đã thay đổi từ lần điều chỉnh ngày "
-                    f"{row.adjusted_on} của {row.author} (nay {row.proposal_area_ha:,.4f} ha; "
+                    f"{row.adjusted_on} của {row.author} (nay {vi_number(row.proposal_area_ha, 4)} ha; "
                     "không ghi diện tích trước): so sánh với lớp zone_proposals",
                     location=row.location,
                 )
             )
         elif row.review == "proposal_changed":
             diff = row.proposal_area_ha - row.previous_area_ha
-            changed = (
-                f"; {row.changed_area_ha:,.4f} ha changed"
-                if row.changed_area_ha is not None and not pd.isna(row.changed_area_ha)
-                else ""
-            )
-            changed_vi = changed.replace("changed", "thay đổi")
+            known = row.changed_area_ha is not None and not pd.isna(row.changed_area_ha)
+            changed = f"; {en_number(row.changed_area_ha, 4)} ha changed" if known else ""
+            changed_vi = f"; {vi_number(row.changed_area_ha, 4)} ha thay đổi" if known else ""
             findings.append(
                 Finding(
                     "warning",
                     "adjustment_needs_review",
                     subject,
                     f"the proposal for {unit} Zone {zc} changed since the adjustment of "
-                    f"{row.adjusted_on} by {row.author} ({row.previous_area_ha:,.4f} ha -> "
-                    f"{row.proposal_area_ha:,.4f} ha, {diff:+,.4f} ha{changed}); the adjustment "
+                    f"{row.adjusted_on} by {row.author} ({en_number(row.previous_area_ha, 4)} ha -> "
+                    f"{en_number(row.proposal_area_ha, 4)} ha, {en_number(diff, 4, signed=True)} ha{changed}); the adjustment "
                     "is kept: compare it with layer zone_proposals and adjust it, or start over "
                     "with `geopark adjust --replace`",
                     f"đề xuất của {unit} vùng {zc} đã thay đổi từ lần điều chỉnh ngày "
-                    f"{row.adjusted_on} của {row.author} ({row.previous_area_ha:,.4f} ha -> "
-                    f"{row.proposal_area_ha:,.4f} ha, {diff:+,.4f} ha{changed_vi}); điều chỉnh "
+                    f"{row.adjusted_on} của {row.author} ({vi_number(row.previous_area_ha, 4)} ha -> "
+                    f"{vi_number(row.proposal_area_ha, 4)} ha, {vi_number(diff, 4, signed=True)} ha{changed_vi}); điều chỉnh "
                     "được giữ: so với lớp zone_proposals rồi sửa, hoặc làm lại bằng "
                     "`geopark adjust --replace`",
                     value=diff,
@@ -642,8 +640,8 @@ def check_contradictions(
                     "warning",
                     "same_place",
                     f"geosites {codes[a]}/{codes[b]}",
-                    f"geosites {codes[a]} and {codes[b]} are {dist:.1f} m apart",
-                    f"điểm di sản {codes[a]} và {codes[b]} cách nhau {dist:.1f} m",
+                    f"geosites {codes[a]} and {codes[b]} are {en_number(dist, 1)} m apart",
+                    f"điểm di sản {codes[a]} và {codes[b]} cách nhau {vi_number(dist, 1)} m",
                     value=dist,
                     location=geoms[a],
                 )
@@ -658,8 +656,8 @@ def check_contradictions(
                     "warning",
                     "far_survey_point",
                     f"survey point {pid}",
-                    f"survey point {pid} is {dist[i]:,.0f} m from its geosite {code}",
-                    f"điểm khảo sát {pid} cách điểm di sản {code} {dist[i]:,.0f} m",
+                    f"survey point {pid} is {en_number(dist[i], 0)} m from its geosite {code}",
+                    f"điểm khảo sát {pid} cách điểm di sản {code} {vi_number(dist[i], 0)} m",
                     value=float(dist[i]),
                     location=points.geometry.values[i],
                 )
@@ -720,12 +718,12 @@ def check_threats(
     )
     for row in risk.loc[risk["disagrees"]].itertuples():
         nearest_en = (
-            f"nearest at {row.distance_m:,.0f} m"
+            f"nearest at {en_number(row.distance_m, 0)} m"
             if pd.notna(row.distance_m)
             else "none in the layers"
         )
         nearest_vi = (
-            f"gần nhất cách {row.distance_m:,.0f} m"
+            f"gần nhất cách {vi_number(row.distance_m, 0)} m"
             if pd.notna(row.distance_m)
             else "không có trong lớp"
         )
@@ -798,9 +796,9 @@ def check(
                 "zone_clipped",
                 f"{row.geosite_code} zone {row.zone_class}",
                 f"Zone {row.zone_class} of {row.geosite_code} was clipped to the park extent: "
-                f"{row.clipped_area_m2 / 1e4:,.2f} ha removed",
+                f"{en_number(row.clipped_area_m2 / 1e4, 2)} ha removed",
                 f"Vùng {row.zone_class} của {row.geosite_code} bị cắt theo ranh giới công viên: "
-                f"bỏ {row.clipped_area_m2 / 1e4:,.2f} ha",
+                f"bỏ {vi_number(row.clipped_area_m2 / 1e4, 2)} ha",
                 area_m2=row.clipped_area_m2,
                 location=row.location,
             )
@@ -828,10 +826,10 @@ def check(
             "info",
             "protected_share",
             "park",
-            f"Zone I {park_totals['zone_i_ha']:,.2f} ha, Zone II {park_totals['zone_ii_ha']:,.2f} ha: "
-            f"{park_totals['protected_share_pct']:.3f} % of the park under protection",
-            f"Vùng I {park_totals['zone_i_ha']:,.2f} ha, vùng II {park_totals['zone_ii_ha']:,.2f} ha: "
-            f"{park_totals['protected_share_pct']:.3f} % diện tích công viên được bảo vệ",
+            f"Zone I {en_number(park_totals['zone_i_ha'], 2)} ha, Zone II {en_number(park_totals['zone_ii_ha'], 2)} ha: "
+            f"{en_number(park_totals['protected_share_pct'], 3)} % of the park under protection",
+            f"Vùng I {vi_number(park_totals['zone_i_ha'], 2)} ha, vùng II {vi_number(park_totals['zone_ii_ha'], 2)} ha: "
+            f"{vi_number(park_totals['protected_share_pct'], 3)} % diện tích công viên được bảo vệ",
             value=park_totals["protected_share_pct"],
         )
     )
@@ -938,9 +936,9 @@ def check_approved(
                     "approved_zone_i",
                     f"{unit} {row.geosite_code}",
                     f"geosite {row.geosite_code} lies outside approved Zone I of {unit} "
-                    f"(decision {decision}), {shapely.distance(core, row.geometry):,.1f} m away",
+                    f"(decision {decision}), {en_number(shapely.distance(core, row.geometry), 1)} m away",
                     f"điểm di sản {row.geosite_code} nằm ngoài vùng I đã phê duyệt của {unit} "
-                    f"(quyết định {decision}), cách {shapely.distance(core, row.geometry):,.1f} m",
+                    f"(quyết định {decision}), cách {vi_number(shapely.distance(core, row.geometry), 1)} m",
                     value=shapely.distance(core, row.geometry),
                     location=row.geometry,
                 )
@@ -955,9 +953,9 @@ def check_approved(
                     warn(
                         "approved_geosite_moved",
                         f"{unit} {row.geosite_code}",
-                        f"geosite {row.geosite_code} moved {moved:,.1f} m since unit {unit} "
+                        f"geosite {row.geosite_code} moved {en_number(moved, 1)} m since unit {unit} "
                         f"was approved (decision {decision})",
-                        f"điểm di sản {row.geosite_code} đã dịch chuyển {moved:,.1f} m kể từ khi "
+                        f"điểm di sản {row.geosite_code} đã dịch chuyển {vi_number(moved, 1)} m kể từ khi "
                         f"đơn vị {unit} được phê duyệt (quyết định {decision})",
                         value=moved,
                         location=row.now,
@@ -970,9 +968,9 @@ def check_approved(
                 "approved_zone_i",
                 f"{unit} {row.point_id}",
                 f"survey point {row.point_id} ({row.geosite_code}) lies outside approved Zone I "
-                f"of {unit} (decision {decision}), {dist:,.1f} m away",
+                f"of {unit} (decision {decision}), {en_number(dist, 1)} m away",
                 f"điểm khảo sát {row.point_id} ({row.geosite_code}) nằm ngoài vùng I đã phê duyệt "
-                f"của {unit} (quyết định {decision}), cách {dist:,.1f} m",
+                f"của {unit} (quyết định {decision}), cách {vi_number(dist, 1)} m",
                 value=dist,
                 location=row.geometry,
             )
@@ -989,10 +987,10 @@ def check_approved(
                     "approved_proposal_differs",
                     f"{unit} {zone_class}",
                     f"this run's proposal for Zone {zone_class} of {unit} differs from the "
-                    f"approved boundary (decision {decision}) by up to {gap:,.1f} m "
-                    f"({shapely.area(diff) / 1e4:,.2f} ha); the approved boundary is kept",
+                    f"approved boundary (decision {decision}) by up to {en_number(gap, 1)} m "
+                    f"({en_number(shapely.area(diff) / 1e4, 2)} ha); the approved boundary is kept",
                     f"đề xuất lần này cho vùng {zone_class} của {unit} khác ranh giới đã phê duyệt "
-                    f"(quyết định {decision}) tới {gap:,.1f} m ({shapely.area(diff) / 1e4:,.2f} ha); "
+                    f"(quyết định {decision}) tới {vi_number(gap, 1)} m ({vi_number(shapely.area(diff) / 1e4, 2)} ha); "
                     "giữ nguyên ranh giới đã phê duyệt",
                     value=gap,
                     area_m2=shapely.area(diff),

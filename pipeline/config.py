@@ -373,6 +373,10 @@ class Maps(_Strict):
         default=[10_000, 25_000, 50_000, 100_000, 200_000, 250_000, 500_000, 1_000_000],
         min_length=1,
     )
+    # zoning sheets: scales of the enlargement pages drawn for markers too crowded at the sheet's
+    enlargement_scales: list[Annotated[int, Field(gt=0)]] = Field(
+        default=[500, 1_000, 2_000, 2_500, 5_000], min_length=1
+    )
     dem: Path | None = None  # GeoTIFF; a hillshade is drawn under the layers when set
     base: list[BaseLayer] = Field(default_factory=list)  # the topographic base, bottom first
     hillshade_azimuth: Annotated[float, Field(ge=0, le=360)] = 315.0

@@ -9,6 +9,7 @@ import pandas as pd
 from pipeline.checks import QAResult
 from pipeline.config import Config
 from pipeline.contracts import Rejection
+from pipeline.numbers import both_numbers, en_number, vi_number
 from pipeline.vntext import TextChange
 
 SAMPLE_NOTE = (
@@ -109,10 +110,16 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
         _table(
             ["", "km²"],
             [
-                ["Công bố / declared", f"{report['declared_area_km2']:,.2f}"],
-                [f"Phẳng / planar ({report['working_crs']})", f"{report['park_area_km2']:,.2f}"],
-                ["Ellipsoid / ellipsoidal", f"{report['park_area_ellipsoidal_km2']:,.2f}"],
-                ["Dung sai / tolerance", f"± {report['area_tolerance_pct']} %"],
+                ["Công bố / declared", both_numbers(report["declared_area_km2"], 2)],
+                [
+                    f"Phẳng / planar ({report['working_crs']})",
+                    both_numbers(report["park_area_km2"], 2),
+                ],
+                ["Ellipsoid / ellipsoidal", both_numbers(report["park_area_ellipsoidal_km2"], 2)],
+                [
+                    "Dung sai / tolerance",
+                    "± " + both_numbers(report["area_tolerance_pct"], None, "%"),
+                ],
             ],
         ),
         "",
@@ -147,8 +154,8 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
                 [
                     d["district_code"],
                     d["district_name"],
-                    f"{d['zone_i_ha']:,.2f}",
-                    f"{d['zone_ii_ha']:,.2f}",
+                    both_numbers(d["zone_i_ha"], 2),
+                    both_numbers(d["zone_ii_ha"], 2),
                 ]
                 for d in report["totals"]["per_district"]
             ],
@@ -157,9 +164,12 @@ def qa_markdown(report: dict[str, Any], cfg: Config) -> str:
     park = report["totals"]["park"]
     out += [
         "",
-        f"Toàn công viên / Park-wide: vùng I / Zone I **{park['zone_i_ha']:,.2f} ha**, "
-        f"vùng II / Zone II **{park['zone_ii_ha']:,.2f} ha**, "
-        f"tỷ lệ được bảo vệ / share under protection **{park['protected_share_pct']:.3f} %**.",
+        f"Toàn công viên: vùng I **{vi_number(park['zone_i_ha'], 2)} ha**, "
+        f"vùng II **{vi_number(park['zone_ii_ha'], 2)} ha**, "
+        f"tỷ lệ được bảo vệ **{vi_number(park['protected_share_pct'], 3)} %**. / "
+        f"Park-wide: Zone I **{en_number(park['zone_i_ha'], 2)} ha**, "
+        f"Zone II **{en_number(park['zone_ii_ha'], 2)} ha**, "
+        f"share under protection **{en_number(park['protected_share_pct'], 3)} %**.",
         "",
         "## Dòng bị cách ly / Quarantined rows",
         "",
@@ -260,9 +270,9 @@ def conflicts_markdown(report: dict[str, Any]) -> list[str]:
                         c["status"] or "existing",
                         c["threat_id"],
                         c["name"] or "",
-                        f"{c['overlap_area_ha']:,.2f}",
-                        f"{c['overlap_length_m']:,.0f}",
-                        f"{c['distance_m']:,.0f}",
+                        both_numbers(c["overlap_area_ha"], 2),
+                        both_numbers(c["overlap_length_m"], 0),
+                        both_numbers(c["distance_m"], 0),
                     ]
                     for c in conflicts
                 ],
@@ -291,7 +301,7 @@ def conflicts_markdown(report: dict[str, Any]) -> list[str]:
                         r["criterion"],
                         r["computed_score"],
                         "—" if r["hand_score"] is None else r["hand_score"],
-                        "—" if r["distance_m"] is None else f"{r['distance_m']:,.0f}",
+                        "—" if r["distance_m"] is None else both_numbers(r["distance_m"], 0),
                         r["source_layers"],
                         "có / yes" if r["disagrees"] else "",
                     ]
@@ -308,11 +318,16 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     park = report["totals"]["park"]
     lines = [
         f"QA: {report['status'].upper()} — {sev['error']} lỗi/errors, {sev['warning']} cảnh báo/warnings",
-        f"Diện tích / park area: {report['park_area_km2']:,.2f} km² (phẳng/planar), "
-        f"{report['park_area_ellipsoidal_km2']:,.2f} km² (ellipsoid); công bố/declared "
-        f"{report['declared_area_km2']:,.2f} km²",
-        f"Vùng I / Zone I {park['zone_i_ha']:,.2f} ha, vùng II / Zone II {park['zone_ii_ha']:,.2f} ha "
-        f"({park['protected_share_pct']:.3f} % công viên / of the park)",
+        f"Diện tích công viên: {vi_number(report['park_area_km2'], 2)} km² (phẳng), "
+        f"{vi_number(report['park_area_ellipsoidal_km2'], 2)} km² (ellipsoid); công bố "
+        f"{vi_number(report['declared_area_km2'], 2)} km² / "
+        f"park area: {en_number(report['park_area_km2'], 2)} km² (planar), "
+        f"{en_number(report['park_area_ellipsoidal_km2'], 2)} km² (ellipsoidal); declared "
+        f"{en_number(report['declared_area_km2'], 2)} km²",
+        f"Vùng I {vi_number(park['zone_i_ha'], 2)} ha, vùng II {vi_number(park['zone_ii_ha'], 2)} ha "
+        f"({vi_number(park['protected_share_pct'], 3)} % công viên) / "
+        f"Zone I {en_number(park['zone_i_ha'], 2)} ha, Zone II {en_number(park['zone_ii_ha'], 2)} ha "
+        f"({en_number(park['protected_share_pct'], 3)} % of the park)",
     ]
     for f in report["findings"]:
         if f["severity"] != "info":

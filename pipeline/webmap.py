@@ -53,6 +53,7 @@ from pipeline import outputs
 from pipeline.config import Config
 from pipeline.crs import to_crs
 from pipeline.errors import ConfigError
+from pipeline.numbers import en_number, vi_number
 from pipeline.report import SAMPLE_NOTE
 from pipeline.symbology import (
     category_look,
@@ -218,7 +219,8 @@ def for_browser(frame: gpd.GeoDataFrame, tolerance_m: float, decimals: int) -> g
 # ---------------------------------------------------------------- text
 
 #: A popup's content: a title and (label_vi, label_en, value) rows, where a value
-#: is a text or a list of lines. Plain text throughout; the page shows it as text.
+#: is a text, a list of lines, or a number written both ways (``{"vi", "en"}``,
+#: see :func:`number`). Plain text throughout; the page shows it as text.
 Popup = dict[str, Any]
 
 
@@ -247,10 +249,25 @@ def coded(value: Any, labels: Mapping[str, str]) -> str:
     return f"{vi} / {value}" if vi else text(value)
 
 
-def hectares(value: Any) -> str:
+def number(value: Any, digits: int, unit: str = "") -> str | dict[str, str]:
+    """A number for a popup: ``{"vi": "1.234,56 ha", "en": "1,234.56 ha"}``.
+
+    The page shows the Vietnamese form, with the English form beneath it; an
+    em dash for a missing value, one text when both forms are the same.
+    """
     if _blank(value):
         return "—"
-    return f"{float(value):,.2f} ha"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return text(value)
+    tail = f" {unit}" if unit else ""
+    vi, en = f"{vi_number(x, digits)}{tail}", f"{en_number(x, digits)}{tail}"
+    return vi if vi == en else {"vi": vi, "en": en}
+
+
+def hectares(value: Any) -> str | dict[str, str]:
+    return number(value, 2, "ha")
 
 
 def list_text(value: Any) -> str:
@@ -299,11 +316,11 @@ def extent_popup(row: Mapping[str, Any]) -> Popup:
             ("Tên", "Name", text(row.get("name"))),
             ("Tên tiếng Anh", "English name", text(row.get("name_en"))),
             ("Căn cứ pháp lý", "Legal basis", text(row.get("legal_basis"))),
-            ("Diện tích công bố", "Declared area", text(f"{row['declared_area_km2']:,.2f} km²")),
+            ("Diện tích công bố", "Declared area", number(row.get("declared_area_km2"), 2, "km²")),
             (
                 "Diện tích tính (phẳng)",
                 "Computed area (planar)",
-                f"{row['area_km2_planar']:,.2f} km²",
+                number(row.get("area_km2_planar"), 2, "km²"),
             ),
         ],
     )
@@ -358,17 +375,21 @@ def geosite_popup(row: Mapping[str, Any], zone_i_ha: Any, zone_ii_ha: Any) -> Po
             (
                 "Tọa độ VN-2000 (X bắc, Y đông)",
                 "VN-2000 (X northing, Y easting)",
-                text(_xy(row.get("x_vn2000"), row.get("y_vn2000"))),
+                _xy(row.get("x_vn2000"), row.get("y_vn2000")),
             ),
             ("Độ tin cậy vị trí", "Location quality", text(row.get("location_quality"))),
         ],
     )
 
 
-def _xy(x: Any, y: Any) -> str | None:
+def _xy(x: Any, y: Any) -> str | dict[str, str]:
     if _blank(x) or _blank(y):
-        return None
-    return f"X {float(x):,.1f} m, Y {float(y):,.1f} m"
+        return "—"
+    x, y = float(x), float(y)
+    return {
+        "vi": f"X {vi_number(x, 1)} m, Y {vi_number(y, 1)} m",
+        "en": f"X {en_number(x, 1)} m, Y {en_number(y, 1)} m",
+    }
 
 
 def finding_popup(row: Mapping[str, Any]) -> Popup:
@@ -380,8 +401,8 @@ def finding_popup(row: Mapping[str, Any]) -> Popup:
             ("Đối tượng", "Subject", text(row.get("subject"))),
             ("Nội dung", "Message (Vietnamese)", text(row.get("message_vi"))),
             ("Nội dung tiếng Anh", "Message", text(row.get("message"))),
-            ("Giá trị", "Value", text(row.get("value"))),
-            ("Diện tích (m²)", "Area (m²)", text(row.get("area_m2"))),
+            ("Giá trị", "Value", number(row.get("value"), None)),
+            ("Diện tích (m²)", "Area (m²)", number(row.get("area_m2"), 2)),
         ],
     )
 
@@ -411,7 +432,13 @@ def conflict_popup(row: Mapping[str, Any]) -> Popup:
             ("Tình trạng", "Status", coded(row.get("status"), THREAT_STATUS_VI)),
             ("Tên", "Name", text(row.get("name"))),
             ("Điểm di sản", "Geosites", list_text(row.get("geosite_codes"))),
-            ("Khoảng cách (m)", "Distance (m)", text(row.get("distance_m"))),
+            ("Chồng lấn (ha)", "Overlap (ha)", number(row.get("overlap_area_ha"), 2)),
+            (
+                "Chiều dài trong vùng (m)",
+                "Length inside (m)",
+                number(row.get("overlap_length_m"), 0),
+            ),
+            ("Khoảng cách (m)", "Distance (m)", number(row.get("distance_m"), 1)),
         ],
     )
 

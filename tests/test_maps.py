@@ -136,7 +136,11 @@ def test_every_sheet_has_its_titles_scale_note_and_sources(map_set):
     for s in sheets:
         text = _text(s.pdf)
         assert "BẢN ĐỒ" in text and "map" in text
-        assert _stated_scale(text) == s.denominator
+        first = unicodedata.normalize("NFC", PdfReader(s.pdf).pages[0].extract_text())
+        assert _stated_scale(first) == s.denominator
+        # enlargement pages (crowded markers) state their own, larger scales
+        stated = {int(m.replace(".", "")) for m in re.findall(r"TỶ LỆ 1:([\d.]+)", text)}
+        assert stated == {s.denominator, *(e.denominator for e in s.enlargements)}
         assert s.denominator in cfg.maps.scales
         assert f"Scale 1:{s.denominator:,}" in text
         assert "Sample data: locations are approximate" in text  # cfg.park.sample_data is true
@@ -239,6 +243,11 @@ def _check_table(pdf: Path, unit_code: str, layers) -> list[tuple[str, float, fl
     return rows
 
 
+def _map_pages(s) -> list[tuple[int, tuple[float, float, float, float]]]:
+    """(page number, map frame mm) of a sheet's maps: page 1 and its enlargements."""
+    return [(1, s.map_frame_mm), *((e.page, e.map_frame_mm) for e in s.enlargements)]
+
+
 def test_vertex_table_lists_boundary_markers_in_vn2000(map_set):
     _, layers, sheets = map_set
     for s in sheets[2:]:
@@ -246,13 +255,16 @@ def test_vertex_table_lists_boundary_markers_in_vn2000(map_set):
         assert len(rows) == len(s.markers) >= 4
         text = _text(s.pdf)
         assert "X (m)" in text and "bắc / northing" in text and "đông / easting" in text
-        # the same numbers are drawn on the map, next to the markers
+        # the same numbers are drawn on a map, next to the markers: on page 1, or on an
+        # enlargement when they are too crowded at the sheet's scale
+        on_map = set()
         with pdfplumber.open(s.pdf) as doc:
-            page = doc.pages[0]
-            x0, y0, w, h = (v * PT_PER_MM for v in s.map_frame_mm)
-            frame = page.crop((x0, page.height - y0 - h, x0 + w, page.height - y0))
-            # labels of neighbouring markers may sit 2 pt apart: read lines tightly
-            on_map = {wd["text"] for wd in frame.extract_words(x_tolerance=1, y_tolerance=1)}
+            for number, frame_mm in _map_pages(s):
+                page = doc.pages[number - 1]
+                x0, y0, w, h = (v * PT_PER_MM for v in frame_mm)
+                frame = page.crop((x0, page.height - y0 - h, x0 + w, page.height - y0))
+                # labels of neighbouring markers may sit 2 pt apart: read lines tightly
+                on_map |= {wd["text"] for wd in frame.extract_words(x_tolerance=1, y_tolerance=1)}
         assert {str(r[0]) for r in rows} <= on_map
 
 
@@ -285,7 +297,9 @@ def test_long_table_continues_on_another_page(sample_run, tmp_path):
     assert pages == sheet.pages >= 2
     rows = _check_table(pdf, "TAMTHANH", layers)
     assert len(rows) == len(sheet.markers) > 150
-    assert "(tiếp theo / continued)" in PdfReader(pdf).pages[1].extract_text()
+    # the table continues after page 1 and its enlargements (crowded markers), if any
+    continued = PdfReader(pdf).pages[1 + len(sheet.enlargements)].extract_text()
+    assert "(tiếp theo / continued)" in continued
     assert f"Trang / Page {pages}/{pages}" in _text(pdf)
 
 
@@ -345,18 +359,23 @@ def _grid_spacings(page, frame_mm) -> list[tuple[float, float]]:
 def test_scale_bar_and_grid_measure_the_stated_scale(map_set):
     _, _, sheets = map_set
     for s in sheets:
+        # page 1, and every enlargement page (crowded markers) at its own scale
+        maps = [(1, s.denominator, s.map_frame_mm)]
+        maps += [(e.page, e.denominator, e.map_frame_mm) for e in s.enlargements]
         with pdfplumber.open(s.pdf) as doc:
-            page = doc.pages[0]
-            text = page.extract_text()
-            n = _stated_scale(unicodedata.normalize("NFC", text))
-            # the paper is what the sheet says it is
-            assert round(page.width / PT_PER_MM) == s.page_width_mm
-            assert round(page.height / PT_PER_MM) == s.page_height_mm
-            bar_mm, bar_ground_m = _scale_bar(page)
-            assert bar_mm * n / 1000 == pytest.approx(bar_ground_m, rel=0.01)
-            spacings = _grid_spacings(page, s.map_frame_mm)
-            for paper_mm, ground_m in spacings:
-                assert paper_mm * n / 1000 == pytest.approx(ground_m, rel=0.01)
+            for number, denominator, frame_mm in maps:
+                page = doc.pages[number - 1]
+                text = page.extract_text()
+                n = _stated_scale(unicodedata.normalize("NFC", text))
+                assert n == denominator
+                # the paper is what the sheet says it is
+                assert round(page.width / PT_PER_MM) == s.page_width_mm
+                assert round(page.height / PT_PER_MM) == s.page_height_mm
+                bar_mm, bar_ground_m = _scale_bar(page)
+                assert bar_mm * n / 1000 == pytest.approx(bar_ground_m, rel=0.01)
+                spacings = _grid_spacings(page, frame_mm)
+                for paper_mm, ground_m in spacings:
+                    assert paper_mm * n / 1000 == pytest.approx(ground_m, rel=0.01)
 
 
 # ------------------------------------------------------------------ previews, fonts, labels
@@ -404,16 +423,17 @@ def _fonts(page):
 def test_labels_inside_the_map_do_not_collide(map_set):
     _, layers, sheets = map_set
     for s in sheets:
-        with pdfplumber.open(s.pdf) as doc:
-            page = doc.pages[0]
-            x0, y0, w, h = (v * PT_PER_MM for v in s.map_frame_mm)
-            frame = page.crop((x0, page.height - y0 - h, x0 + w, page.height - y0))
-            words = frame.extract_words(keep_blank_chars=False)
-        boxes = [shapely.box(wd["x0"], wd["top"], wd["x1"], wd["bottom"]) for wd in words]
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1 :]:
-                overlap = a.intersection(b).area
-                assert overlap < 0.1 * min(a.area, b.area), (s.code, words[i]["text"])
+        for number, frame_mm in _map_pages(s):
+            with pdfplumber.open(s.pdf) as doc:
+                page = doc.pages[number - 1]
+                x0, y0, w, h = (v * PT_PER_MM for v in frame_mm)
+                frame = page.crop((x0, page.height - y0 - h, x0 + w, page.height - y0))
+                words = frame.extract_words(keep_blank_chars=False)
+            boxes = [shapely.box(wd["x0"], wd["top"], wd["x1"], wd["bottom"]) for wd in words]
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    overlap = a.intersection(b).area
+                    assert overlap < 0.1 * min(a.area, b.area), (s.code, words[i]["text"])
         # every geosite code and marker number is on the map; only district names and the
         # base's names may give way
         districts = {n.upper() for n in layers["districts"]["district_name"]}
@@ -594,30 +614,32 @@ def test_marker_numbers_never_overlap_each_other(map_set):
     for s in sheets:
         if s.kind != "zoning":
             continue
-        with pdfplumber.open(s.pdf) as doc:
-            page = doc.pages[0]
-            x0, y0, w, h = (v * PT_PER_MM for v in s.map_frame_mm)
-            top = page.height - (y0 + h)
-            labels = {mk.label for mk in s.markers}
-            boxes = [
-                w_
-                for w_ in page.extract_words()
-                if w_["text"] in labels
-                and x0 <= w_["x0"]
-                and w_["x1"] <= x0 + w
-                and top <= w_["top"]
-                and w_["bottom"] <= top + h
-            ]
+        labels = {mk.label for mk in s.markers}
+        numbered = set()
+        for number, frame_mm in _map_pages(s):  # page 1, then any enlargement
+            with pdfplumber.open(s.pdf) as doc:
+                page = doc.pages[number - 1]
+                x0, y0, w, h = (v * PT_PER_MM for v in frame_mm)
+                top = page.height - (y0 + h)
+                boxes = [
+                    w_
+                    for w_ in page.extract_words()
+                    if w_["text"] in labels
+                    and x0 <= w_["x0"]
+                    and w_["x1"] <= x0 + w
+                    and top <= w_["top"]
+                    and w_["bottom"] <= top + h
+                ]
             # one box per label (the white halo is drawn as outlines, not text)
-            assert len({b["text"] for b in boxes}) >= 0.9 * len(labels), s.code
             seen = {}
             for b in boxes:
                 seen.setdefault(b["text"], b)
-            unique = list(seen.values())
-            for a, b in itertools.combinations(unique, 2):
+            numbered |= set(seen)
+            for a, b in itertools.combinations(list(seen.values()), 2):
                 overlap_x = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
                 overlap_y = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
                 assert overlap_x <= 0.1 or overlap_y <= 0.1, (s.code, a["text"], b["text"])
+        assert len(numbered) >= 0.9 * len(labels), s.code
 
 
 def test_projection_and_convergence_notes(map_set):

@@ -32,6 +32,7 @@ from pipeline.markers import (
     polygon_from_markers,
     zone_markers,
 )
+from pipeline.numbers import both_numbers
 from pipeline.run import run_zones
 from tests.conftest import RAW
 
@@ -264,6 +265,8 @@ def test_change_report_and_stable_numbers_across_runs(campaign):
         )
     md = (cfg.outputs.directory / cfg.outputs.changes_markdown).read_text("utf-8")
     assert "Zones whose area changed" in md and "Vùng thay đổi diện tích" in md
+    for change in report["area_changes"]:  # each number the Vietnamese way, then the English
+        assert f"| {both_numbers(change['after_ha'], None)} |" in md
     qa = (cfg.outputs.directory / cfg.outputs.qa_markdown).read_text("utf-8")
     assert f"]({cfg.outputs.changes_markdown})" in qa
     saved = json.loads((cfg.outputs.directory / cfg.outputs.changes_json).read_text("utf-8"))

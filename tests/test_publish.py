@@ -405,6 +405,15 @@ def test_editor_adds_and_edits_records_but_cannot_touch_published_layers(pg, dbn
         assert _denied(editor, f"DELETE FROM records.inspections WHERE inspection_id = {new_id}")
         assert _denied(editor, "TRUNCATE records.inspections")
         assert _denied(editor, "UPDATE records.inspections SET created_by = 'someone else'")
+        # INSERT is granted on the whole table (QGIS offers "add feature" only then), yet
+        # the author and time a client sends are replaced by the stamp trigger's
+        forged = editor.execute(
+            "INSERT INTO records.inspections (geosite_code, inspected_on, inspector, condition, "
+            "created_by, created_at) VALUES ('LS-TP-01', '2025-01-01', 'x', 'good', "
+            "'someone else', '2000-01-01') RETURNING created_by, created_at"
+        ).fetchone()
+        assert forged[0] == EDITOR_LOGIN and forged[1].year > 2000
+        editor.rollback()
         # the CHECK constraint refuses an unknown condition
         with pytest.raises(psycopg.errors.CheckViolation):
             editor.execute("UPDATE records.inspections SET condition = 'excellent'")

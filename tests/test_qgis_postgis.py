@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+import shapely
 import sqlalchemy as sa
 
 from pipeline.db.srs import spatial_ref_sys_insert
@@ -24,7 +25,7 @@ from pipeline.outputs import GPKG_LAYERS
 from pipeline.qgis.project import GROUPS, store_project_in_postgres
 from pipeline.qgis.styles import STYLE_NAME, write_postgres_styles
 from tests.postgis import postgis_available, running_server
-from tests.qgis_helpers import assert_style_is_published, pyqgis_available, run_qgis
+from tests.qgis_helpers import ROOT, assert_style_is_published, pyqgis_available, run_qgis
 
 pytestmark = [
     pytest.mark.qgis,
@@ -35,6 +36,7 @@ pytestmark = [
     pytest.mark.skipif(not postgis_available(), reason="PostgreSQL + PostGIS are not installed"),
 ]
 
+EDIT_SCRIPT = ROOT / "tests" / "qgis_scripts" / "edit_adjustment.py"
 DATABASE = "geopark_qgis"
 SCHEMA = "geopark"
 READER = "geopark_viewer_test"
@@ -307,8 +309,111 @@ def test_published_project_opens_as_the_viewer(published):
     assert project["read"], project["error"]
     assert project["crs"] == "EPSG:9215"
     assert "SAMPLE DATA" in project["title"]  # the sample run's data are approximate
-    assert len(project["layers"]) == len(published["layers"])
+    # every published layer, and the shared adjustments table of the field records
+    assert sorted(layer["id"] for layer in project["layers"]) == sorted(
+        [f"geopark_{name}" for name in published["layers"]] + ["geopark_zone_adjustments"]
+    )
     for layer in project["layers"]:
         assert layer["valid"], layer
         assert f"dbname='{PUBLISHED_DB}'" in layer["source"]
         assert_style_is_published(layer["id"].removeprefix("geopark_"), layer["renderer"])
+    (adjustments,) = [x for x in project["layers"] if x["id"] == "geopark_zone_adjustments"]
+    records = published["cfg"].database.records_schema
+    assert f'table="{records}"."zone_adjustments" (geom)' in adjustments["source"]
+    assert "key='adjustment_id'" in adjustments["source"]
+
+
+EDITOR = "qgis_test_editor"
+ADJUSTED_UNIT = "LS-CG-04"
+
+
+def _draw_adjustment_as(login: str, published, database, wkt: str, **attributes) -> dict:
+    """Open the stored project in PyQGIS as ``login`` (PG* variables), add an adjustment
+    the way QGIS's add-feature tool does, save; returns what QGIS reported."""
+    cfg, server = published["cfg"], database["server"]
+    env = {
+        "PGHOST": server.host,
+        "PGPORT": str(server.port),
+        "PGUSER": login,
+        "PGDATABASE": PUBLISHED_DB,
+    }
+    request = {
+        "project": f"postgresql:///?dbname={PUBLISHED_DB}&schema={cfg.database.schema_}"
+        f"&project={cfg.database.project_name}",
+        "add": {
+            "layer_id": "geopark_zone_adjustments",
+            "wkt": wkt,
+            "attributes": {"adjusted_on": "2026-03-14", **attributes},
+        },
+    }
+    return run_qgis(request, database["work"] / f"edit_{login}", env, script=EDIT_SCRIPT)
+
+
+def _adjustment_rows(published, database) -> list[tuple]:
+    records = published["cfg"].database.records_schema
+    with database["server"].connect(PUBLISHED_DB, autocommit=True) as admin:
+        return admin.execute(
+            "SELECT unit_code, zone_class, author, reason, created_by, ST_SRID(geom), "
+            f"ST_Area(geom) FROM {records}.zone_adjustments"
+        ).fetchall()
+
+
+def test_stored_project_edits_the_shared_adjustments_as_the_editor(published, database):
+    """The editor opens the stored project in QGIS, draws an adjustment and saves it:
+    the row lands in records.zone_adjustments, stamped by the database with the login."""
+    cfg = published["cfg"]
+    with database["server"].connect(PUBLISHED_DB, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {EDITOR} LOGIN IN ROLE {cfg.database.editor_role}")
+    zones = pyogrio.read_dataframe(published["gpkg"], layer="protection_zones")
+    zone_i = zones[(zones["unit_code"] == ADJUSTED_UNIT) & (zones["zone_class"] == "I")]
+    drawn = zone_i.geometry.iloc[0].buffer(5.0)  # the geologist moves the boundary out 5 m
+    seen = _draw_adjustment_as(
+        EDITOR,
+        published,
+        database,
+        shapely.to_wkt(shapely.MultiPolygon([drawn]) if drawn.geom_type == "Polygon" else drawn),
+        unit_code=ADJUSTED_UNIT,
+        zone_class="I",
+        author="Nguyễn Văn An",
+        reason="theo mép taluy đường / along the road cut",
+    )
+    assert seen["read"]
+    layer = seen["layers"]["geopark_zone_adjustments"]
+    assert layer["valid"] and layer["provider"] == "postgres"
+    assert not layer["read_only"] and layer["can_add_features"] and layer["can_change_geometry"]
+    snap = seen["snapping"]
+    assert snap["enabled"] and snap["advanced"]
+    assert snap["layers"]["geopark_zone_adjustments"] == {
+        "enabled": True,
+        "vertex": True,
+        "segment": True,
+    }
+    # the generated layers stay read-only in the project
+    assert seen["layers"]["geopark_protection_zones"]["read_only"]
+    added = seen["add"]
+    assert added["started"] and added["added"], added
+    assert added["committed"], added["errors"]
+    rows = _adjustment_rows(published, database)
+    assert len(rows) == 1
+    unit, zone_class, author, reason, created_by, srid, area = rows[0]
+    assert (unit, zone_class, author, srid) == (ADJUSTED_UNIT, "I", "Nguyễn Văn An", 9215)
+    assert reason.startswith("theo mép taluy") and created_by == EDITOR
+    assert area == pytest.approx(drawn.area, rel=1e-6)
+
+
+def test_the_viewer_cannot_edit_the_shared_adjustments(published, database):
+    """The same project opened by a viewer: QGIS shows the layer, the database refuses the row."""
+    before = _adjustment_rows(published, database)
+    seen = _draw_adjustment_as(
+        VIEWER,
+        published,
+        database,
+        "MULTIPOLYGON(((0 0,10 0,10 10,0 10,0 0)))",
+        unit_code="LS-CL-03",
+        zone_class="II",
+        author="x",
+        reason="x",
+    )
+    assert seen["layers"]["geopark_zone_adjustments"]["valid"]
+    assert not seen["add"]["committed"]
+    assert _adjustment_rows(published, database) == before

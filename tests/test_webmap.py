@@ -20,6 +20,7 @@ from pipeline.crs import to_crs
 from pipeline.report import SAMPLE_NOTE
 from pipeline.webmap import (
     build_webmap,
+    conflict_popup,
     for_browser,
     geosite_popup,
     read_webmap_layers,
@@ -101,7 +102,33 @@ def test_popup_keeps_markup_as_plain_text() -> None:
     # bilingual labels and the area in hectares
     labels = {(vi, en) for vi, en, _ in popup["rows"]}
     assert ("Tên tiếng Anh", "English name") in labels
-    assert values["Loại hình"] == "hang động / cave" and values["Diện tích vùng I"] == "12.50 ha"
+    assert values["Loại hình"] == "hang động / cave"
+    # numbers both ways: Vietnamese (decimal comma, dot thousands), English beneath
+    assert values["Diện tích vùng I"] == {"vi": "12,50 ha", "en": "12.50 ha"}
+    assert values["Diện tích vùng II"] == "—"
+
+
+def test_popup_numbers_follow_each_language() -> None:
+    popup = geosite_popup(
+        {"geosite_code": "LS-XX-02", "x_vn2000": 2412345.678, "y_vn2000": 456789.01},
+        1234.567,
+        7,
+    )
+    values = {vi: value for vi, _en, value in popup["rows"]}
+    assert values["Diện tích vùng I"] == {"vi": "1.234,57 ha", "en": "1,234.57 ha"}
+    assert values["Diện tích vùng II"] == {"vi": "7,00 ha", "en": "7.00 ha"}
+    xy = values["Tọa độ VN-2000 (X bắc, Y đông)"]
+    assert xy == {
+        "vi": "X 2.412.345,7 m, Y 456.789,0 m",
+        "en": "X 2,412,345.7 m, Y 456,789.0 m",
+    }
+    conflict = conflict_popup(
+        {"unit_code": "U", "overlap_area_ha": 12.3456, "overlap_length_m": 1500.0, "distance_m": 0}
+    )
+    values = {vi: value for vi, _en, value in conflict["rows"]}
+    assert values["Chồng lấn (ha)"] == {"vi": "12,35", "en": "12.35"}
+    assert values["Chiều dài trong vùng (m)"] == {"vi": "1.500", "en": "1,500"}
+    assert values["Khoảng cách (m)"] == {"vi": "0,0", "en": "0.0"}
 
 
 def test_page_escapes_markup_everywhere(sample_run, sample_layers) -> None:

@@ -25,6 +25,7 @@ from PIL import Image
 
 from pipeline.cli.main import cli
 from pipeline.config import load_config
+from pipeline.numbers import en_number, vi_number
 from pipeline.report import SAMPLE_NOTE
 from pipeline.run import run_zones
 
@@ -260,9 +261,20 @@ def test_popups_are_bilingual_with_areas(browser, sample_page: Path, sample_gpkg
         "Loại hình",
         "Category",
         "Significance",
-        f"{area:,.2f} ha",
     ):
         assert expected in text, (expected, text)
+    # the area the Vietnamese way (decimal comma, dot thousands), the English way beneath
+    forms = page.js(
+        """
+        var td = null;
+        document.querySelectorAll('.leaflet-popup-content .gp-popup tr').forEach(function (tr) {
+            if (tr.querySelector('th').firstChild.nodeValue === 'Diện tích vùng I') td = tr.cells[1];
+        });
+        return [td.querySelector('.vi').textContent, td.querySelector('.en').textContent];
+        """
+    )
+    assert forms == [f"{vi_number(area, 2)} ha", f"{en_number(area, 2)} ha"], forms
+    assert "," in forms[0] and "." in forms[1]
     zone_text = page.js(
         """
         var out = null;

@@ -9,6 +9,7 @@ import click
 from pipeline.adjustments import LAYER, adjust_unit, pull_adjustments
 from pipeline.cli.common import config_option, fails_well, out
 from pipeline.config import Config, load_config
+from pipeline.numbers import both_numbers
 
 
 @click.command("adjust")
@@ -77,7 +78,8 @@ def adjust_command(
     )
     verb = "thay / replaced" if copied.replaced else "thêm / added"
     out.print(
-        f"{verb}: {copied.unit_code} vùng / Zone {copied.zone_class}, {copied.area_ha:,.4f} ha "
+        f"{verb}: {copied.unit_code} vùng / Zone {copied.zone_class}, "
+        f"{both_numbers(copied.area_ha, 4, 'ha')} "
         f"-> {cfg.relative(copied.path)} ({LAYER})",
         markup=False,
     )

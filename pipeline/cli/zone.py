@@ -8,6 +8,7 @@ import click
 
 from pipeline.cli.common import StageProgress, config_option, fails_well, out
 from pipeline.config import load_config
+from pipeline.numbers import en_number, vi_number
 from pipeline.run import compute
 
 
@@ -20,9 +21,13 @@ def zone_command(config_path: Path) -> None:
     result = compute(cfg, until="zone", progress=StageProgress())
     assert result.zones is not None
     table = result.zones.protection_zones
-    out.print("đơn vị/unit            vùng/zone   ha       huyện/districts")
+    out.print(
+        f"{'đơn vị/unit':<22} {'vùng/zone':<9} {'ha (vi)':>12} {'ha (en)':>12}   huyện/districts",
+        markup=False,
+    )
     for row in table.itertuples():
         out.print(
-            f"{row.unit_code:<22} {row.zone_class:<6} {row.area_ha:>10,.2f}   {row.district_names}",
+            f"{row.unit_code:<22} {row.zone_class:<9} {vi_number(row.area_ha, 2):>12} "
+            f"{en_number(row.area_ha, 2):>12}   {row.district_names}",
             markup=False,
         )

@@ -59,6 +59,7 @@ from pipeline.db import ddl, migrate, models
 from pipeline.db.connection import Target, engine_for, postgis_schema
 from pipeline.db.load import LayerRows, fingerprint, read_geopackage
 from pipeline.errors import DatabaseError, InputError
+from pipeline.numbers import en_number, vi_number
 from pipeline.outputs import sha256, verify_set
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
@@ -190,8 +191,8 @@ def _lock(conn: Connection, cfg: Config, wait_s: float, progress: Progress) -> N
         conn.rollback()
     if wait_s > 0:
         progress(
-            f"Đang có lần xuất bản khác; chờ tối đa {wait_s:g} s",
-            f"Another publish is running; waiting up to {wait_s:g} s",
+            f"Đang có lần xuất bản khác; chờ tối đa {vi_number(wait_s, None)} s",
+            f"Another publish is running; waiting up to {en_number(wait_s, None)} s",
         )
         conn.execute(text(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'"))
         try:
@@ -456,6 +457,7 @@ def _qgis_hooks(
             service=service,
             project_name=db.project_name,
             cfg=cfg,
+            records_schema=db.records_schema,
         )
         progress("Đã lưu dự án QGIS vào cơ sở dữ liệu", "Stored the QGIS project in the database")
     for note in notes:

@@ -6,10 +6,12 @@ Three group roles (names in ``[database]`` of ``geopark.toml``):
   schema and everything in them;
 * the **viewer** (QGIS viewers) may SELECT the published layers and the
   records, nothing else;
-* the **editor** (field staff) may in addition INSERT and UPDATE the columns a
-  persistent table declares editable (``info["editable"]`` in
-  :mod:`pipeline.db.models`), and nothing else (no DELETE: records are never
-  lost; no history changes).
+* the **editor** (field staff) may in addition INSERT rows into the persistent
+  tables that declare editable columns and UPDATE those columns
+  (``info["editable"]`` in :mod:`pipeline.db.models`), and nothing else (no
+  DELETE: records are never lost; no history changes). INSERT is granted on the
+  whole table because QGIS offers adding features only then; the stamp trigger
+  sets who and when whatever the client sends.
 
 People log in with their own login roles that are members of these groups.
 :func:`admin_sql` is the SQL an administrator runs once (README, "Roles");
@@ -88,9 +90,11 @@ def grant_sql(db: Database, *, editable: Mapping[str, tuple[str, ...]] | None = 
     ]
     for table, columns in editable.items():
         names = ", ".join(_q(c) for c in columns)
-        statements.append(
-            f"GRANT INSERT ({names}), UPDATE ({names}) ON {records}.{_q(table)} TO {editor}"
-        )
+        # INSERT on the whole table: QGIS offers "add feature" only when
+        # has_table_privilege(..., 'INSERT') holds, and a column grant does not make it
+        # hold. Nothing is given away: the stamp trigger sets created_*/updated_* whatever
+        # the client sends, and the key is an identity column. UPDATE stays per column.
+        statements.append(f"GRANT INSERT, UPDATE ({names}) ON {records}.{_q(table)} TO {editor}")
     return statements
 
 

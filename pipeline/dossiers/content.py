@@ -24,7 +24,7 @@ from pipeline.assessment import (
     criterion_name_vi,
 )
 from pipeline.dossiers.data import Heritage
-from pipeline.numbers import en_number, vi_number
+from pipeline.numbers import both_numbers
 from pipeline.threats import RELATION_VI
 from pipeline.vocabulary import (
     CATEGORY_VI,
@@ -69,13 +69,6 @@ FILE_FIELDS: list[tuple[str, str, str]] = [
     ("compiler", "Người lập", "Compiler"),
     ("compiled_on", "Ngày lập", "Date compiled"),
 ]
-
-
-def both_numbers(value: float, digits: int = 0, unit: str = "") -> str:
-    """``value`` the Vietnamese way, then the English way: '1.541,0 m / 1,541.0 m'."""
-    tail = f" {unit}" if unit else ""
-    vi, en = vi_number(value, digits), en_number(value, digits)
-    return f"{vi}{tail}" if vi == en else f"{vi}{tail} / {en}{tail}"
 
 
 def _text(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Elevations of the geosites read from the DEM of ``[maps] dem`` (rasterio)."""
+"""Elevations of the geosites read from the DEM (``[maps] dem`` or a ``dem`` base layer)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from pipeline.errors import ConfigError, InputError
 
 
 def sample_dem(
-    dem_path: Path, eastings: np.ndarray, northings: np.ndarray, crs: str
+    dem_path: Path,
+    eastings: np.ndarray,
+    northings: np.ndarray,
+    crs: str,
+    *,
+    field: str = "maps.dem",
 ) -> list[float | None]:
     """The DEM's value (m) under each point, None outside it or on no-data.
 
@@ -22,6 +27,9 @@ def sample_dem(
         A GeoTIFF (any CRS with an EPSG code).
     eastings, northings
         The points in ``crs`` (the working CRS: x easting, y northing).
+    field
+        The setting that names the DEM, for messages (``maps.dem`` or
+        ``maps.base.path``).
 
     Raises
     ------
@@ -34,9 +42,9 @@ def sample_dem(
         raise ConfigError(
             f"không tìm thấy DEM {dem_path}",
             f"DEM not found: {dem_path}",
-            field="maps.dem",
-            fix="correct maps.dem (relative to the configuration file) or remove it",
-            fix_vi="sửa maps.dem (tương đối so với tệp cấu hình) hoặc bỏ khóa này",
+            field=field,
+            fix=f"correct {field} (relative to the configuration file) or remove it",
+            fix_vi=f"sửa {field} (tương đối so với tệp cấu hình) hoặc bỏ khóa này",
         )
     try:
         with rasterio.open(dem_path) as src:
@@ -45,7 +53,7 @@ def sample_dem(
                     "DEM không có hệ tọa độ",
                     "the DEM has no coordinate reference system",
                     file=str(dem_path),
-                    field="maps.dem",
+                    field=field,
                     fix="assign its CRS (e.g. gdal_edit.py -a_srs EPSG:9215 dem.tif)",
                     fix_vi="gán hệ tọa độ cho DEM (ví dụ gdal_edit.py -a_srs EPSG:9215 dem.tif)",
                 )
@@ -57,7 +65,7 @@ def sample_dem(
             "không đọc được DEM",
             f"cannot read the DEM: {exc}",
             file=str(dem_path),
-            field="maps.dem",
+            field=field,
             fix="give a GeoTIFF readable by GDAL",
             fix_vi="dùng tệp GeoTIFF mà GDAL đọc được",
         ) from None

@@ -25,15 +25,16 @@ from pipeline import outputs
 from pipeline.assessment import VALUES, class_vi
 from pipeline.config import Config
 from pipeline.dossiers import charts
-from pipeline.dossiers.content import NOT_RECORDED, both_numbers, dossier_context, summary_data
+from pipeline.dossiers.content import NOT_RECORDED, dossier_context, summary_data
 from pipeline.dossiers.data import Heritage, database_url, load_heritage, read_inspections
 from pipeline.dossiers.elevation import sample_dem
 from pipeline.dossiers.figure import draw_dossier_map
 from pipeline.errors import GeoparkError, InputError
+from pipeline.maps.base import relief_dem
 from pipeline.maps.build import MAP_MANIFEST, data_set, map_set
 from pipeline.maps.scale import format_scale, format_scale_en
 from pipeline.maps.vertices import unit_markers
-from pipeline.numbers import en_number, vi_number
+from pipeline.numbers import both_numbers, en_number, vi_number
 from pipeline.outputs import VerifiedSet
 from pipeline.progress import Progress, no_progress
 from pipeline.report import SAMPLE_NOTE
@@ -233,7 +234,7 @@ def write_dossiers(
                 database=url is not None,
                 register_dir=register_dir,
                 dem_elevation_m=elevations.get(code),
-                dem_configured=cfg.maps.dem is not None,
+                dem_configured=relief_dem(cfg.maps) is not None,
                 dossier_map=dossier_map(cfg, heritage, code, unit, out),
             )
             copy_photos(ctx["photos"], out / "photos" / code, f"photos/{code}")
@@ -291,12 +292,20 @@ def write_dossiers(
 
 
 def dem_elevations(cfg: Config, heritage: Heritage) -> dict[str, float]:
-    """Each geosite's elevation from ``[maps] dem`` (empty without a DEM)."""
-    if cfg.maps.dem is None or heritage.geosites.empty:
+    """Each geosite's elevation from the DEM (empty without a DEM).
+
+    The DEM is ``[maps] dem``, or else the first ``dem`` layer of ``[[maps.base]]``.
+    """
+    dem = relief_dem(cfg.maps)
+    if dem is None or heritage.geosites.empty:
         return {}
     geoms = heritage.geosites.geometry
     values = sample_dem(
-        cfg.maps.dem, geoms.x.to_numpy(), geoms.y.to_numpy(), str(heritage.geosites.crs)
+        dem[0],
+        geoms.x.to_numpy(),
+        geoms.y.to_numpy(),
+        str(heritage.geosites.crs),
+        field=dem[1],
     )
     return {
         str(c): v

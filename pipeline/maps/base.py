@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -27,14 +28,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
-from pipeline.config import BaseLayer
+from pipeline.config import BaseLayer, Maps
 from pipeline.crs import to_crs, transform_xy
 from pipeline.errors import InputError
 from pipeline.maps import style
 from pipeline.maps.hillshade import elevation_for_extent
 from pipeline.maps.labels import LabelSpec
 from pipeline.maps.scale import MapExtent, format_scale, format_scale_en
-from pipeline.numbers import vi_number
+from pipeline.numbers import en_number, vi_number
 
 #: Default (Vietnamese, English) legend names of each kind.
 KIND_NAMES: dict[str, tuple[str, str]] = {
@@ -434,7 +435,13 @@ def _draw_dem(
                     drawn.labels.append(
                         LabelSpec(x, y, vi_number(level), size=6.0, color=style.CONTOUR)
                     )
-    drawn.legend.append((Line2D([], [], color=style.CONTOUR, lw=0.3), vi, f"{en}, {interval:g} m"))
+    drawn.legend.append(
+        (
+            Line2D([], [], color=style.CONTOUR, lw=0.3),
+            f"{vi}, khoảng cao đều {vi_number(interval, None)} m",
+            f"{en}, interval {en_number(interval, None)} m",
+        )
+    )
     if is_index.any():
         drawn.legend.append(
             (
@@ -475,3 +482,20 @@ def draw_base(ax: Axes, layers: list[BaseLayer], extent: MapExtent, working_crs:
             if layer.source_denominator and layer.source_denominator > extent.denominator:
                 drawn.coarse.append((*_names(layer), layer.source_denominator))
     return drawn
+
+
+def relief_dem(maps: Maps, denominator: int | None = None) -> tuple[Path, str] | None:
+    """The DEM that gives the relief (hillshade) and the geosites' elevations.
+
+    ``[maps] dem`` when set; otherwise the first ``[[maps.base]]`` layer of
+    kind ``dem`` (that applies at 1:``denominator``, when given), so a DEM
+    configured once as a base layer draws contours and hillshade and feeds the
+    dossiers. Returns the path and the setting that names it (for messages),
+    or None without a DEM.
+    """
+    if maps.dem is not None:
+        return maps.dem, "maps.dem"
+    for layer in maps.base:
+        if layer.kind == "dem" and (denominator is None or _applies(layer, denominator)):
+            return layer.path, "maps.base.path"
+    return None

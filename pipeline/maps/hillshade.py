@@ -53,13 +53,14 @@ def hillshade_for_extent(
     max_cells: int = 1200,
     azimuth: float = 315.0,
     altitude: float = 45.0,
+    field: str = "maps.dem",
 ) -> np.ndarray | None:
     """The hillshade of ``dem_path`` over ``bounds`` (in ``crs``), or None if they do not overlap.
 
     The DEM is resampled (bilinear) through rasterio onto a north-up grid of at
     most ``max_cells`` cells along the longer side, in the sheet's CRS.
     """
-    dst = elevation_for_extent(dem_path, bounds, crs, max_cells=max_cells)
+    dst = elevation_for_extent(dem_path, bounds, crs, max_cells=max_cells, field=field)
     if dst is None:
         return None
     rows, cols = dst.shape

@@ -89,11 +89,11 @@ def choose_scale(
         if n >= need:
             return int(n)
     raise ConfigError(
-        f"không tỷ lệ nào trong maps.scales đủ nhỏ cho nội dung (cần ≥ 1:{need:,.0f})",
-        f"no scale in maps.scales fits the content (needs at least 1:{need:,.0f})",
+        f"không tỷ lệ nào trong maps.scales đủ nhỏ cho nội dung (cần ≥ 1:{vi_number(need)})",
+        f"no scale in maps.scales fits the content (needs at least 1:{en_number(need)})",
         field="maps.scales",
-        fix=f"add a denominator of at least {need:,.0f} to maps.scales, or use larger paper",
-        fix_vi=f"thêm mẫu số tỷ lệ ≥ {need:,.0f} vào maps.scales, hoặc dùng khổ giấy lớn hơn",
+        fix=f"add a denominator of at least {en_number(need)} to maps.scales, or use larger paper",
+        fix_vi=f"thêm mẫu số tỷ lệ ≥ {vi_number(need)} vào maps.scales, hoặc dùng khổ giấy lớn hơn",
     )
 
 

@@ -9,6 +9,8 @@ frame's size on paper and its ground extent are fixed first (see
 from __future__ import annotations
 
 import math
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,21 +27,22 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from pipeline.config import Config, SheetPaper
-from pipeline.errors import InputError
+from pipeline.errors import ConfigError, InputError
 from pipeline.maps import furniture, style
-from pipeline.maps.base import BaseDrawn, draw_base
+from pipeline.maps.base import BaseDrawn, draw_base, relief_dem
 from pipeline.maps.fonts import rc_params
 from pipeline.maps.hillshade import hillshade_for_extent
-from pipeline.maps.labels import LabelSpec, place_labels, point_obstacles
+from pipeline.maps.labels import LabelSpec, Placement, place_labels, point_obstacles
 from pipeline.maps.paper import GAP_MM, Box, Layout, layout_for, page_for
 from pipeline.maps.scale import (
     MapExtent,
     choose_scale,
     extent_at_scale,
     format_scale,
+    format_scale_en,
     grid_interval,
 )
 from pipeline.maps.vertices import Marker, format_metres, unit_markers
@@ -88,6 +91,7 @@ class SheetResult:
     labels_dropped: list[str] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
     hillshade: bool = False
+    enlargements: list[Enlargement] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +113,28 @@ class SheetResult:
             "labels_dropped": self.labels_dropped,
             "n_markers": len(self.markers),
             "hillshade": self.hillshade,
+            "enlargements": [e.as_dict() for e in self.enlargements],
+        }
+
+
+@dataclass
+class Enlargement:
+    """A larger-scale page of a zoning sheet, for markers too crowded at the sheet's scale."""
+
+    page: int  # 1-based page of the sheet's PDF
+    denominator: int
+    extent: tuple[float, float, float, float]
+    map_frame_mm: tuple[float, float, float, float]
+    numbered: list[str]  # marker labels numbered on this page
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "scale": f"1:{self.denominator}",
+            "denominator": self.denominator,
+            "extent_m": list(self.extent),
+            "map_frame_mm": list(self.map_frame_mm),
+            "numbered": self.numbered,
         }
 
 
@@ -206,14 +232,16 @@ def _map_axes(c: _Canvas, extent: MapExtent) -> Axes:
 
 
 def _hillshade(ax: Axes, cfg: Config, extent: MapExtent) -> bool:
-    if cfg.maps.dem is None:
+    dem = relief_dem(cfg.maps, extent.denominator)
+    if dem is None:
         return False
     shade = hillshade_for_extent(
-        cfg.maps.dem,
+        dem[0],
         extent.bounds,
         cfg.working_crs,
         azimuth=cfg.maps.hillshade_azimuth,
         altitude=cfg.maps.hillshade_altitude,
+        field=dem[1],
     )
     if shade is None:
         return False
@@ -265,11 +293,19 @@ def _open_map(
     *,
     margin: float,
     min_margin_m: float = 0.0,
+    series: Sequence[int] | None = None,
 ) -> _Map:
-    """A new sheet whose map frame shows ``bounds`` at the largest scale that fits."""
+    """A new sheet whose map frame shows ``bounds`` at the largest scale that fits.
+
+    The scale is taken from ``series`` (default ``maps.scales``).
+    """
     c = _new_canvas(paper, kind)
     n = choose_scale(
-        bounds, c.layout.map, cfg.maps.scales, margin=margin, min_margin_m=min_margin_m
+        bounds,
+        c.layout.map,
+        cfg.maps.scales if series is None else series,
+        margin=margin,
+        min_margin_m=min_margin_m,
     )
     extent = extent_at_scale(bounds, c.layout.map, n)
     ax = _map_axes(c, extent)
@@ -522,6 +558,7 @@ def _result(
     dropped: list[str],
     pages: int = 1,
     markers: list[Marker] | None = None,
+    enlargements: list[Enlargement] | None = None,
 ) -> SheetResult:
     c, extent, frame = m.c, m.extent, m.c.layout.map
     return SheetResult(
@@ -542,6 +579,7 @@ def _result(
         labels_dropped=dropped,
         markers=markers or [],
         hillshade=m.hillshade,
+        enlargements=enlargements or [],
     )
 
 
@@ -849,6 +887,234 @@ def _draw_threats(m: _Map, layers: dict[str, gpd.GeoDataFrame]) -> None:
             m.legend.add(handle, vi, en)
 
 
+def _draw_zoning_map(
+    m: _Map,
+    layers: dict[str, gpd.GeoDataFrame],
+    codes: list[str],
+    areas: dict[str, float],
+    markers: list[Marker],
+    numbered: set[str] | None = None,
+) -> Placement:
+    """A zoning map in ``m``: context, zones, threats, survey points, geosites, markers, labels.
+
+    Marker numbers (of the ``numbered`` labels; default all) and geosite codes
+    are placed without collisions; what could not be placed is in the result's
+    ``dropped``.
+    """
+    ax, extent, legend = m.ax, m.extent, m.legend
+    _draw_context(m, layers)
+    _draw_zones(m, layers, areas=areas)
+    _draw_threats(m, layers)
+    visible_points = _within(layers["survey_points"], extent)
+    if len(visible_points):
+        ax.scatter(
+            visible_points.geometry.x,
+            visible_points.geometry.y,
+            s=7,
+            c=style.SURVEY_POINT,
+            marker="o",
+            linewidths=0,
+            zorder=style.Z_POINT,
+        )
+        legend.add(
+            Line2D([], [], marker="o", color=style.SURVEY_POINT, markersize=2.6, linestyle="none"),
+            "Điểm khảo sát thực địa",
+            "Field survey point",
+        )
+    visible_sites = _draw_geosites(m, layers, size=9)
+    if markers:
+        ax.scatter(
+            [mk.y_easting for mk in markers],
+            [mk.x_northing for mk in markers],
+            s=10,
+            facecolors="white",
+            edgecolors=style.MARKER_EDGE,
+            linewidths=0.7,
+            zorder=style.Z_POINT + 1,
+        )
+        legend.add(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor=style.MARKER_EDGE,
+                markersize=3.2,
+                linestyle="none",
+            ),
+            "Mốc giới và số hiệu (ranh giới pháp lý)",
+            "Boundary marker and number (legal boundary)",
+        )
+    _hillshade_entry(m)
+    specs = _district_labels(layers, extent, focus_code=None)
+    for spec in specs:
+        spec.priority = 1  # district names give way to the zoning content here
+    for _, s in visible_sites.iterrows():
+        specs.append(
+            LabelSpec(
+                s.geometry.x,
+                s.geometry.y,
+                s["geosite_code"],
+                size=7,
+                weight="bold",
+                priority=9 if s["geosite_code"] in codes else 3,
+                radii_pt=(5.0, 14.0, 24.0, 36.0),
+            )
+        )
+    for mk in markers:
+        if numbered is not None and mk.label not in numbered:
+            continue
+        specs.append(
+            LabelSpec(
+                mk.y_easting,
+                mk.x_northing,
+                mk.label,
+                size=6.0,
+                priority=7,
+                color="#000000",
+                radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0, 36.0, 48.0, 64.0, 80.0),
+            )
+        )
+    obstacles = _site_obstacles(m, visible_sites, 4.5)
+    obstacles += point_obstacles(ax, [(mk.y_easting, mk.x_northing) for mk in markers], 2.0)
+    placed = place_labels(ax, m.c.renderer, specs + m.base.labels, obstacles)
+    return placed
+
+
+#: Characters of a 6.5 pt line that fit the zoning sheet's panel.
+PANEL_LINE_CHARS = 90
+#: Two marker symbols closer than this on paper (pt) touch: both go to an enlargement.
+MARKER_CLEARANCE_PT = 4.0
+#: At most this many enlargement pages per zoning sheet.
+MAX_ENLARGEMENTS = 6
+
+
+def _crowded_markers(ax: Axes, markers: list[Marker], placed: Placement) -> list[Marker]:
+    """Markers whose number could not be placed, or whose symbol touches another's."""
+    dropped = set(placed.dropped)
+    crowded = {mk.label for mk in markers if mk.label in dropped}
+    if len(markers) > 1:
+        xy = ax.transData.transform([(mk.y_easting, mk.x_northing) for mk in markers])
+        limit = MARKER_CLEARANCE_PT * ax.figure.dpi / 72.0
+        tree = shapely.STRtree(shapely.points(xy))
+        left, right = tree.query(shapely.points(xy), predicate="dwithin", distance=limit)
+        for i, j in zip(left, right, strict=True):
+            if i != j:
+                crowded.update((markers[i].label, markers[j].label))
+    return [mk for mk in markers if mk.label in crowded]
+
+
+def _marker_bounds(markers: list[Marker]) -> tuple[float, float, float, float]:
+    xs = [mk.y_easting for mk in markers]
+    ys = [mk.x_northing for mk in markers]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _enlarge(
+    cfg: Config,
+    layers: dict[str, gpd.GeoDataFrame],
+    codes: list[str],
+    areas: dict[str, float],
+    markers: list[Marker],
+    crowded: list[Marker],
+    denominator: int,
+) -> list[tuple[_Map, list[str]]]:
+    """Larger-scale pages on which the ``crowded`` markers are numbered without overlap.
+
+    Each page shows the crowded markers still unnumbered at the largest scale of
+    ``maps.enlargement_scales`` (larger than the sheet's) that holds them, and
+    numbers every marker in its frame; markers still crowded there go to the
+    next page, at a larger scale when the page numbered none of them.
+    Returns each page's map and the marker labels it numbered.
+    """
+    series = sorted(n for n in cfg.maps.enlargement_scales if n < denominator)
+    pages: list[tuple[_Map, list[str]]] = []
+    remaining = list(crowded)
+    while remaining and series and len(pages) < MAX_ENLARGEMENTS:
+        bounds = _marker_bounds(remaining)
+        probe = _new_canvas(cfg.maps.zoning, "zoning").layout.map
+        try:
+            n = choose_scale(bounds, probe, series, margin=0.15, min_margin_m=5.0)
+        except ConfigError:  # too spread for the largest enlargement: its part around the first
+            n = series[-1]
+            first = remaining[0]
+            half = probe.w / 1000.0 * n / 2.5
+            bounds = (
+                first.y_easting - half,
+                first.x_northing - half,
+                first.y_easting + half,
+                first.x_northing + half,
+            )
+        m = _open_map(cfg, cfg.maps.zoning, "zoning", bounds, margin=0.0, series=[n])
+        xmin, ymin, xmax, ymax = m.extent.bounds
+        inside = [
+            mk for mk in markers if xmin <= mk.y_easting <= xmax and ymin <= mk.x_northing <= ymax
+        ]
+        placed = _draw_zoning_map(m, layers, codes, areas, inside)
+        still = {mk.label for mk in _crowded_markers(m.ax, inside, placed)}
+        numbered = [mk.label for mk in inside if mk.label not in still]
+        pages.append((m, numbered))
+        before = len(remaining)
+        remaining = [mk for mk in remaining if mk.label not in set(numbered)]
+        if len(remaining) == before:  # no progress at this scale: go larger
+            series = [s for s in series if s < n]
+    return pages
+
+
+def _label_ranges(labels: list[str]) -> str:
+    """Marker labels in short: consecutive numbers as ranges, ``I-1–12, I-15, II-1–8``."""
+    by_zone: dict[str, list[int]] = {}
+    for label in labels:
+        zone, _, number = label.rpartition("-")
+        by_zone.setdefault(zone, []).append(int(number))
+    parts = []
+    for zone, numbers in by_zone.items():
+        numbers = sorted(set(numbers))
+        start = prev = numbers[0]
+        for n in [*numbers[1:], None]:
+            if n is not None and n == prev + 1:
+                prev = n
+                continue
+            parts.append(f"{zone}-{start}" if start == prev else f"{zone}-{start}–{prev}")
+            if n is not None:
+                start = prev = n
+    return ", ".join(parts)
+
+
+def _frame_on_map(m: _Map, extent: tuple[float, float, float, float], number: int) -> None:
+    """The outline of enlargement ``number`` on the sheet's map, with its legend entry."""
+    xmin, ymin, xmax, ymax = extent
+    m.ax.add_patch(
+        Rectangle(
+            (xmin, ymin),
+            xmax - xmin,
+            ymax - ymin,
+            fill=False,
+            lw=0.9,
+            ls=(0, (4, 2)),
+            ec=style.MARKER_EDGE,
+            zorder=style.Z_LABEL - 1,
+        )
+    )
+    m.ax.annotate(
+        str(number),
+        xy=(xmin, ymax),
+        xytext=(1.5, -1.5),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=6.5,
+        fontweight="bold",
+        color=style.MARKER_EDGE,
+        zorder=style.Z_LABEL,
+    )
+    m.legend.add(
+        Line2D([], [], color=style.MARKER_EDGE, lw=0.9, ls=(0, (4, 2))),
+        "Khung trang phóng to (số thứ tự; mốc dày)",
+        "Enlargement frame (its number; crowded markers)",
+    )
+
+
 def render_zoning_sheet(
     unit_code: str, layers: dict[str, gpd.GeoDataFrame], cfg: Config, pdf: Path
 ) -> SheetResult:
@@ -894,83 +1160,22 @@ def render_zoning_sheet(
     unit_districts = layers["districts"][layers["districts"].intersects(zone_area)]
     with rc_context(rc_params()):
         m = _open_map(cfg, cfg.maps.zoning, "zoning", content.bounds, margin=0.08, min_margin_m=100)
-        ax, extent, legend = m.ax, m.extent, m.legend
-        _draw_context(m, layers)
-        _draw_zones(m, layers, areas=areas)
-        _draw_threats(m, layers)
-        visible_points = _within(layers["survey_points"], extent)
-        if len(visible_points):
-            ax.scatter(
-                visible_points.geometry.x,
-                visible_points.geometry.y,
-                s=7,
-                c=style.SURVEY_POINT,
-                marker="o",
-                linewidths=0,
-                zorder=style.Z_POINT,
+        placed = _draw_zoning_map(m, layers, codes, areas, markers)
+        crowded = _crowded_markers(m.ax, markers, placed)
+        enlarged = _enlarge(cfg, layers, codes, areas, markers, crowded, m.extent.denominator)
+        if enlarged:
+            # drawn again: the markers numbered on an enlargement keep only their symbol here,
+            # so the sheet's map is not a tangle of leader lines around a small unit
+            elsewhere = {label for _, labels in enlarged for label in labels}
+            m = _open_map(
+                cfg, cfg.maps.zoning, "zoning", content.bounds, margin=0.08, min_margin_m=100
             )
-            legend.add(
-                Line2D(
-                    [], [], marker="o", color=style.SURVEY_POINT, markersize=2.6, linestyle="none"
-                ),
-                "Điểm khảo sát thực địa",
-                "Field survey point",
-            )
-        visible_sites = _draw_geosites(m, layers, size=9)
-        if markers:
-            ax.scatter(
-                [mk.y_easting for mk in markers],
-                [mk.x_northing for mk in markers],
-                s=10,
-                facecolors="white",
-                edgecolors=style.MARKER_EDGE,
-                linewidths=0.7,
-                zorder=style.Z_POINT + 1,
-            )
-            legend.add(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    markerfacecolor="white",
-                    markeredgecolor=style.MARKER_EDGE,
-                    markersize=3.2,
-                    linestyle="none",
-                ),
-                "Mốc giới và số hiệu (ranh giới pháp lý)",
-                "Boundary marker and number (legal boundary)",
-            )
-        _hillshade_entry(m)
-        specs = _district_labels(layers, extent, focus_code=None)
-        for spec in specs:
-            spec.priority = 1  # district names give way to the zoning content here
-        for _, s in visible_sites.iterrows():
-            specs.append(
-                LabelSpec(
-                    s.geometry.x,
-                    s.geometry.y,
-                    s["geosite_code"],
-                    size=7,
-                    weight="bold",
-                    priority=9 if s["geosite_code"] in codes else 3,
-                    radii_pt=(5.0, 14.0, 24.0, 36.0),
-                )
-            )
-        for mk in markers:
-            specs.append(
-                LabelSpec(
-                    mk.y_easting,
-                    mk.x_northing,
-                    mk.label,
-                    size=6.0,
-                    priority=7,
-                    color="#000000",
-                    radii_pt=(2.5, 7.0, 12.0, 18.0, 26.0, 36.0, 48.0, 64.0, 80.0),
-                )
-            )
-        obstacles = _site_obstacles(m, visible_sites, 4.5)
-        obstacles += point_obstacles(ax, [(mk.y_easting, mk.x_northing) for mk in markers], 2.0)
-        placed = place_labels(ax, m.c.renderer, specs + m.base.labels, obstacles)
+            keep = {mk.label for mk in markers} - {
+                mk.label for mk in crowded if mk.label in elsewhere
+            }
+            placed = _draw_zoning_map(m, layers, codes, areas, markers, numbered=keep)
+        for i, (e, _numbered) in enumerate(enlarged, start=1):
+            _frame_on_map(m, e.extent.bounds, i)
         cluster_code = unit.iloc[0].get("cluster_code")
         is_cluster = isinstance(cluster_code, str) and cluster_code != ""
         names = ", ".join(f"{s['geosite_code']} {_text(s['name_vi'])}" for _, s in sites.iterrows())
@@ -980,7 +1185,23 @@ def render_zoning_sheet(
         site_lines = [_site_line(s) for _, s in sites.iterrows()]
         site_lines += [f"{len(points)} điểm khảo sát / survey points; {len(markers)} mốc / markers"]
         site_lines += [_status_line(unit.iloc[0])]
-        unlabelled = [mk.label for mk in markers if mk.label in set(placed.dropped)]
+        numbered_later = {label for _, labels in enlarged for label in labels}
+        for i, (big, labels) in enumerate(enlarged):
+            # the enlargements follow page 1, before any continuation of the table
+            site_lines += textwrap.wrap(
+                f"Mốc dày: phóng to {i + 1}, tỷ lệ {format_scale(big.extent.denominator)}, "
+                f"trang {i + 2} ({_label_ranges(labels)})",
+                PANEL_LINE_CHARS,
+            )
+            site_lines += [
+                f"crowded markers: enlargement {i + 1}, "
+                f"scale {format_scale_en(big.extent.denominator)}, page {i + 2}"
+            ]
+        unlabelled = [
+            mk.label
+            for mk in crowded
+            if mk.label not in numbered_later and mk.label in set(placed.dropped)
+        ]
         if unlabelled:  # too dense to number without overlap: say so, the table has them all
             site_lines += [
                 f"Mốc chưa ghi số trên bản đồ (quá dày) / markers not numbered on the map "
@@ -1014,18 +1235,58 @@ def render_zoning_sheet(
             if len(rest) == before:  # cannot happen with sane paper sizes; never loop forever
                 break
             extra.append(e)
-        canvases = [c, *extra]
-        for i, page in enumerate(canvases, start=1):
+        for i, (big, labels) in enumerate(enlarged):
+            _hillshade_entry(big)
+            _panel_furniture(
+                big,
+                layers,
+                cfg,
+                [
+                    (
+                        f"PHÓNG TO {i + 1} / ENLARGEMENT {i + 1}",
+                        [
+                            f"Tỷ lệ trang này {format_scale(big.extent.denominator)}, "
+                            f"tờ chính {format_scale(m.extent.denominator)} / this page "
+                            f"{format_scale_en(big.extent.denominator)}, main sheet "
+                            f"{format_scale_en(m.extent.denominator)}",
+                            *textwrap.wrap(
+                                "Mốc đánh số / markers numbered: " + _label_ranges(labels),
+                                PANEL_LINE_CHARS,
+                            ),
+                            "Tọa độ mốc: bảng ở trang 1 / marker coordinates: table on page 1",
+                        ],
+                    )
+                ],
+            )
+        enlargements = [
+            Enlargement(
+                page=i + 2,
+                denominator=big.extent.denominator,
+                extent=big.extent.bounds,
+                map_frame_mm=(
+                    big.c.layout.map.x,
+                    big.c.layout.map.y,
+                    big.c.layout.map.w,
+                    big.c.layout.map.h,
+                ),
+                numbered=labels,
+            )
+            for i, (big, labels) in enumerate(enlarged)
+        ]
+        pages = [(c, m.extent), *((big.c, big.extent) for big, _ in enlarged)]
+        pages += [(page, m.extent) for page in extra]
+        canvases = [page for page, _ in pages]
+        for i, (page, page_extent) in enumerate(pages, start=1):
             _finish_page(
                 page,
                 cfg,
-                title_vi,
-                title_en,
+                title_vi if page_extent is m.extent else f"{title_vi} — phóng to",
+                title_en if page_extent is m.extent else f"{title_en} — enlargement",
                 subtitle,
-                extent,
+                page_extent,
                 unit_code,
                 i,
-                len(canvases),
+                len(pages),
                 base=m.base,
             )
         _save([page.fig for page in canvases], pdf, f"{title_vi} / {title_en}", cfg)
@@ -1039,4 +1300,5 @@ def render_zoning_sheet(
         placed.dropped,
         pages=len(canvases),
         markers=markers,
+        enlargements=enlargements,
     )

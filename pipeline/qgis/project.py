@@ -520,6 +520,34 @@ def _postgres_layers(
     return layers
 
 
+def _postgres_edits_layers(
+    connection: Connection, records_schema: str, *, service: str | None, database: str
+) -> list[ProjectLayer]:
+    """The editable ``<records_schema>.zone_adjustments`` table, if the database has it."""
+    from pipeline.adjustments import LAYER
+
+    column = connection.execute(
+        text(
+            "SELECT f_geometry_column FROM "
+            f"{postgis_schema(connection)}.geometry_columns "
+            "WHERE f_table_schema = :schema AND f_table_name = :table"
+        ),
+        {"schema": records_schema, "table": LAYER},
+    ).scalar()
+    if column is None:
+        return []
+    source = postgres_source(
+        service=service,
+        database=database,
+        schema=records_schema,
+        table=LAYER,
+        geometry_column=column,
+        geometry_type="MultiPolygon",
+        key="adjustment_id",
+    )
+    return [ProjectLayer(LAYER, "postgres", source, "MultiPolygon", editable=True)]
+
+
 def _postgres_extent(connection: Connection, schema: str, table: str = "park_extent"):
     # PostGIS named in its schema, with exactly typed arguments: the pipeline's
     # sessions do not search it (pipeline.db.connection, "Planted objects")
@@ -549,6 +577,7 @@ def store_project_in_postgres(
     project_name: str = "geopark",
     cfg: Config | None = None,
     layers_schema: str | None = None,
+    records_schema: str | None = None,
 ) -> None:
     """Store the QGIS project in QGIS's PostgreSQL project storage.
 
@@ -577,9 +606,19 @@ def store_project_in_postgres(
         The schema the data sources name, when the tables will be read from
         another schema than where they are now (e.g. a staging schema renamed
         into place); default ``schema``.
+    records_schema
+        The schema of the field records (``[database] records_schema``): when it
+        has ``zone_adjustments``, the project shows that table **editable** in
+        the group *Chỉnh sửa / Edits*, with snapping on, as the GeoPackage
+        project shows the edits GeoPackage (the database decides who may edit:
+        the editor role).
     """
     source_schema = layers_schema or schema
     layers = _postgres_layers(connection, schema, source_schema, service=service, database=database)
+    if records_schema is not None:
+        layers += _postgres_edits_layers(
+            connection, records_schema, service=service, database=database
+        )
     qgs = project_xml(layers, project_info(cfg), _postgres_extent(connection, schema))
     content = qgz_bytes(qgs, project_name)
     table = f"{_quote_ident(schema)}.qgis_projects"

@@ -6,8 +6,11 @@ Run by the tests with Debian's Python (PyQGIS) and ``QT_QPA_PLATFORM=offscreen``
     /usr/bin/python3 tests/qgis_scripts/edit_adjustment.py REQUEST.json RESULT.json
 
 REQUEST is ``{"project": path, "layer_id": id, "unit_code": ..., "zone_class": ...,
-"vertex": index, "dx": metres, "dy": metres}``. The script only reports; the
-tests decide what is right.
+"vertex": index, "dx": metres, "dy": metres}``; or, to draw a new adjustment,
+``{"project": path_or_uri, "add": {"layer_id": id, "wkt": ..., "attributes":
+{field: value}}}``: the feature is made as QGIS's add-feature tool makes it
+(the provider's default-value clauses for the fields not given) and saved.
+The script only reports; the tests decide what is right.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import traceback
 from qgis.core import (
     QgsApplication,
     QgsFeatureRequest,
+    QgsGeometry,
     QgsProject,
     QgsSnappingConfig,
     QgsVectorDataProvider,
+    QgsVectorLayerUtils,
 )
 
 
@@ -42,6 +47,8 @@ def layer_report(project: QgsProject) -> dict:
             "valid": layer.isValid(),
             "read_only": layer.readOnly(),
             "can_change_geometry": bool(caps & QgsVectorDataProvider.ChangeGeometries),
+            "can_add_features": bool(caps & QgsVectorDataProvider.AddFeatures),
+            "provider": layer.providerType() if layer.isValid() else None,
             "source": layer.source(),
             "renderer": layer.renderer().type() if layer.renderer() else None,
         }
@@ -81,6 +88,25 @@ def move_vertex(project: QgsProject, request: dict) -> dict:
     }
 
 
+def add_feature(project: QgsProject, request: dict) -> dict:
+    layer = project.mapLayer(request["layer_id"])
+    fields = layer.fields()
+    values = {fields.indexOf(name): value for name, value in request["attributes"].items()}
+    feature = QgsVectorLayerUtils.createFeature(
+        layer, QgsGeometry.fromWkt(request["wkt"]), values, layer.createExpressionContext()
+    )
+    started = layer.startEditing()
+    added = layer.addFeature(feature)
+    committed = layer.commitChanges()
+    return {
+        "started": bool(started),
+        "added": bool(added),
+        "committed": bool(committed),
+        "errors": layer.commitErrors(),
+        "count_after": layer.featureCount(),
+    }
+
+
 def main(request_path: str, result_path: str) -> int:
     request = json.load(open(request_path, encoding="utf-8"))
     app = QgsApplication([], False)
@@ -92,6 +118,8 @@ def main(request_path: str, result_path: str) -> int:
         result.update(layer_report(project))
         if "layer_id" in request:
             result["edit"] = move_vertex(project, request)
+        if "add" in request:
+            result["add"] = add_feature(project, request["add"])
     except Exception:  # report, so that the test shows what QGIS said
         result["exception"] = traceback.format_exc()
     json.dump(result, open(result_path, "w", encoding="utf-8"), ensure_ascii=False)
