@@ -169,14 +169,12 @@ def generalise_outward_many(
         ok = _verified(zones[present[todo]], legal, max_offset_m)
         out[present[todo[ok]]] = legal[ok]
         todo = todo[~ok]
-    if len(todo):  # cannot verify a generalisation: every vertex is kept
+    # Cannot verify a generalisation: every vertex is kept, never cut back to neighbours
+    # (zones that overlap a neighbour are the QA's to report, not the markers' to hide).
+    if len(todo):
         kept = base[todo]
         if allowed is not None:
             kept = shapely.intersection(kept, allowed)
-        if forbidden is not None:
-            blocked = np.asarray(forbidden, dtype=object)[present[todo]]
-            has = ~shapely.is_missing(blocked)
-            kept[has] = shapely.difference(kept[has], blocked[has])
         out[present[todo]] = _polygonal(shapely.set_precision(_polygonal(kept), 10**-_DECIMALS))
     return out
 
@@ -233,7 +231,7 @@ def _marker_rows(geoms: np.ndarray) -> pd.DataFrame:
     ``seq``, ``easting``, ``northing``.
     """
     parts, part_zone = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
-    polygon = shapely.get_type_id(parts) == 3
+    polygon = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
     parts, part_zone = parts[polygon], part_zone[polygon]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     ring_first = np.flatnonzero(np.diff(ring_part, prepend=-1))

@@ -395,3 +395,21 @@ def test_many_zones_at_once_give_what_each_gives_alone():
         mine = table[table["unit_code"] == unit].reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, alone)
     assert list(table["label"][:2]) == ["I-1", "I-2"]
+
+
+def test_empty_parts_and_zones_have_no_markers():
+    """An empty polygon among the parts (an overlay can leave one) numbers nothing."""
+    circle = SHAPES["circle"]
+    with_empty = MultiPolygon([circle, Polygon()])
+    table = markers_table(
+        np.array(["A", "B", "C"], dtype=object),
+        np.array(["I", "I", "I"], dtype=object),
+        np.array([with_empty, Polygon(), circle], dtype=object),
+        {},
+        0.5,
+    )
+    assert set(table["unit_code"]) == {"A", "C"}
+    a, c = table[table["unit_code"] == "A"], table[table["unit_code"] == "C"]
+    assert list(a[["x_vn2000", "y_vn2000"]].to_numpy().ravel()) == list(
+        c[["x_vn2000", "y_vn2000"]].to_numpy().ravel()
+    )
