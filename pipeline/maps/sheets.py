@@ -894,12 +894,13 @@ def _draw_zoning_map(
     areas: dict[str, float],
     markers: list[Marker],
     numbered: set[str] | None = None,
+    frames: Sequence[tuple[float, float, float, float]] = (),
 ) -> Placement:
     """A zoning map in ``m``: context, zones, threats, survey points, geosites, markers, labels.
 
-    Marker numbers (of the ``numbered`` labels; default all) and geosite codes
-    are placed without collisions; what could not be placed is in the result's
-    ``dropped``.
+    Marker numbers (of the ``numbered`` labels; default all), geosite codes and
+    the numbers of the enlargement ``frames`` (outlined on the map) are placed
+    without collisions; what could not be placed is in the result's ``dropped``.
     """
     ax, extent, legend = m.ax, m.extent, m.legend
     _draw_context(m, layers)
@@ -977,6 +978,8 @@ def _draw_zoning_map(
         )
     obstacles = _site_obstacles(m, visible_sites, 4.5)
     obstacles += point_obstacles(ax, [(mk.y_easting, mk.x_northing) for mk in markers], 2.0)
+    for i, frame in enumerate(frames, start=1):
+        specs.append(_frame_on_map(m, frame, i))
     placed = place_labels(ax, m.c.renderer, specs + m.base.labels, obstacles)
     return placed
 
@@ -999,8 +1002,11 @@ def _crowded_markers(ax: Axes, markers: list[Marker], placed: Placement) -> list
         tree = shapely.STRtree(shapely.points(xy))
         left, right = tree.query(shapely.points(xy), predicate="dwithin", distance=limit)
         for i, j in zip(left, right, strict=True):
-            if i != j:
-                crowded.update((markers[i].label, markers[j].label))
+            a, b = markers[i], markers[j]
+            # Zone I and Zone II markers on a shared edge are one marker with two numbers
+            same_point = math.hypot(a.y_easting - b.y_easting, a.x_northing - b.x_northing) < 0.01
+            if i != j and not same_point:
+                crowded.update((a.label, b.label))
     return [mk for mk in markers if mk.label in crowded]
 
 
@@ -1081,8 +1087,9 @@ def _label_ranges(labels: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _frame_on_map(m: _Map, extent: tuple[float, float, float, float], number: int) -> None:
-    """The outline of enlargement ``number`` on the sheet's map, with its legend entry."""
+def _frame_on_map(m: _Map, extent: tuple[float, float, float, float], number: int) -> LabelSpec:
+    """The outline of enlargement ``number`` on the sheet's map and its legend entry;
+    returns its number's label, to be placed with the others."""
     xmin, ymin, xmax, ymax = extent
     m.ax.add_patch(
         Rectangle(
@@ -1096,22 +1103,20 @@ def _frame_on_map(m: _Map, extent: tuple[float, float, float, float], number: in
             zorder=style.Z_LABEL - 1,
         )
     )
-    m.ax.annotate(
-        str(number),
-        xy=(xmin, ymax),
-        xytext=(1.5, -1.5),
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontsize=6.5,
-        fontweight="bold",
-        color=style.MARKER_EDGE,
-        zorder=style.Z_LABEL,
-    )
     m.legend.add(
         Line2D([], [], color=style.MARKER_EDGE, lw=0.9, ls=(0, (4, 2))),
         "Khung trang phóng to (số thứ tự; mốc dày)",
         "Enlargement frame (its number; crowded markers)",
+    )
+    return LabelSpec(
+        xmin,
+        ymax,
+        f"[{number}]",
+        size=6.5,
+        weight="bold",
+        color=style.MARKER_EDGE,
+        priority=10,
+        radii_pt=(2.0, 6.0, 12.0, 20.0),
     )
 
 
@@ -1173,9 +1178,10 @@ def render_zoning_sheet(
             keep = {mk.label for mk in markers} - {
                 mk.label for mk in crowded if mk.label in elsewhere
             }
-            placed = _draw_zoning_map(m, layers, codes, areas, markers, numbered=keep)
-        for i, (e, _numbered) in enumerate(enlarged, start=1):
-            _frame_on_map(m, e.extent.bounds, i)
+            frames = [e.extent.bounds for e, _ in enlarged]
+            placed = _draw_zoning_map(
+                m, layers, codes, areas, markers, numbered=keep, frames=frames
+            )
         cluster_code = unit.iloc[0].get("cluster_code")
         is_cluster = isinstance(cluster_code, str) and cluster_code != ""
         names = ", ".join(f"{s['geosite_code']} {_text(s['name_vi'])}" for _, s in sites.iterrows())
