@@ -21,10 +21,7 @@ Layers of the edits GeoPackage written here (a run never writes any of them):
 from __future__ import annotations
 
 import getpass
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,7 +32,7 @@ import pyogrio
 
 from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.outputs import run_geopackage_layers, write_geopackage
+from pipeline.outputs import edited_copy, run_geopackage_layers, write_geopackage
 from pipeline.vocabulary import UNIT_STATUS_VI
 
 APPROVALS = "unit_approvals"
@@ -156,20 +153,9 @@ def _replace_layers(path: Path, layers: dict[str, pd.DataFrame]) -> None:
     copy (GDAL replaces a layer written under an existing name), and the copy
     replaces the original in one :func:`os.replace`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".approve-", suffix=".gpkg", dir=path.parent)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        if path.exists():
-            shutil.copyfile(path, temp)
-        else:
-            temp.unlink()
+    with edited_copy(path, ".approve-") as copy:
         for name, frame in layers.items():
-            write_geopackage({name: frame}, temp, APPROVAL_LAYERS)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+            write_geopackage({name: frame}, copy, APPROVAL_LAYERS)
 
 
 def approve(

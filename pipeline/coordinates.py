@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -232,7 +233,7 @@ class Parsed:
     values: list[float]
     reasons: list[CoordinateError | None]
 
-    @property
+    @cached_property
     def failed(self) -> np.ndarray:
         """Positions of the values that could not be read, in order."""
         return np.array([i for i, r in enumerate(self.reasons) if r is not None], dtype=int)

@@ -277,22 +277,6 @@ def _marker_rows(geoms: np.ndarray) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
-def marker_rings(geom: BaseGeometry | None) -> list[tuple[int, int, str, np.ndarray]]:
-    """(part, ring, kind, clockwise coords) of a marker polygon, in numbering order."""
-    if geom is None or geom.is_empty:
-        return []
-    rows = _marker_rows(np.array([geom], dtype=object))
-    return [
-        (
-            int(r["part"].iloc[0]),
-            int(ring),
-            str(r["ring_kind"].iloc[0]),
-            r[["easting", "northing"]].to_numpy(),
-        )
-        for ring, r in rows.groupby("ring", sort=True)
-    ]
-
-
 def _numbers(xy: np.ndarray, previous: pd.DataFrame | None, within_m: float) -> np.ndarray:
     """Marker numbers for ``xy`` (numbering order), keeping the previous run's where they stayed."""
     fresh = np.arange(1, len(xy) + 1)

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -164,6 +165,32 @@ def fsync_tree(root: Path) -> None:
         for name in files:
             fsync_path(Path(folder) / name)
         fsync_path(Path(folder))
+
+
+@contextlib.contextmanager
+def edited_copy(path: Path, prefix: str) -> Iterator[Path]:
+    """A copy of the file ``path`` to change, moved over it only when the block ends well.
+
+    The copy lies beside ``path`` (same file system, so the move is one
+    :func:`os.replace`) and is flushed to disk first; a block that raises, or
+    a process killed inside it, leaves ``path`` as it was. When ``path`` does
+    not exist yet, the block starts from no file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    copy = Path(name)
+    try:
+        if path.exists():
+            shutil.copy2(path, copy)
+        else:
+            copy.unlink()
+        yield copy
+        fsync_path(copy)
+        os.replace(copy, path)
+        fsync_path(path.parent)
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def commit_point(step: str) -> None:

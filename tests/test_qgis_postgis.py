@@ -246,6 +246,16 @@ VIEWER = "qgis_test_viewer"
 
 
 @pytest.fixture(scope="module")
+def _pg_env(server, login: str) -> dict[str, str]:
+    """The standard PG* variables a QGIS user's connection to the published database reads."""
+    return {
+        "PGHOST": server.host,
+        "PGPORT": str(server.port),
+        "PGUSER": login,
+        "PGDATABASE": PUBLISHED_DB,
+    }
+
+
 def published(database, sample_run):
     """The real publish (README's administrator SQL, then ``publish``) into a fresh database."""
     from pipeline.db.connection import resolve
@@ -264,12 +274,7 @@ def published(database, sample_run):
     publish(cfg, target)
     schema = cfg.database.schema_
     # a viewer's connection from the standard PG* variables, as the project expects
-    env = {
-        "PGHOST": server.host,
-        "PGPORT": str(server.port),
-        "PGUSER": VIEWER,
-        "PGDATABASE": PUBLISHED_DB,
-    }
+    env = _pg_env(server, VIEWER)
     request = {
         "layers": [
             {
@@ -331,12 +336,7 @@ def _draw_adjustment_as(login: str, published, database, wkt: str, **attributes)
     """Open the stored project in PyQGIS as ``login`` (PG* variables), add an adjustment
     the way QGIS's add-feature tool does, save; returns what QGIS reported."""
     cfg, server = published["cfg"], database["server"]
-    env = {
-        "PGHOST": server.host,
-        "PGPORT": str(server.port),
-        "PGUSER": login,
-        "PGDATABASE": PUBLISHED_DB,
-    }
+    env = _pg_env(server, login)
     request = {
         "project": f"postgresql:///?dbname={PUBLISHED_DB}&schema={cfg.database.schema_}"
         f"&project={cfg.database.project_name}",

@@ -3,10 +3,7 @@ the adjustments drafted in PostGIS; the only writer of that file."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ from pipeline.adjustments.layer import (
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.geometry import as_multipolygons
+from pipeline.outputs import edited_copy
 
 # --------------------------------------------------------------------------- geopark adjust
 
@@ -190,22 +188,11 @@ def _create_adjustments_layer(path: Path, srs_id: int) -> None:
 @contextmanager
 def _editing(path: Path) -> Iterator[Path]:
     """A copy of the edits GeoPackage to change, moved into place only when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".adjust-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        if path.exists():
-            shutil.copy2(path, tmp)
-        else:
-            tmp.unlink()
-        yield tmp
-        from pipeline.qgis.styles import write_geopackage_styles
+    from pipeline.qgis.styles import write_geopackage_styles
 
-        write_geopackage_styles(tmp, [LAYER, PROPOSALS_LAYER])
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with edited_copy(path, ".adjust-") as copy:
+        yield copy
+        write_geopackage_styles(copy, [LAYER, PROPOSALS_LAYER])
 
 
 @dataclass(frozen=True)
