@@ -447,6 +447,11 @@ def test_phone_title_and_legend_start_collapsed_and_expand_on_tap(
     page = open_page(phone, sample_page)
     assert page.js("return [window.innerWidth, window.innerHeight];") == [400, 800]
     title, legend = rect(page, "gp-title"), rect(page, "gp-legend")
+    # folded, the title still says the locations are sample data, on screen
+    assert page.js("return document.getElementById('gp-title').open;") is False
+    flag = rect(page, "gp-sample-flag")
+    assert flag[2] > flag[0] and flag[0] >= 0 and flag[2] <= 400 and flag[3] <= 800, flag
+    assert "Sample data" in page.js("return document.getElementById('gp-sample-flag').innerText;")
     assert page.js("return document.getElementById('gp-legend').open;") is False
     covered = (title[2] - title[0]) * (title[3] - title[1])
     covered += (legend[2] - legend[0]) * (legend[3] - legend[1])
