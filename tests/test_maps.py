@@ -569,6 +569,10 @@ def test_cli_writes_the_selected_sheets(sample_run, write_config, tmp_path):
     sheet_pages = sum(s["pages"] for s in index["sheets"])
     assert len(index["sheets"]) == 3 and index["atlas_front_pages"] == 3
     assert len(PdfReader(out / "atlas.pdf").pages) == 3 + sheet_pages
+    # each sheet's scale printed both ways: 1:500.000 / 1:500,000
+    for sheet in index["sheets"]:
+        d = sheet["denominator"]
+        assert f"1:{d:,d}".replace(",", ".") + f" / 1:{d:,d}" in result.output, result.output
 
 
 def test_cli_without_geopackage_fails_well(write_config, tmp_path):

@@ -245,7 +245,6 @@ PUBLISHER = "qgis_test_publisher"
 VIEWER = "qgis_test_viewer"
 
 
-@pytest.fixture(scope="module")
 def _pg_env(server, login: str) -> dict[str, str]:
     """The standard PG* variables a QGIS user's connection to the published database reads."""
     return {
@@ -256,6 +255,7 @@ def _pg_env(server, login: str) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module")
 def published(database, sample_run):
     """The real publish (README's administrator SQL, then ``publish``) into a fresh database."""
     from pipeline.db.connection import resolve

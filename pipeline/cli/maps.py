@@ -35,6 +35,7 @@ def maps_command(config_path: Path, districts: tuple[int, ...], units: tuple[str
     atlas PDF. Run `geopark zones` first.
     """
     from pipeline.maps import render_all
+    from pipeline.maps.scale import format_scale, format_scale_en
 
     cfg = load_config(config_path)
     only = bool(districts or units)
@@ -45,9 +46,9 @@ def maps_command(config_path: Path, districts: tuple[int, ...], units: tuple[str
         progress=StageProgress(),
     )
     for s in sheets:
+        scale = f"{format_scale(s.denominator)} / {format_scale_en(s.denominator)}"
         out.print(
-            f"  {s.kind:9s} {s.code:14s} 1:{s.denominator:<8,d} {s.paper:22s} "
-            f"{s.pages} tr./p.  {s.pdf}",
+            f"  {s.kind:9s} {s.code:14s} {scale:22s} {s.paper:22s} {s.pages} tr./p.  {s.pdf}",
             markup=False,
         )
     out.print(
