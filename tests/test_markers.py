@@ -23,7 +23,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from pipeline.checks import check_no_overlap
 from pipeline.cli.main import cli
 from pipeline.config import Markers, load_config
-from pipeline.marker_tables import TABLE_COLUMNS
+from pipeline.marker_tables import TABLE_COLUMNS, _write_xlsx, sheet_name
 from pipeline.markers import (
     generalise_outward,
     generalise_outward_many,
@@ -193,6 +193,14 @@ def test_marker_tables_for_the_annex(sample_run, sample_gpkg):
         _, _, metres = geod.inv(lon, lat, ref_lon, ref_lat)
         assert metres < 1.0
     sheet = load_workbook(folder / f"{unit}.xlsx").active
+    assert sheet.title == unit and sheet.freeze_panes == "A2"  # the header stays in view
+    assert all(cell.font.b for cell in sheet[1])
+    assert [sheet.cell(2, c).number_format for c in (3, 4, 5, 6)] == [
+        "0.00",
+        "0.00",
+        "0.0000000",
+        "0.0000000",
+    ]
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == rows[0]
     assert [v[1] for v in values[1:]] == [r[1] for r in rows[1:]]
@@ -201,6 +209,26 @@ def test_marker_tables_for_the_annex(sample_run, sample_gpkg):
     manifest = json.loads((cfg.outputs.directory / cfg.outputs.manifest).read_text("utf-8"))
     assert f"markers/{unit}.csv" in manifest["outputs"]
     assert "change_report.md" in manifest["outputs"]
+
+
+def test_marker_workbook_keeps_hostile_text_as_text(tmp_path):
+    """A unit code or a cell an attacker chose cannot break the workbook's XML or run as a formula."""
+    path = tmp_path / "unit.xlsx"
+    columns = [
+        ["I", '=HYPERLINK("http://x")'],
+        ["I-1", '<x a="1">&amp;</x>'],
+        [2374000.126, 1.0],
+        [480000.0, 2.0],
+        [21.4567891, 3.0],
+        [106.1234567, 4.0],
+    ]
+    _write_xlsx(columns, path, 'KS-1]"/><x>*?')
+    sheet = load_workbook(path).active
+    assert sheet.title == sheet_name('KS-1]"/><x>*?') == "KS-1_____x___"
+    rows = list(sheet.iter_rows(min_row=2))
+    assert [c.value for c in rows[1][:2]] == ['=HYPERLINK("http://x")', '<x a="1">&amp;</x>']
+    assert rows[1][0].data_type == "s"  # text, never a formula
+    assert rows[0][2].value == pytest.approx(2374000.126)
 
 
 # ------------------------------------------------------------------ runs on a modified campaign
