@@ -251,6 +251,7 @@ def validate_table(
         if "pattern" in cons:
             # each distinct value once: a GPS log repeats its codes a million times
             codes, uniques = pd.factorize(text)
+            uniques = np.asarray(uniques, dtype=object)  # iterating a StringArray is slow
             pattern = re.compile(cons["pattern"])
             fits = np.array([pattern.fullmatch(u) is not None for u in uniques], dtype=bool)
             ok = pd.Series(

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import GeoparkError
+from pipeline.vntext import JoinedLines, text_cells
 
 Axis = Literal["lat", "lon"]
 LIMITS = {"lat": 90.0, "lon": 180.0}
@@ -244,14 +245,43 @@ _NOT_PLAIN_LINE = re.compile(rf"^(?!{_PLAIN_DECIMAL}$)", re.MULTILINE)
 
 def _plain_decimals(texts: np.ndarray) -> np.ndarray:
     """Which of ``texts`` are plain decimals, found in one scan of the joined column."""
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1:  # a cell with a line break of its own
+    lines = JoinedLines.of(texts)
+    if lines is None:  # a cell with a line break of its own
         return np.array([re.fullmatch(_PLAIN_DECIMAL, t) is not None for t in texts], dtype=bool)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    if lines.ascii is not None:
+        return _plain_decimal_lines(lines)
     plain = np.ones(len(texts), dtype=bool)
-    bad = [m.start() for m in _NOT_PLAIN_LINE.finditer(joined)]
-    plain[np.searchsorted(starts, bad)] = False
+    bad = [m.start() for m in _NOT_PLAIN_LINE.finditer(lines.text)]
+    plain[np.searchsorted(lines.starts, bad)] = False
+    return plain
+
+
+def _plain_decimal_lines(lines: JoinedLines) -> np.ndarray:
+    """:data:`_PLAIN_DECIMAL` (``-?[0-9]+(?:\\.[0-9]+)?``) tested on every line at once.
+
+    Only the few characters that can make a line fail are looked at one by one:
+    anything but digits, a minus and a point; a minus; a point.
+    """
+    b = lines.ascii
+    assert b is not None
+    starts, lengths = lines.starts, lines.lengths
+    plain = lengths > 0
+    digit = (b >= 0x30) & (b <= 0x39)
+    other = ~(digit | (b == 0x2D) | (b == 0x2E) | (b == 0x0A))
+    plain[lines.line_of(np.flatnonzero(other))] = False
+    minus = np.flatnonzero(b == 0x2D)
+    line = lines.line_of(minus)
+    plain[line[minus != starts[line]]] = False  # a minus anywhere but first
+    signed = np.zeros(len(starts), dtype=np.int64)
+    signed[line[minus == starts[line]]] = 1
+    points = np.flatnonzero(b == 0x2E)
+    line = lines.line_of(points)
+    n_points = np.bincount(line, minlength=len(starts))
+    # one point at most, with digits on both sides
+    plain[line[n_points[line] > 1]] = False
+    first_digit, last = starts + signed, starts + lengths - 1
+    plain[line[(points == first_digit[line]) | (points == last[line])]] = False
+    plain &= lengths - signed - n_points > 0  # a digit at least
     return plain
 
 
@@ -260,7 +290,8 @@ def parse_column(values: Iterable[object], axis: Axis | Literal["metres"]) -> Pa
     cells = pd.Series(list(values), dtype=object)
     # Plain decimals ("21.846058", "-473464.34") are nearly every cell of a GPS
     # log; they read the same through float() as through the full parsers.
-    plain = np.fromiter((isinstance(v, str) for v in cells), dtype=bool, count=len(cells))
+    plain = np.zeros(len(cells), dtype=bool)
+    plain[text_cells(cells.to_numpy())[0]] = True
     plain[plain] = _plain_decimals(cells[plain].to_numpy())
     numbers = np.full(len(cells), math.nan)
     numbers[plain] = cells[plain].to_numpy().astype(float)

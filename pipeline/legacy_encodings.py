@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pipeline.vntext import text_cells
+
 # --- TCVN3 (ABC): one byte -> one letter ------------------------------------
 
 _TCVN3_GROUPS: dict[str, tuple[int, ...]] = {
@@ -363,7 +365,8 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
         and ``None`` when nothing was converted.
     """
     out = list(values)
-    if "".join(v for v in values if isinstance(v, str)).isascii():
+    _, texts = text_cells(out)
+    if "".join(texts).isascii():
         return out, None  # nothing a code page could have garbled (a GPS log, codes)
     present = {i: v for i, v in enumerate(values) if isinstance(v, str) and v and not v.isascii()}
     raw = [_raw_bytes(v) for v in present.values()]

@@ -38,7 +38,7 @@ from pipeline import legacy_encodings as enc
 from pipeline.contracts import HEADER_ROWS
 from pipeline.errors import InputError
 from pipeline.library_warnings import translate_warnings
-from pipeline.vntext import TextChange
+from pipeline.vntext import TextChange, all_text
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -274,6 +274,94 @@ def find_header(
     )
 
 
+def _table_records(
+    text: str, delimiter: str, label: str, header_row: int | None, notes: list[str] | None
+) -> tuple[list[str], list[list[str]], list[int], int]:
+    """The header, the non-blank records (short ones filled with ``""``), their
+    spreadsheet row numbers, and the header's 0-based row, record by record."""
+    rows = _records(text, delimiter, label)
+    at, note = find_header(rows, header_row, label)
+    if note and notes is not None:
+        notes.append(note)
+    header = rows[at]
+    width = len(header)
+    numbers, records = [], []
+    for number, record in enumerate(rows[at + 1 :], start=at + 2):
+        if len(record) != width:
+            if len(record) > width and any(v.strip() for v in record[width:]):
+                raise _field_count_error(
+                    label,
+                    delimiter,
+                    f"dòng {number} có {len(record)} cột, dòng tiêu đề có {width}",
+                    f"row {number} has {len(record)} fields, the header (row {at + 1}) has {width}",
+                    number,
+                )
+            record = record[:width] + [""] * (width - len(record))
+        if "".join(record).strip():  # a row of empty cells is no record
+            numbers.append(number)
+            records.append(record)
+    return header, records, numbers, at
+
+
+_LONE_CARRIAGE_RETURN = re.compile(r"\r(?!\n)")
+
+
+def _parse_with_header_on_row_1(
+    text: str, delimiter: str
+) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
+    """:func:`_table_records` by pandas' C parser, for the common table: the header on
+    row 1 and no row wider than it. ``None`` for anything else (a title above the
+    header, a row too wide, a broken quote, a NUL), which the record-by-record
+    reader then reads or explains.
+
+    A GPS log of millions of rows is parsed in a second instead of a minute; both
+    readers give the same frame (``tests/test_formats.py`` compares them).
+    """
+    if "\x00" in text or _LONE_CARRIAGE_RETURN.search(text):
+        return None
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+            engine="c",
+            quotechar='"',
+            doublequote=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if not len(table):
+        return None
+    head = [list(r) for r in table.head(HEADER_SEARCH_ROWS).itertuples(index=False)]
+    try:
+        at, _ = find_header(head, None, "")
+    except InputError:
+        return None
+    if at != 0:
+        return None
+    header = list(table.iloc[0])
+    body = table.iloc[1:]
+    kept = np.zeros(len(body), dtype=bool)
+    for column in body.columns:  # most rows are proven records by their first cell
+        undecided = np.flatnonzero(~kept)
+        if not len(undecided):
+            break
+        cells = body[column].to_numpy(object)[undecided]
+        filled = cells != ""
+        if filled.any():
+            # a cell of spaces or tabs alone does not make the row a record
+            filled[filled] = ~np.strings.isspace(cells[filled].astype(str))
+        kept[undecided[filled]] = True
+    body = body.loc[kept].reset_index(drop=True)
+    body.columns = range(len(header))
+    numbers = np.flatnonzero(kept) + 2  # the header is row 1
+    return header, body.astype(object), numbers
+
+
 def read_text_table(
     path: Path,
     encoding: str | None = None,
@@ -303,28 +391,14 @@ def read_text_table(
             "xuất lại bảng, kèm dòng tiêu đề",
         )
     delimiter = _sniff(lines)
-    rows = _records(text, delimiter, label)
-    at, note = find_header(rows, header_row, label)
-    if note and notes is not None:
-        notes.append(note)
-    header = rows[at]
-    width = len(header)
-    numbers, records = [], []
-    for number, record in enumerate(rows[at + 1 :], start=at + 2):
-        if len(record) != width:
-            if len(record) > width and any(v.strip() for v in record[width:]):
-                raise _field_count_error(
-                    label,
-                    delimiter,
-                    f"dòng {number} có {len(record)} cột, dòng tiêu đề có {width}",
-                    f"row {number} has {len(record)} fields, the header (row {at + 1}) has {width}",
-                    number,
-                )
-            record = record[:width] + [None] * (width - len(record))
-        if "".join(v for v in record if v).strip():  # a row of empty cells is no record
-            numbers.append(number)
-            records.append(record)
-    frame = pd.DataFrame(records, columns=[str(c).strip() for c in header], dtype=object)
+    fast = None if header_row not in (None, 1) else _parse_with_header_on_row_1(text, delimiter)
+    if fast is not None:
+        header, frame, numbers = fast
+        at = 0
+    else:
+        header, records, numbers, at = _table_records(text, delimiter, label, header_row, notes)
+        frame = pd.DataFrame(records, dtype=object, columns=range(len(header)))
+    frame.columns = [str(c).strip() for c in header]
     if len(frame.columns) == 1 and re.search(r"\S\s+\S", frame.columns[0]):
         raise _fail(
             label,
@@ -683,12 +757,17 @@ def read_vector(
     return ReadResult(frame, notes, used)
 
 
+def _cells_or_none(column: pd.Series) -> list[object]:
+    """A column's cells, missing ones as ``None`` (a text file's column has none)."""
+    cells = column.to_numpy(dtype=object)
+    if all_text(cells):
+        return cells.tolist()
+    return list(column.astype(object).where(column.notna(), None))
+
+
 def _repair_text(frame: pd.DataFrame, label: str) -> tuple[list[str], list[TextChange]]:
     """Re-decode columns read through the wrong code page; a note per column, a change per cell."""
-    columns = [
-        (c, list(frame[c].astype(object).where(frame[c].notna(), None)))
-        for c in _string_columns(frame)
-    ]
+    columns = [(c, _cells_or_none(frame[c])) for c in _string_columns(frame)]
     fixed, conversions = enc.repair_columns(columns)
     before = dict(columns)
     changes = []

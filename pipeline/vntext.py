@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +143,20 @@ def _already_normal(text: str) -> bool:
     return text.isascii() and text.isprintable() and "  " not in text and text == text.strip()
 
 
+def all_text(values: np.ndarray) -> bool:
+    """Whether every value of an object array is a string (one pass in C, no Python loop)."""
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
+def text_cells(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the string cells of ``values``, and those cells as an object array."""
+    cells = np.fromiter(values, dtype=object, count=len(values))
+    if all_text(cells):  # a column read from a text file: every cell
+        return np.arange(len(cells)), cells
+    at = np.array([i for i, v in enumerate(values) if isinstance(v, str)], dtype=int)
+    return at, np.array([values[i] for i in at], dtype=object)
+
+
 def normalise_cells(
     values: Iterable[object], rows: Iterable[object], *, file: str, field: str
 ) -> tuple[list[object], list[TextChange]]:
@@ -152,10 +166,10 @@ def normalise_cells(
     """
     out = list(values)
     rows = list(rows)
-    texts = [i for i, v in enumerate(out) if isinstance(v, str)]
+    texts, strings = text_cells(out)
     changes: list[TextChange] = []
-    for k in _suspects(np.array([out[i] for i in texts], dtype=object)):
-        i = texts[k]
+    for k in _suspects(strings):
+        i = int(texts[k])
         value = out[i]
         after, steps = normalise(value)
         out[i] = after
@@ -187,6 +201,35 @@ def to_nfc(text: str | None) -> str | None:
 _NOT_NORMAL = re.compile(r"[^\x20-\x7e\n]|^ | $|  ", re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class JoinedLines:
+    """Strings joined by line breaks, to be scanned at once: where each starts, its length.
+
+    ``ascii`` holds the joined text's bytes when it is plain ASCII (a GPS log),
+    so that character tests run as array operations.
+    """
+
+    text: str
+    starts: np.ndarray
+    lengths: np.ndarray
+    ascii: np.ndarray | None
+
+    @classmethod
+    def of(cls, texts: np.ndarray) -> JoinedLines | None:
+        """``None`` when a text has a line break of its own (the lines would not be the texts)."""
+        text = "\n".join(texts)
+        if text.count("\n") != len(texts) - 1:
+            return None
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+        ascii = np.frombuffer(text.encode("ascii"), dtype=np.uint8) if text.isascii() else None
+        return cls(text, starts, lengths, ascii)
+
+    def line_of(self, positions: np.ndarray) -> np.ndarray:
+        """The text each character position belongs to (a separator: the text before it)."""
+        return np.searchsorted(self.starts, positions, side="right") - 1
+
+
 def _suspects(texts: np.ndarray) -> np.ndarray:
     """Positions of ``texts`` (strings) that a normaliser may change, found in one scan.
 
@@ -196,14 +239,22 @@ def _suspects(texts: np.ndarray) -> np.ndarray:
     """
     if not len(texts):
         return np.empty(0, dtype=int)
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1:
+    lines = JoinedLines.of(texts)
+    if lines is None:
         return np.arange(len(texts))
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
-    found = [m.start() for m in _NOT_NORMAL.finditer(joined)]
-    # a match at a separator (a trailing space before it) belongs to the text before it
-    return np.unique(np.searchsorted(starts, found, side="right") - 1)
+    if lines.ascii is None:
+        found = np.array([m.start() for m in _NOT_NORMAL.finditer(lines.text)], dtype=np.int64)
+        return np.unique(lines.line_of(found))
+    # the same tests as _NOT_NORMAL, as array operations on the bytes
+    b = lines.ascii
+    space = b == 0x20
+    odd = ((b < 0x20) & (b != 0x0A)) | (b == 0x7F)
+    odd[:-1] |= space[:-1] & space[1:]
+    filled = lines.lengths > 0
+    first = np.minimum(lines.starts, max(len(b) - 1, 0))
+    last = np.maximum(lines.starts + lines.lengths - 1, 0)
+    edges = filled & (space[first] | space[last]) if len(b) else filled
+    return np.unique(np.concatenate([lines.line_of(np.flatnonzero(odd)), np.flatnonzero(edges)]))
 
 
 def to_nfc_column(values: pd.Series) -> pd.Series:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.coordinates import CoordinateError, parse_angle, parse_column, parse_metres
+from pipeline.errors import InputError
 from pipeline.vntext import normalise, normalise_cells
 
 decimal_text = st.builds(
@@ -69,3 +70,74 @@ def test_surroundings_quick_test_keeps_boundary_points() -> None:
     shapely.prepare(province)
     on_edge = shapely.points([10.0, 5.0, 20.0], [5.0, 5.0, 5.0])
     assert list(shapely.intersects(province, on_edge)) == [True, True, False]
+
+
+# A table's text from the characters that make CSV hard: separators, quotes,
+# line breaks of every kind, spaces and tabs, letters with and without marks.
+table_text = st.text(alphabet=list('ab1Đ ,;\t"\r\n.'), min_size=1, max_size=80)
+
+
+def _record_by_record(text: str, delimiter: str):
+    from pipeline.readers import _table_records
+
+    try:
+        header, records, numbers, at = _table_records(text, delimiter, "t.csv", None, [])
+    except InputError:
+        return None
+    return at, header, records, list(numbers)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(table_text, st.sampled_from([",", ";", "\t"]))
+def test_c_parser_table_is_the_record_by_record_table(text, delimiter) -> None:
+    """Whenever pandas' C parser takes a table, it reads what the csv module reads."""
+    from pipeline.readers import _parse_with_header_on_row_1
+
+    fast = _parse_with_header_on_row_1(text, delimiter)
+    if fast is None:
+        return  # the record-by-record reader reads it, or explains what is wrong
+    header, frame, numbers = fast
+    slow = _record_by_record(text, delimiter)
+    assert slow is not None, "the C parser read a table the csv module refuses"
+    at, slow_header, slow_records, slow_numbers = slow
+    assert at == 0
+    assert header == slow_header
+    assert frame.to_numpy(object).tolist() == slow_records
+    assert numbers.tolist() == slow_numbers
+
+
+def test_c_parser_reads_the_ordinary_tables() -> None:
+    """The fast path is taken for the tables a GPS or a spreadsheet writes (else it proves nothing)."""
+    from pipeline.readers import _parse_with_header_on_row_1
+
+    ordinary = [
+        'id,name,lat\n1,"Đồng Đăng, Cao Lộc",21.9\n\n2,Hang\n',
+        "id;x;y\r\n1;2374000,5;480000,1\r\n",
+        'id,note\n1,"two\nlines"\n2,  spaced\n',
+    ]
+    for text in ordinary:
+        assert _parse_with_header_on_row_1(text, ";" if ";" in text else ",") is not None, text
+
+
+ascii_cells = st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=10), max_size=40)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(ascii_cells)
+def test_ascii_scan_finds_exactly_the_cells_a_normaliser_changes(texts) -> None:
+    from pipeline.vntext import _already_normal, _suspects
+
+    texts = [t for t in texts if "\n" not in t]
+    found = _suspects(np.array(texts, dtype=object)).tolist()
+    assert found == [i for i, t in enumerate(texts) if not _already_normal(t)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(alphabet="-.0123456789 a", max_size=8), max_size=40))
+def test_ascii_scan_finds_exactly_the_plain_decimals(texts) -> None:
+    import re
+
+    from pipeline.coordinates import _PLAIN_DECIMAL, _plain_decimals
+
+    got = _plain_decimals(np.array(texts, dtype=object)).tolist()
+    assert got == [re.fullmatch(_PLAIN_DECIMAL, t) is not None for t in texts]

@@ -21,7 +21,7 @@ from pipeline.contracts import Rejection, load_schema
 from pipeline.errors import InputError
 from pipeline.ingest.crs_checks import check_declared_crs
 from pipeline.readers import ReadResult, read_input
-from pipeline.vntext import TextChange, normalise_cells
+from pipeline.vntext import TextChange, all_text, normalise_cells
 
 #: Local time of the field teams, for dates taken from GPS timestamps.
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -81,7 +81,9 @@ def normalise_text(table: pd.DataFrame, columns: list[str], file: str) -> list[T
         series = table[col]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
             continue
-        values = [None if v is None or v is pd.NA else v for v in series.tolist()]
+        values = series.to_numpy(dtype=object)
+        if not all_text(values):
+            values = [None if v is None or v is pd.NA else v for v in values]
         new, changed = normalise_cells(values, table["_row"].tolist(), file=file, field=str(col))
         if changed:
             table[col] = pd.Series(new, index=table.index, dtype=series.dtype)

@@ -97,23 +97,27 @@ def ingest_geosites(
     spec = cfg.inputs.geosites
     sites, rejections = validated(spec, cfg, "geosite_code", where, notes, changes)
     official = dict(zip(admin["district_code"], admin["district_name"], strict=True))
-    matches = [match_name(None if pd.isna(d) else str(d), official) for d in sites["district"]]
+    names = [None if pd.isna(d) else str(d) for d in sites["district"]]
+    by_name = {name: match_name(name, official) for name in set(names)}  # a dozen distinct
+    matches = [by_name[name] for name in names]
     ok = np.array([m.code is not None for m in matches], dtype=bool)
     file = file_label(spec.path, cfg)
-    for (_, row), m in zip(sites.iterrows(), matches, strict=True):
-        if m.code is None:
-            rejections.append(
-                Rejection(
-                    file=file,
-                    row=int(row["_row"]),
-                    field="district",
-                    value=str(row["district"]),
-                    expected="a district of the official list: " + ", ".join(official.values()),
-                    message_vi="tên huyện không có trong danh mục chính thức",
-                    message_en="district name not in the official list",
-                    record_id=str(row["geosite_code"]),
-                )
+    unknown = sites.loc[~ok]
+    for number, district, code in zip(
+        unknown["_row"], unknown["district"], unknown["geosite_code"], strict=True
+    ):
+        rejections.append(
+            Rejection(
+                file=file,
+                row=int(number),
+                field="district",
+                value=str(district),
+                expected="a district of the official list: " + ", ".join(official.values()),
+                message_vi="tên huyện không có trong danh mục chính thức",
+                message_en="district name not in the official list",
+                record_id=str(code),
             )
+        )
     sites = sites.loc[ok].copy()
     sites["declared_district_code"] = [m.code for m in matches if m.code is not None]
     sites["declared_district"] = [m.official for m in matches if m.code is not None]
