@@ -111,6 +111,24 @@ def _write_units(job: tuple[Path, list[tuple[str, list[list[str]], list[list[obj
         _write_xlsx(values, directory / f"{unit}.xlsx", unit)
 
 
+#: Markers per batch of units handed to a writer process (units are never split).
+BATCH_ROWS = 5_000
+
+
+def _batches(tables: list, rows: int) -> list[list]:
+    """``tables`` (unit, text columns, value columns) in batches of about ``rows`` markers,
+    the largest units first."""
+    batches: list[list] = []
+    size = rows
+    for table in sorted(tables, key=lambda t: len(t[1][0]), reverse=True):
+        if size >= rows:
+            batches.append([])
+            size = 0
+        batches[-1].append(table)
+        size += len(table[1][0])
+    return batches
+
+
 def write_marker_tables(markers: pd.DataFrame, directory: Path) -> list[Path]:
     """``<unit_code>.csv`` and ``<unit_code>.xlsx`` for every unit in ``markers``.
 
@@ -127,12 +145,15 @@ def write_marker_tables(markers: pd.DataFrame, directory: Path) -> list[Path]:
         (str(units[lo]), [c[lo:hi] for c in text], [c[lo:hi] for c in values])
         for lo, hi in zip(starts, ends, strict=True)
     ]
-    n_jobs = min(workers(), max(1, len(tables) // 50))
-    jobs = [(directory, tables[k::n_jobs]) for k in range(n_jobs)]
-    if n_jobs == 1:
-        _write_units(jobs[0])
+    batches = _batches(tables, BATCH_ROWS)
+    n_jobs = min(workers(), len(batches))
+    if n_jobs <= 1:
+        for batch in batches:
+            _write_units((directory, batch))
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
-            list(pool.map(_write_units, jobs))
+            # largest first, one batch at a time: a massif of 60,000 markers
+            # does not hold up the hundreds of small units behind it
+            list(pool.map(_write_units, [(directory, b) for b in batches], chunksize=1))
     return [directory / f"{unit}{suffix}" for unit, _, _ in tables for suffix in (".csv", ".xlsx")]
