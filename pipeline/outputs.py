@@ -78,8 +78,13 @@ def _for_gdal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         series = out[col]
         if series.dtype == object:
             sample = series.dropna()
-            if len(sample) and all(
-                hasattr(v, "isoformat") and not isinstance(v, str) for v in sample
+            kind = pd.api.types.infer_dtype(sample, skipna=True)  # one pass in C
+            if len(sample) and (
+                kind in ("date", "datetime", "datetime64", "time")
+                or (
+                    kind == "mixed"
+                    and all(hasattr(v, "isoformat") and not isinstance(v, str) for v in sample)
+                )
             ):
                 out[col] = pd.to_datetime(series, errors="coerce").astype("datetime64[ms]")
             else:
