@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
+from pipeline.progress import Advance, no_advance
 from pipeline.vntext import to_nfc_column
 
 #: Offset from a 0-based data index to the spreadsheet row number (header = row 1).
@@ -122,8 +123,11 @@ def validate_table(
     file: str,
     id_field: str | None = None,
     keep_first: bool = False,
+    advance: Advance = no_advance,
 ) -> tuple[pd.DataFrame, list[Rejection]]:
     """Check ``table`` (all strings) against ``schema``.
+
+    ``advance(n)`` is told of every ``n`` cells checked (a field at a time).
 
     Parameters
     ----------
@@ -202,6 +206,7 @@ def validate_table(
 
     bad_field: dict[str, pd.Series] = {}
     for spec in fields:
+        advance(len(out))
         name = spec["name"]
         cons = spec.get("constraints", {})
         if name not in out:

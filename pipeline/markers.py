@@ -39,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from pipeline.config import Markers
 from pipeline.crs import transform_xy
 from pipeline.geometry import near
+from pipeline.progress import Advance, no_advance
 
 #: Columns of the ``boundary_markers`` layer, in order (geometry last).
 MARKER_COLUMNS = [
@@ -416,6 +417,7 @@ def legal_boundaries(
     approved_zones: gpd.GeoDataFrame | None = None,
     approved_markers: pd.DataFrame | None = None,
     status: dict[str, str] | None = None,
+    advance: Advance = no_advance,
 ) -> LegalBoundaries:
     """The legal boundaries of the final protection zones.
 
@@ -436,6 +438,8 @@ def legal_boundaries(
         exactly as they are, never recomputed.
     status
         ``unit_code`` -> ``proposed``/``adjusted``/``approved``; default proposed.
+    advance
+        Told of the units generalised, as they are.
 
     Returns
     -------
@@ -496,6 +500,7 @@ def legal_boundaries(
     outer_legal[free] = np.where(
         has_ring[free], generalise_outward_many(around, m, allowed=allowed), None
     )
+    advance(len(free))
     for i in np.flatnonzero(crowded):
         neighbours = near_b[near_a == i]
         forbidden = shapely.union_all(taken[neighbours])
@@ -508,6 +513,7 @@ def legal_boundaries(
             taken[i] = next(
                 g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
             )
+        advance(1)
 
     # Overlays on the centimetre grid the markers are stated on: exact, so Zone II neither
     # overlaps Zone I nor leaves a sliver where both follow the park boundary.

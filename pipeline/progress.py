@@ -19,6 +19,10 @@ def no_progress(vi: str, en: str) -> None:
     """Report nothing (library use, tests)."""
 
 
+def no_advance(n: int = 1) -> None:
+    """Count nothing (a step run without a bar)."""
+
+
 @contextmanager
 def counted(progress: Progress, vi: str, en: str, total: int, unit: str) -> Iterator[Advance]:
     """A step of ``total`` ``unit``s: yields ``advance(n)`` to count ``n`` of them done."""

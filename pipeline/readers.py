@@ -25,6 +25,7 @@ import re
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from pipeline import legacy_encodings as enc
 from pipeline.contracts import HEADER_ROWS
 from pipeline.errors import InputError
 from pipeline.library_warnings import translate_warnings
+from pipeline.progress import Advance, Progress, counted, no_progress
 from pipeline.vntext import TextChange, all_text
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -306,8 +308,34 @@ def _table_records(
 _LONE_CARRIAGE_RETURN = re.compile(r"\r(?!\n)")
 
 
+class _KilobyteCounter:
+    """Turns a reader's position in the text into ``advance`` calls in whole kB."""
+
+    def __init__(self, advance: Advance, total_kb: int) -> None:
+        self.advance, self.total_kb, self.done_kb = advance, total_kb, 0
+
+    def at(self, position: int) -> None:
+        kb = min(self.total_kb, -(-position // 1024))
+        if kb > self.done_kb:
+            self.advance(kb - self.done_kb)
+            self.done_kb = kb
+
+
+class _ReportingText(io.StringIO):
+    """The text as a file whose reader reports how far it has read (pandas reads in chunks)."""
+
+    def __init__(self, text: str, report: Callable[[int], None]) -> None:
+        super().__init__(text)
+        self._report = report
+
+    def read(self, size: int | None = -1) -> str:
+        chunk = super().read(size)
+        self._report(self.tell())
+        return chunk
+
+
 def _parse_with_header_on_row_1(
-    text: str, delimiter: str
+    text: str, delimiter: str, report: Callable[[int], None] = lambda position: None
 ) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
     """:func:`_table_records` by pandas' C parser, for the common table: the header on
     row 1 and no row wider than it. ``None`` for anything else (a title above the
@@ -315,13 +343,14 @@ def _parse_with_header_on_row_1(
     reader then reads or explains.
 
     A GPS log of millions of rows is parsed in a second instead of a minute; both
-    readers give the same frame (``tests/test_formats.py`` compares them).
+    readers give the same frame (``tests/test_ingest_fast_paths.py`` compares
+    them). ``report`` is told how many characters have been parsed, as it goes.
     """
     if "\x00" in text or _LONE_CARRIAGE_RETURN.search(text):
         return None
     try:
         table = pd.read_csv(
-            io.StringIO(text),
+            _ReportingText(text, report),
             sep=delimiter,
             header=None,
             dtype=str,
@@ -368,8 +397,9 @@ def read_text_table(
     label: str | None = None,
     header_row: int | None = None,
     notes: list[str] | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[pd.DataFrame, str]:
-    """Read a delimited text file with every value as a string.
+    """Read a delimited text file with every value as a string (``progress``: a bar in kB).
 
     ``_row`` is the spreadsheet row number (as Excel shows the file): a record
     whose quoted cell holds a line break is still one row.
@@ -391,13 +421,19 @@ def read_text_table(
             "xuất lại bảng, kèm dòng tiêu đề",
         )
     delimiter = _sniff(lines)
-    fast = None if header_row not in (None, 1) else _parse_with_header_on_row_1(text, delimiter)
-    if fast is not None:
-        header, frame, numbers = fast
-        at = 0
-    else:
-        header, records, numbers, at = _table_records(text, delimiter, label, header_row, notes)
-        frame = pd.DataFrame(records, dtype=object, columns=range(len(header)))
+    size_kb = -(-len(text) // 1024)
+    with counted(progress, f"Đọc {label}", f"Reading {label}", size_kb, "kB") as advance:
+        read_kb = _KilobyteCounter(advance, size_kb)
+        fast = None
+        if header_row in (None, 1):
+            fast = _parse_with_header_on_row_1(text, delimiter, read_kb.at)
+        if fast is not None:
+            header, frame, numbers = fast
+            at = 0
+        else:
+            header, records, numbers, at = _table_records(text, delimiter, label, header_row, notes)
+            frame = pd.DataFrame(records, dtype=object, columns=range(len(header)))
+        read_kb.at(len(text))
     frame.columns = [str(c).strip() for c in header]
     if len(frame.columns) == 1 and re.search(r"\S\s+\S", frame.columns[0]):
         raise _fail(
@@ -799,6 +835,7 @@ def read_input(
     sheet: str | None = None,
     header_row: int | None = None,
     label: str | None = None,
+    progress: Progress = no_progress,
 ) -> ReadResult:
     """Read any supported file as a table, converting legacy text to Unicode.
 
@@ -813,6 +850,8 @@ def read_input(
         As configured for the input (all optional).
     label
         The file name to use in messages (e.g. relative to the configuration).
+    progress
+        Shows a bar while a text table is parsed.
 
     Returns
     -------
@@ -829,7 +868,7 @@ def read_input(
     path = Path(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = _read_any(path, layer, encoding, sheet, header_row, label)
+        result = _read_any(path, layer, encoding, sheet, header_row, label, progress)
     result.notes += translate_warnings(caught, label)
     return result
 
@@ -841,12 +880,13 @@ def _read_any(
     sheet: str | None,
     header_row: int | None,
     label: str,
+    progress: Progress = no_progress,
 ) -> ReadResult:
     _check_file(path, label)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         notes: list[str] = []
-        frame, used = read_text_table(path, encoding, label, header_row, notes)
+        frame, used = read_text_table(path, encoding, label, header_row, notes, progress)
         result = ReadResult(frame, notes, used)
         if used not in ("utf-8", "utf-8-sig", "ascii", None) or (encoding and used != encoding):
             result.notes.append(

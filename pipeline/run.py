@@ -173,6 +173,7 @@ def finalise_zones(
     cfg: Config,
     previous: Previous,
     approvals: Approvals,
+    progress: Progress = no_progress,
 ) -> tuple[LegalBoundaries, ZoningResult]:
     """The legal boundaries of the final zones, and the zoning layers redone from them.
 
@@ -186,15 +187,23 @@ def finalise_zones(
     if "status" in zones.protection_zones:  # set by the adjustments stage: keep its word
         given = zones.protection_zones.groupby("unit_code")["status"].first().dropna()
         status.update({u: s for u, s in given.items() if status.get(u) != "approved"})
-    legal = legal_boundaries(
-        zones.protection_zones,
-        park,
-        cfg.zoning.markers,
-        previous_markers=previous.boundary_markers,
-        approved_zones=approvals.zones,
-        approved_markers=approvals.markers,
-        status=status,
-    )
+    with counted(
+        progress,
+        "Mốc giới: ranh giới pháp lý",
+        "Boundary markers: the legal boundaries",
+        len(units),
+        "đơn vị/units",
+    ) as advance:
+        legal = legal_boundaries(
+            zones.protection_zones,
+            park,
+            cfg.zoning.markers,
+            previous_markers=previous.boundary_markers,
+            approved_zones=approvals.zones,
+            approved_markers=approvals.markers,
+            status=status,
+            advance=advance,
+        )
     protection, by_district, clusters = unit_layers(
         legal.zones, ingested.districts, cfg.checks.min_zone_area_m2
     )
@@ -233,12 +242,11 @@ def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progre
             result.zones, edits, ingested.districts, min_area_m2=cfg.checks.min_zone_area_m2
         )
         result.adjustments_review = adjustments_needing_review(result.adjustments)
-    progress("Mốc giới: ranh giới pháp lý", "Boundary markers: the legal boundaries")
     with _timed(timings, "markers"):
         result.previous = read_previous(cfg.output_path("geopackage"))
         result.approvals = read_approvals(cfg.edits.geopackage, cfg.working_crs)
         result.legal, result.zones = finalise_zones(
-            result.zones, ingested, cfg, result.previous, result.approvals
+            result.zones, ingested, cfg, result.previous, result.approvals, progress
         )
     if until == "zone":
         return result

@@ -265,7 +265,9 @@ def test_killed_publish_leaves_the_previous_version_complete(
         holder.rollback()
         holder.close()
     assert proc.returncode == -signal.SIGKILL
-    with pg.connect(dbname) as conn:
+    # autocommit: pg_stat_activity is read once per transaction, so polling it inside
+    # one would keep seeing the killed session that was there at the first look
+    with pg.connect(dbname, autocommit=True) as conn:
         wait_for(
             lambda: (
                 conn.execute(

@@ -118,10 +118,10 @@ def ingest(cfg: Config, progress: Progress = no_progress) -> IngestResult:
         where = Surroundings(
             shapely.union_all(districts.geometry.values), shapely.union_all(extent.geometry.values)
         )
-        geosites, rejections = ingest_geosites(cfg, admin, where, notes, changes)
+        geosites, rejections = ingest_geosites(cfg, admin, where, notes, changes, progress)
         advance(1)
         held = held_codes(rejections, set(geosites["geosite_code"]))
-        points, more = ingest_survey_points(cfg, geosites, held, where, notes, changes)
+        points, more = ingest_survey_points(cfg, geosites, held, where, notes, changes, progress)
         advance(len(cfg.inputs.survey_points))
         assessment = None
         if cfg.inputs.assessment is not None:

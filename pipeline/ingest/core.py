@@ -20,6 +20,7 @@ from pipeline.config import Config, InputFile
 from pipeline.contracts import Rejection, load_schema
 from pipeline.errors import InputError
 from pipeline.ingest.crs_checks import check_declared_crs
+from pipeline.progress import Advance, Progress, counted, no_advance, no_progress
 from pipeline.readers import ReadResult, read_input
 from pipeline.vntext import TextChange, all_text, normalise_cells
 
@@ -44,7 +45,7 @@ def record_id(table: pd.DataFrame, idx: object, id_field: str) -> str:
     return "" if pd.isna(value) else str(value)
 
 
-def read(spec: InputFile, cfg: Config) -> tuple[str, ReadResult]:
+def read(spec: InputFile, cfg: Config, progress: Progress = no_progress) -> tuple[str, ReadResult]:
     """Read one configured input; the file name for messages and what was read.
 
     The text of every column the input uses (its contract's fields, the
@@ -60,9 +61,18 @@ def read(spec: InputFile, cfg: Config) -> tuple[str, ReadResult]:
         sheet=spec.sheet,
         header_row=spec.header_row,
         label=file,
+        progress=progress,
     )
     result.frame = match_truncated_names(result.frame, spec, file, result.notes)
-    result.changes += normalise_text(result.frame, used_columns(spec, result.frame), file)
+    columns = used_columns(spec, result.frame)
+    with counted(
+        progress,
+        f"Chuẩn hoá văn bản {file}",
+        f"Normalising the text of {file}",
+        len(result.frame) * len(columns),
+        "ô/cells",
+    ) as advance:
+        result.changes += normalise_text(result.frame, columns, file, advance)
     return file, result
 
 
@@ -74,10 +84,16 @@ def used_columns(spec: InputFile, table: pd.DataFrame) -> list[str]:
     return [c for c in dict.fromkeys(wanted) if c in table.columns]
 
 
-def normalise_text(table: pd.DataFrame, columns: list[str], file: str) -> list[TextChange]:
-    """Normalise the text cells of ``columns`` in place; every changed cell, listed."""
+def normalise_text(
+    table: pd.DataFrame, columns: list[str], file: str, advance: Advance = no_advance
+) -> list[TextChange]:
+    """Normalise the text cells of ``columns`` in place; every changed cell, listed.
+
+    ``advance(n)`` is told of every ``n`` cells done (a column at a time).
+    """
     changes: list[TextChange] = []
     for col in columns:
+        advance(len(table))
         series = table[col]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
             continue

@@ -31,6 +31,7 @@ from pipeline.ingest.core import (
     source_crs,
 )
 from pipeline.ingest.crs_checks import check_numbers
+from pipeline.progress import Advance, Progress, counted, no_advance, no_progress
 from pipeline.vntext import TextChange
 
 
@@ -81,9 +82,18 @@ def _expected_ranges(spec: InputFile, cfg: Config) -> str:
 
 
 def _points_from_columns(
-    table: pd.DataFrame, spec: InputFile, file: str, cfg: Config, id_field: str
+    table: pd.DataFrame,
+    spec: InputFile,
+    file: str,
+    cfg: Config,
+    id_field: str,
+    advance: Advance = no_advance,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[Rejection]]:
-    """Parse the coordinate columns, detect swapped ones, build points in the working CRS."""
+    """Parse the coordinate columns, detect swapped ones, build points in the working CRS.
+
+    ``advance`` counts the values done: each column's cells as it is parsed,
+    then the points as they are transformed.
+    """
     x_col, y_col = spec.coordinate_columns  # type: ignore[misc]
     missing = [c for c in (x_col, y_col) if c not in table.columns]
     if missing:
@@ -134,7 +144,10 @@ def _points_from_columns(
         )
     pending = np.zeros(n, dtype=bool)  # latitudes beyond ±90: a swap, or out of range
     if geographic:
-        px, py = parse_column(raw_x, "lon"), parse_column(raw_y, "lat")
+        px = parse_column(raw_x, "lon")
+        advance(n)
+        py = parse_column(raw_y, "lat")
+        advance(n)
         # a longitude typed in the latitude column is > 90: read it as a longitude
         # so that the swap test below can recognise it
         beyond = [i for i in py.failed if py.reasons[i].kind == "range"]
@@ -148,7 +161,10 @@ def _points_from_columns(
             y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)",
         }
     else:
-        px, py = parse_column(raw_x, "metres"), parse_column(raw_y, "metres")
+        px = parse_column(raw_x, "metres")
+        advance(n)
+        py = parse_column(raw_y, "metres")
+        advance(n)
         expected = {x_col: "metres (a number)", y_col: "metres (a number)"}
     # Only a cell that could not be read can be empty or a missing-value mark.
     unread = np.union1d(px.failed, py.failed).astype(int)
@@ -226,6 +242,7 @@ def _points_from_columns(
                     f"invalid coordinate: {reason.message_en}",
                 )
     wx, wy = transform_xy(x, y, spec.crs, cfg.working_crs)
+    advance(n)
     for i in np.flatnonzero(~bad & ~(np.isfinite(wx) & np.isfinite(wy))):
         reject(
             i,
@@ -290,8 +307,9 @@ def _read_points(
     where: Surroundings,
     notes: list[str],
     changes: list[TextChange],
+    progress: Progress,
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    file, result = read(spec, cfg)
+    file, result = read(spec, cfg, progress)
     notes += result.notes
     changes += result.changes
     table = as_text(map_columns(result.frame, spec, file, notes), schema, file, notes)
@@ -379,9 +397,16 @@ def _read_points(
             if isinstance(table, gpd.GeoDataFrame)
             else table
         )
-        frame, wx, wy, more = _points_from_columns(plain, spec, file, cfg, id_field)
-        rejections += more
-        pts = shapely.points(wx, wy)
+        with counted(
+            progress,
+            f"Đọc tọa độ {file}, chuyển sang {target}",
+            f"Reading the coordinates of {file} into {target}",
+            3 * len(plain),
+            "giá trị/values",
+        ) as advance:
+            frame, wx, wy, more = _points_from_columns(plain, spec, file, cfg, id_field, advance)
+            rejections += more
+            pts = shapely.points(wx, wy)
     frame["x_vn2000"] = shapely.get_y(pts)  # Vietnamese X = northing
     frame["y_vn2000"] = shapely.get_x(pts)  # Vietnamese Y = easting
     points = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(pts, index=frame.index), crs=target)
@@ -396,16 +421,30 @@ def validated(
     where: Surroundings,
     notes: list[str],
     changes: list[TextChange],
+    progress: Progress = no_progress,
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
-    """Read, map, place and validate one point input; valid rows and every rejection."""
+    """Read, map, place and validate one point input; valid rows and every rejection.
+
+    ``progress`` shows a bar for reading a text table, normalising its text and
+    checking its fields (a GPS log of millions of rows takes seconds for each).
+    """
     schema = schema_of(spec)
-    points, rejections = _read_points(spec, schema, cfg, id_field, where, notes, changes)
-    valid, more = validate_table(
-        points,
-        schema,
-        file=file_label(spec.path, cfg),
-        id_field=id_field,
-        keep_first=cfg.ingest.duplicates == "keep_first",
-    )
+    points, rejections = _read_points(spec, schema, cfg, id_field, where, notes, changes, progress)
+    file = file_label(spec.path, cfg)
+    with counted(
+        progress,
+        f"Kiểm tra các trường {file}",
+        f"Checking the fields of {file}",
+        len(points) * len(schema.get("fields", [])),
+        "ô/cells",
+    ) as advance:
+        valid, more = validate_table(
+            points,
+            schema,
+            file=file,
+            id_field=id_field,
+            keep_first=cfg.ingest.duplicates == "keep_first",
+            advance=advance,
+        )
     valid = gpd.GeoDataFrame(valid, geometry=points.geometry.name, crs=points.crs)
     return valid, rejections + more

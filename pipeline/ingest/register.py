@@ -17,6 +17,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.ingest.core import as_layer, file_label
 from pipeline.ingest.places import Surroundings, validated
+from pipeline.progress import Progress, no_progress
 from pipeline.vntext import TextChange, match_name
 from pipeline.vocabulary import heritage_type
 
@@ -92,10 +93,11 @@ def ingest_geosites(
     where: Surroundings,
     notes: list[str],
     changes: list[TextChange],
+    progress: Progress = no_progress,
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     """Read the geosite register; valid geosites in the working CRS and rejected rows."""
     spec = cfg.inputs.geosites
-    sites, rejections = validated(spec, cfg, "geosite_code", where, notes, changes)
+    sites, rejections = validated(spec, cfg, "geosite_code", where, notes, changes, progress)
     official = dict(zip(admin["district_code"], admin["district_name"], strict=True))
     names = [None if pd.isna(d) else str(d) for d in sites["district"]]
     by_name = {name: match_name(name, official) for name in set(names)}  # a dozen distinct

@@ -17,6 +17,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection
 from pipeline.ingest.core import as_layer, file_label, unknown_geosite
 from pipeline.ingest.places import Surroundings, validated
+from pipeline.progress import Progress, no_progress
 from pipeline.vntext import TextChange
 
 
@@ -70,12 +71,13 @@ def ingest_survey_points(
     where: Surroundings,
     notes: list[str],
     changes: list[TextChange],
+    progress: Progress = no_progress,
 ) -> tuple[gpd.GeoDataFrame, list[Rejection]]:
     """Read every survey file; valid points of known geosites and rejected rows."""
     frames, rejections = [], []
     known = set(geosites["geosite_code"])
     for spec in cfg.inputs.survey_points:
-        points, rej = validated(spec, cfg, "point_id", where, notes, changes)
+        points, rej = validated(spec, cfg, "point_id", where, notes, changes, progress)
         rejections += rej
         file = file_label(spec.path, cfg)
         unknown = ~points["geosite_code"].isin(known)
