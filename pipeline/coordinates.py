@@ -285,21 +285,47 @@ def _plain_decimal_lines(lines: JoinedLines) -> np.ndarray:
     return plain
 
 
-def parse_column(values: Iterable[object], axis: Axis | Literal["metres"]) -> Parsed:
-    """Parse every value of a column; never raises for a bad value."""
+@dataclass(frozen=True)
+class PlainDecimals:
+    """A column's cells, which of them are plain decimals, and those numbers (NaN elsewhere).
+
+    Plain decimals ("21.846058", "-473464.34") are nearly every cell of a GPS
+    log; they read the same through float() as through the full parsers.
+    Found once, they serve every parse of the column (as metres, then as degrees).
+    """
+
+    cells: pd.Series
+    mask: np.ndarray
+    numbers: np.ndarray
+
+
+def plain_decimals(values: Iterable[object]) -> PlainDecimals:
     cells = pd.Series(list(values), dtype=object)
-    # Plain decimals ("21.846058", "-473464.34") are nearly every cell of a GPS
-    # log; they read the same through float() as through the full parsers.
     plain = np.zeros(len(cells), dtype=bool)
     plain[text_cells(cells.to_numpy())[0]] = True
     plain[plain] = _plain_decimals(cells[plain].to_numpy())
     numbers = np.full(len(cells), math.nan)
     numbers[plain] = cells[plain].to_numpy().astype(float)
+    return PlainDecimals(cells, plain, numbers)
+
+
+def parse_column(
+    values: Iterable[object],
+    axis: Axis | Literal["metres"],
+    plain: PlainDecimals | None = None,
+) -> Parsed:
+    """Parse every value of a column; never raises for a bad value.
+
+    ``plain``: :func:`plain_decimals` of the same ``values``, when already found.
+    """
+    found = plain_decimals(values) if plain is None else plain
+    cells, numbers = found.cells, found.numbers
+    quick = found.mask.copy()
     if axis != "metres":
-        plain &= np.abs(numbers) <= LIMITS[axis]
+        quick &= np.abs(numbers) <= LIMITS[axis]
     out: list[float] = numbers.tolist()
     reasons: list[CoordinateError | None] = [None] * len(cells)
-    for i in np.flatnonzero(~plain):
+    for i in np.flatnonzero(~quick):
         try:
             v = cells.iat[i]
             out[i] = parse_metres(v) if axis == "metres" else parse_angle(v, axis)

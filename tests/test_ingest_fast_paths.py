@@ -141,3 +141,19 @@ def test_ascii_scan_finds_exactly_the_plain_decimals(texts) -> None:
 
     got = _plain_decimals(np.array(texts, dtype=object)).tolist()
     assert got == [re.fullmatch(_PLAIN_DECIMAL, t) is not None for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=cells, axis=st.sampled_from(["lat", "lon", "metres"]))
+def test_plain_decimals_found_once_serve_every_parse(values, axis) -> None:
+    """A column's plain decimals found for its metres parse give the same degrees parse."""
+    from pipeline.coordinates import plain_decimals
+
+    found = plain_decimals(values)
+    once, again = parse_column(values, axis, found), parse_column(values, axis)
+    np.testing.assert_array_equal(np.array(once.values), np.array(again.values))
+    assert [str(r) for r in once.reasons] == [str(r) for r in again.reasons]
+    parse_column(values, "metres", found)  # the metres parse first must not change it
+    np.testing.assert_array_equal(
+        np.array(parse_column(values, axis, found).values), np.array(again.values)
+    )

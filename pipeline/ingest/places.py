@@ -18,7 +18,7 @@ import shapely
 
 from pipeline.config import Config, InputFile
 from pipeline.contracts import Rejection, validate_table
-from pipeline.coordinates import parse_column
+from pipeline.coordinates import parse_column, plain_decimals
 from pipeline.crs import transform_geometries, transform_xy
 from pipeline.errors import InputError
 from pipeline.ingest.core import (
@@ -133,10 +133,11 @@ def _points_from_columns(
 
     raw_x = table[x_col].tolist()
     raw_y = table[y_col].tolist()
+    plain_x, plain_y = plain_decimals(raw_x), plain_decimals(raw_y)  # found once, used twice
     if geographic:
         check_numbers(
-            np.asarray(parse_column(raw_x, "metres").values),
-            np.asarray(parse_column(raw_y, "metres").values),
+            np.asarray(parse_column(raw_x, "metres", plain_x).values),
+            np.asarray(parse_column(raw_y, "metres", plain_y).values),
             spec.crs,
             file,
             cfg,
@@ -144,9 +145,9 @@ def _points_from_columns(
         )
     pending = np.zeros(n, dtype=bool)  # latitudes beyond ±90: a swap, or out of range
     if geographic:
-        px = parse_column(raw_x, "lon")
+        px = parse_column(raw_x, "lon", plain_x)
         advance(n)
-        py = parse_column(raw_y, "lat")
+        py = parse_column(raw_y, "lat", plain_y)
         advance(n)
         # a longitude typed in the latitude column is > 90: read it as a longitude
         # so that the swap test below can recognise it
@@ -161,9 +162,9 @@ def _points_from_columns(
             y_col: "a latitude: decimal degrees (21.85) or DMS (21°50'48\"N)",
         }
     else:
-        px = parse_column(raw_x, "metres")
+        px = parse_column(raw_x, "metres", plain_x)
         advance(n)
-        py = parse_column(raw_y, "metres")
+        py = parse_column(raw_y, "metres", plain_y)
         advance(n)
         expected = {x_col: "metres (a number)", y_col: "metres (a number)"}
     # Only a cell that could not be read can be empty or a missing-value mark.
