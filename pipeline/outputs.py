@@ -34,6 +34,7 @@ import pandas as pd
 import pyogrio
 
 from pipeline.crs import to_crs
+from pipeline.progress import Advance, no_advance
 
 #: Layers of the GeoPackage, in the order they are written, with their geometry type.
 GPKG_LAYERS: dict[str, str] = {
@@ -98,10 +99,12 @@ def write_geopackage(
     layers: Mapping[str, gpd.GeoDataFrame],
     path: Path,
     geometry_types: Mapping[str, str] = GPKG_LAYERS,
+    advance: Advance = no_advance,
 ) -> None:
     """Write ``layers`` into the GeoPackage at ``path`` (a layer of the same name is replaced).
 
-    ``geometry_types`` gives each layer's geometry type (default: the run's layers).
+    ``geometry_types`` gives each layer's geometry type (default: the run's layers);
+    ``advance`` is told of each layer's features once they are written.
     """
     for name, frame in layers.items():
         geometry_type = geometry_types.get(name, "Unknown")
@@ -116,6 +119,7 @@ def write_geopackage(
                 layer_options={"FID": "fid"},
                 use_arrow=True,
             )
+            advance(len(frame))
             continue
         pyogrio.write_dataframe(
             frame,
@@ -128,6 +132,7 @@ def write_geopackage(
             # GDAL's Arrow batches write a million survey points in half the time
             use_arrow=True,
         )
+        advance(len(frame))
 
 
 def write_geojson_wgs84(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -353,10 +353,14 @@ def manifest(
     }
 
 
-def _write_geopackage(result: RunResult, cfg: Config, staging: Path) -> None:
+def _write_geopackage(result: RunResult, cfg: Config, staging: Path, progress: Progress) -> None:
     """The GeoPackage with QGIS's default styles inside, and the QGIS project beside it."""
     gpkg = staging / cfg.outputs.geopackage
-    outputs.write_geopackage(result.layers, gpkg)
+    features = sum(len(layer) for layer in result.layers.values())
+    with counted(
+        progress, "Ghi các lớp", "Writing the layers", features, "đối tượng/features"
+    ) as advance:
+        outputs.write_geopackage(result.layers, gpkg, advance=advance)
     write_geopackage_styles(gpkg, list(result.layers))
     # the project is opened from the user-visible folder, so its path to the
     # edits GeoPackage is relative to that folder, not to the staging one
@@ -366,27 +370,27 @@ def _write_geopackage(result: RunResult, cfg: Config, staging: Path) -> None:
     )
 
 
-def _write_web(result: RunResult, cfg: Config, staging: Path) -> None:
+def _write_web(result: RunResult, cfg: Config, staging: Path, progress: Progress) -> None:
     outputs.write_geojson_wgs84(result.layers["protection_zones"], staging / cfg.outputs.web_zones)
     outputs.write_geojson_wgs84(result.layers["geosites"], staging / cfg.outputs.web_geosites)
 
 
-def _write_qa_report(result: RunResult, cfg: Config, staging: Path) -> None:
+def _write_qa_report(result: RunResult, cfg: Config, staging: Path, progress: Progress) -> None:
     outputs.dump_json(result.report, staging / cfg.outputs.qa_json)
     (staging / cfg.outputs.qa_markdown).write_text(qa_markdown(result.report, cfg), "utf-8")
 
 
-def _write_changes(result: RunResult, cfg: Config, staging: Path) -> None:
+def _write_changes(result: RunResult, cfg: Config, staging: Path, progress: Progress) -> None:
     outputs.dump_json(result.changes, staging / cfg.outputs.changes_json)
     (staging / cfg.outputs.changes_markdown).write_text(change_markdown(result.changes), "utf-8")
 
 
-def _write_marker_tables(result: RunResult, cfg: Config, staging: Path) -> None:
+def _write_marker_tables(result: RunResult, cfg: Config, staging: Path, progress: Progress) -> None:
     write_marker_tables(result.layers["boundary_markers"], staging / cfg.outputs.markers)
 
 
 #: A step that writes some of the set's files into the staging folder.
-SetWriter = Callable[[RunResult, Config, Path], None]
+SetWriter = Callable[[RunResult, Config, Path, Progress], None]
 
 #: Everything ``geopark zones`` writes, in order: (progress in Vietnamese, in
 #: English, the writer). Each writer puts its files into the staging folder it
@@ -428,7 +432,7 @@ def write_outputs(
         ) as advance:
             for vi, en, write in SET_WRITERS:
                 progress(vi, en)
-                write(result, cfg, staging)
+                write(result, cfg, staging, progress)
                 advance(1)
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
         record = manifest(result, cfg, started, staging, target)

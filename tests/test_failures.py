@@ -293,7 +293,7 @@ def test_a_library_error_while_writing_with_room_to_spare_stays_a_bug(
 ):
     import pyogrio.errors
 
-    def broken(layers, path):
+    def broken(layers, path, **options):
         raise pyogrio.errors.DataSourceError("a bug: bad layer options")
 
     monkeypatch.setattr("pipeline.outputs.write_geopackage", broken)

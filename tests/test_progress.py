@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 from pipeline.config import load_config
-from pipeline.run import compute
+from pipeline.run import run_zones
 
 
 @dataclass
@@ -42,10 +42,10 @@ class RecordingProgress:
         yield advance
 
 
-def test_reading_checking_placing_and_markers_have_bars_that_fill(write_config) -> None:
+def test_reading_checking_placing_markers_and_writing_have_bars_that_fill(write_config) -> None:
     cfg = load_config(write_config())
     progress = RecordingProgress()
-    compute(cfg, until="zone", progress=progress)
+    result = run_zones(cfg, progress=progress)
     by_en = {bar.en: bar for bar in progress.bars}
     for bar in progress.bars:
         assert bar.done == bar.total, bar  # every bar ends full, never beyond
@@ -66,6 +66,10 @@ def test_reading_checking_placing_and_markers_have_bars_that_fill(write_config) 
     markers = by_en["Boundary markers: the legal boundaries"]
     assert markers.unit == "đơn vị/units" and markers.total > 0
     assert [bar.en for bar in progress.bars][:1] == ["Reading and validating inputs"]
+    layers = by_en["Writing the layers"]
+    assert layers.unit == "đối tượng/features"
+    assert layers.total == sum(len(layer) for layer in result.layers.values())
+    assert len(layers.steps) == len(result.layers)  # a step per layer written
 
 
 def decoded_text(cfg, name: str) -> str:
