@@ -284,17 +284,23 @@ def _numbers(xy: np.ndarray, previous: pd.DataFrame | None, within_m: float) -> 
     if previous is None or previous.empty or not len(xy):
         return fresh
     old = previous[["y_vn2000", "x_vn2000"]].to_numpy(float)  # easting, northing
-    dist = np.hypot(xy[:, None, 0] - old[None, :, 0], xy[:, None, 1] - old[None, :, 1])
+    # only the pairs within reach: a merged massif has tens of thousands of
+    # markers, and all its pairs' distances would not fit in memory
+    near, far = shapely.STRtree(shapely.points(old)).query(
+        shapely.points(xy), predicate="dwithin", distance=within_m
+    )
+    dist = np.hypot(xy[near, 0] - old[far, 0], xy[near, 1] - old[far, 1])
     numbers = np.zeros(len(xy), dtype=int)
     taken: set[int] = set()
-    # closest pairs first, one-to-one
-    for flat in np.argsort(dist, axis=None):
-        i, j = divmod(int(flat), dist.shape[1])
-        if dist[i, j] > within_m:
+    previous_numbers = previous["number"].to_numpy()
+    # closest pairs first (ties in numbering order), one-to-one
+    for k in np.lexsort((far, near, dist)):
+        i, j = int(near[k]), int(far[k])
+        if dist[k] > within_m:
             break
         if numbers[i] or j in taken:
             continue
-        numbers[i] = int(previous["number"].iloc[j])
+        numbers[i] = int(previous_numbers[j])
         taken.add(j)
     if not numbers.any():
         return fresh

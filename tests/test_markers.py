@@ -441,3 +441,66 @@ def test_empty_parts_and_zones_have_no_markers():
     assert list(a[["x_vn2000", "y_vn2000"]].to_numpy().ravel()) == list(
         c[["x_vn2000", "y_vn2000"]].to_numpy().ravel()
     )
+
+
+def _numbers_all_pairs(xy, previous, within_m):
+    """The numbering rule written plainly: every pair's distance, closest first."""
+    old = previous[["y_vn2000", "x_vn2000"]].to_numpy(float)
+    dist = np.hypot(xy[:, None, 0] - old[None, :, 0], xy[:, None, 1] - old[None, :, 1])
+    numbers = np.zeros(len(xy), dtype=int)
+    taken = set()
+    order = sorted(
+        ((dist[i, j], i, j) for i in range(len(xy)) for j in range(len(old))),
+    )
+    for d, i, j in order:
+        if d > within_m:
+            break
+        if numbers[i] or j in taken:
+            continue
+        numbers[i] = int(previous["number"].iloc[j])
+        taken.add(j)
+    if not numbers.any():
+        return np.arange(1, len(xy) + 1)
+    next_free = int(previous["number"].max()) + 1
+    for i in np.flatnonzero(numbers == 0):
+        numbers[i] = next_free
+        next_free += 1
+    return numbers
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kept_numbers_are_the_closest_pairs_first(seed):
+    from pipeline.markers import _numbers
+
+    rng = np.random.default_rng(seed)
+    old = rng.uniform(0, 40, (rng.integers(1, 30), 2)).round(1)
+    new = np.vstack(
+        [
+            old[: len(old) // 2] + rng.normal(0, 0.3, (len(old) // 2, 2)),
+            rng.uniform(0, 40, (rng.integers(0, 15), 2)),
+        ]
+    )
+    previous = pd.DataFrame(
+        {"y_vn2000": old[:, 0], "x_vn2000": old[:, 1], "number": rng.permutation(len(old)) + 1}
+    )
+    expected = _numbers_all_pairs(new, previous, 0.5)
+    assert _numbers(new, previous, 0.5).tolist() == expected.tolist()
+
+
+def test_renumbering_a_massif_of_markers_stays_small_in_memory():
+    """A re-run over 6,000 markers of one zone: all pairs would take 288 MB per array."""
+    import tracemalloc
+
+    from pipeline.markers import _numbers
+
+    rng = np.random.default_rng(1)
+    old = rng.uniform(0, 6_000, (6_000, 2))
+    previous = pd.DataFrame(
+        {"y_vn2000": old[:, 0], "x_vn2000": old[:, 1], "number": np.arange(1, 6_001)}
+    )
+    tracemalloc.start()
+    numbers = _numbers(old + 0.01, previous, 0.5)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert numbers.tolist() == list(range(1, 6_001))
+    assert peak < 100 * 2**20
