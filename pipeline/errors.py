@@ -7,8 +7,9 @@ without a traceback and exits non-zero; anything else is a bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
+from typing import Any
 
 
 @dataclass
@@ -45,6 +46,10 @@ class GeoparkError(Exception):
     def __post_init__(self) -> None:
         super().__init__(self.message_en)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled whole: an error raised in a worker process reaches the user as it was
+        return _rebuilt, (type(self), {f.name: getattr(self, f.name) for f in fields(self)})
+
     def __str__(self) -> str:
         return self.render()
 
@@ -71,6 +76,10 @@ class GeoparkError(Exception):
         if self.fix:
             lines.append(f"Fix: {self.fix}")
         return "\n".join(lines)
+
+
+def _rebuilt(cls: type[GeoparkError], values: dict[str, Any]) -> GeoparkError:
+    return cls(**values)
 
 
 class ConfigError(GeoparkError):

@@ -39,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from pipeline.config import Markers
 from pipeline.crs import transform_xy
 from pipeline.geometry import near
+from pipeline.parallel import threaded
 from pipeline.progress import Advance, no_advance
 
 #: Columns of the ``boundary_markers`` layer, in order (geometry last).
@@ -95,22 +96,24 @@ def _candidates(
     forbidden: np.ndarray | None,
 ) -> np.ndarray:
     """Marker polygons of ``base``: grown by ``reach_m``, chords within ``tolerance_m``."""
-    wide = shapely.buffer(base, reach_m, quad_segs=_ARC_QUAD_SEGS)
-    out = shapely.simplify(wide, tolerance_m, preserve_topology=True)
+    wide = threaded(shapely.buffer, base, reach_m, quad_segs=_ARC_QUAD_SEGS)
+    out = threaded(shapely.simplify, wide, tolerance_m, preserve_topology=True)
     if allowed is not None:
         leaving = ~shapely.covers(allowed, out)
         if leaving.any():
-            out[leaving] = shapely.intersection(
-                out[leaving], near(out[leaving], np.full(leaving.sum(), allowed))
+            out[leaving] = threaded(
+                shapely.intersection,
+                out[leaving],
+                near(out[leaving], np.full(leaving.sum(), allowed)),
             )
     if forbidden is not None:
         blocked = np.array([g is not None for g in forbidden], dtype=bool)
         if blocked.any():
             # a centimetre off, so rounding the markers never brings them onto a neighbour
             keep_off = shapely.buffer(forbidden[blocked], 10**-_DECIMALS, join_style="mitre")
-            out[blocked] = shapely.difference(out[blocked], keep_off)
+            out[blocked] = threaded(shapely.difference, out[blocked], keep_off)
     # markers are stated to the centimetre
-    return _polygonal(shapely.set_precision(_polygonal(out), 10**-_DECIMALS))
+    return _polygonal(threaded(shapely.set_precision, _polygonal(out), 10**-_DECIMALS))
 
 
 def _verified(zones: np.ndarray, legal: np.ndarray, max_offset_m: float) -> np.ndarray:
@@ -123,15 +126,17 @@ def _verified(zones: np.ndarray, legal: np.ndarray, max_offset_m: float) -> np.n
     ok = shapely.is_valid(legal) & ~shapely.is_empty(legal)
     # Contains the zone to the centimetre the markers are stated to: where the zone runs
     # along the park boundary, so does the marker polygon, rounded to the centimetre.
-    inside = shapely.area(shapely.difference(zones[ok], legal[ok])) <= _AREA_EPS_M2
+    inside = shapely.area(threaded(shapely.difference, zones[ok], legal[ok])) <= _AREA_EPS_M2
     rounding = np.flatnonzero(ok)[~inside]
     inside[~inside] = shapely.covers(
         shapely.buffer(legal[rounding], 10**-_DECIMALS, quad_segs=2), zones[rounding]
     )
     ok[ok] = inside
     # the arcs of the grown zone are inscribed: 16 segments a quarter lose < 1.3 mm at 10 m
-    reach = shapely.buffer(zones[ok], max_offset_m + 2 * 10**-_DECIMALS, quad_segs=_ARC_QUAD_SEGS)
-    ok[ok] = shapely.covers(reach, legal[ok])
+    reach = threaded(
+        shapely.buffer, zones[ok], max_offset_m + 2 * 10**-_DECIMALS, quad_segs=_ARC_QUAD_SEGS
+    )
+    ok[ok] = threaded(shapely.covers, reach, legal[ok])
     return ok
 
 
@@ -155,7 +160,7 @@ def generalise_outward_many(
     if allowed is not None:
         shapely.prepare(allowed)
     # A 1 cm wider zone is generalised, so the rounded markers still contain the zone.
-    base = shapely.buffer(zones[present], 10**-_DECIMALS, join_style="mitre")
+    base = threaded(shapely.buffer, zones[present], 10**-_DECIMALS, join_style="mitre")
     todo = np.arange(len(present))
     for reach, tolerance in _PASSES:
         if not len(todo):
@@ -470,7 +475,7 @@ def legal_boundaries(
     core, ring = by_class["I"], by_class["II"]
     has_core = ~(shapely.is_missing(core) | shapely.is_empty(core))
     has_ring = ~shapely.is_missing(ring)
-    footprint = np.where(has_core & has_ring, shapely.union(core, ring), None)
+    footprint = np.where(has_core & has_ring, threaded(shapely.union, core, ring), None)
     footprint = np.where(has_core & ~has_ring, core, footprint)
     footprint = np.where(~has_core & has_ring, ring, footprint)
     # What each unit occupies for its neighbours: its legal footprint once generalised (or
@@ -478,13 +483,13 @@ def legal_boundaries(
     # generalisation cannot make two units overlap.
     # Until generalised, a unit is its footprint and the 2 cm its own markers may take
     # (the 1 cm wider zone and the rounding): a neighbour keeps off all of it.
-    taken = shapely.buffer(footprint, 2 * 10**-_DECIMALS, join_style="mitre")
+    taken = threaded(shapely.buffer, footprint, 2 * 10**-_DECIMALS, join_style="mitre")
     if approved_zones is not None:
         for unit, part in approved_zones.groupby("unit_code"):
             if unit in position:
                 taken[position.get_loc(unit)] = shapely.union_all(part.geometry.values)
-    grown = shapely.buffer(taken, settings.max_offset_m)
-    reach = shapely.buffer(footprint, settings.max_offset_m + 1)
+    grown = threaded(shapely.buffer, taken, settings.max_offset_m)
+    reach = threaded(shapely.buffer, footprint, settings.max_offset_m + 1)
     near_a, near_b = shapely.STRtree(grown).query(reach, predicate="intersects")
     apart = near_a != near_b
     near_a, near_b = near_a[apart], near_b[apart]
@@ -526,11 +531,13 @@ def legal_boundaries(
     grid = 10**-_DECIMALS
     both = ~shapely.is_missing(core_legal) & ~shapely.is_missing(outer_legal)
     # Both zones come out of the same noding, so they share their common edge exactly.
-    outer_legal[both] = shapely.union(outer_legal[both], core_legal[both], grid_size=grid)
+    outer_legal[both] = threaded(shapely.union, outer_legal[both], core_legal[both], grid_size=grid)
     zone_ii = np.array(outer_legal, dtype=object, copy=True)
-    zone_ii[both] = shapely.difference(outer_legal[both], core_legal[both], grid_size=grid)
+    zone_ii[both] = threaded(
+        shapely.difference, outer_legal[both], core_legal[both], grid_size=grid
+    )
     core_legal[both] = _polygonal(
-        shapely.intersection(outer_legal[both], core_legal[both], grid_size=grid)
+        threaded(shapely.intersection, outer_legal[both], core_legal[both], grid_size=grid)
     )
     approved = np.isin(units, list(approved_units))
     pending: dict[tuple[str, str], BaseGeometry] = {}

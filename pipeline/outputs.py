@@ -34,6 +34,7 @@ import pandas as pd
 import pyogrio
 
 from pipeline.crs import to_crs
+from pipeline.parallel import ForkedCall, workers
 from pipeline.progress import Advance, no_advance
 
 #: Layers of the GeoPackage, in the order they are written, with their geometry type.
@@ -133,6 +134,90 @@ def write_geopackage(
             use_arrow=True,
         )
         advance(len(frame))
+
+
+class LayersInAdvance:
+    """Layers of a GeoPackage written ahead, in a forked process, while the run goes on.
+
+    A million survey points take GDAL about ten seconds to write with their
+    R-tree, and they are known once the inputs are read: they are written into
+    ``path`` (a file in a held staging folder) while this process zones. At
+    write time :meth:`take` waits for them, moves the file into the set's
+    staging folder and says which layers are still to be written. A layer
+    changed since it was handed over (another object, other columns or rows)
+    is written again, so the GeoPackage always holds what the run computed.
+    With one CPU nothing is written ahead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handed: dict[str, tuple[gpd.GeoDataFrame, list[str], int]] = {}
+        self._call: ForkedCall | None = None
+
+    def start(self, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+        """Begin writing ``layers`` into :attr:`path`."""
+        if workers() == 1 or not layers:
+            return
+        self._handed = {
+            name: (frame, list(frame.columns), len(frame)) for name, frame in layers.items()
+        }
+        # needed only at the end of the run: the zoning's threads go first
+        self._call = ForkedCall(write_geopackage, dict(layers), self.path, niceness=10)
+
+    def take(
+        self, layers: Mapping[str, gpd.GeoDataFrame], path: Path, advance: Advance = no_advance
+    ) -> dict[str, gpd.GeoDataFrame]:
+        """Wait for the layers written ahead and move their file to ``path``.
+
+        Returns the layers of ``layers`` that are still to be written there.
+        """
+        if self._call is None:
+            return dict(layers)
+        call, self._call = self._call, None
+        call.wait()
+        shutil.move(self.path, path)
+        done = {
+            name
+            for name, (frame, columns, rows) in self._handed.items()
+            if layers.get(name) is frame and list(frame.columns) == columns and len(frame) == rows
+        }
+        advance(sum(len(layers[name]) for name in done))
+        return {name: frame for name, frame in layers.items() if name not in done}
+
+    def stop(self) -> None:
+        """Stop writing ahead (the run failed); the held folder goes with its owner."""
+        if self._call is not None:
+            self._call.stop()
+            self._call = None
+
+
+@contextlib.contextmanager
+def layers_in_advance(store: Path, name: str) -> Iterator[LayersInAdvance]:
+    """A :class:`LayersInAdvance` writing ``name`` in a folder of its own in ``store``.
+
+    The folder is held (locked) from before it has its name, so the folders
+    that killed runs left are known at once, whatever their age, and removed
+    here: a failing run, which never commits to ``store``, leaves nothing in it.
+    """
+    store.mkdir(parents=True, exist_ok=True)
+    for item in store.glob(f"{AHEAD_PREFIX}*"):
+        if _abandoned(item):
+            _remove(item)
+    birth = store / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}"
+    birth.mkdir()
+    fd = _hold(birth)
+    folder = store / f"{AHEAD_PREFIX}{secrets.token_hex(8)}"
+    try:
+        os.rename(birth, folder)
+        ahead = LayersInAdvance(folder / name)
+        try:
+            yield ahead
+        finally:
+            ahead.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(birth, ignore_errors=True)
+        os.close(fd)
 
 
 def write_geojson_wgs84(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -307,6 +392,8 @@ STAGING_PREFIX = ".staging-"
 #: Files SQLite keeps beside an open database; not part of a set.
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 TEMPORARY_PREFIX = ".tmp-"
+#: Folders of GeoPackage layers written ahead (:func:`layers_in_advance`).
+AHEAD_PREFIX = f"{STAGING_PREFIX}ahead-"
 
 
 @dataclass(frozen=True)

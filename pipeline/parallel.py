@@ -1,23 +1,33 @@
-"""Vectorised geometry work spread over the machine's cores.
+"""Work spread over the machine's cores.
 
 Shapely 2 releases the GIL while GEOS computes, so threads sharing one
 process run its array functions in parallel without copying geometries
 between processes. Results are the same as one call over the whole array:
 each element is computed independently, in the same order.
+
+Work that holds the GIL (GDAL writing a file, pandas, Python loops) runs
+beside the main process in a forked child (:func:`alongside`), which sees the
+parent's data without pickling it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import shapely
 
-__all__ = ["map_threads", "threaded", "workers"]
+__all__ = ["ForkedCall", "alongside", "map_threads", "threaded", "workers"]
 
-#: Below this many elements a call is not split: thread start-up would cost more.
+#: Below this many units of work (coordinates of the geometries, or elements) a call
+#: is not split: thread start-up would cost more.
 MIN_CHUNK = 512
 
 
@@ -27,6 +37,17 @@ def workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _work(values: np.ndarray) -> np.ndarray:
+    """Cumulative work of an array's elements: a geometry's coordinates, anything else 1."""
+    if values.dtype == object and len(values):
+        try:
+            # at least 1, so empty or missing geometries still count as an element
+            return np.cumsum(np.maximum(shapely.get_num_coordinates(values), 1))
+        except (TypeError, shapely.errors.GEOSException):
+            pass  # not geometries
+    return np.arange(1, len(values) + 1)
 
 
 def map_threads(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
@@ -55,10 +76,17 @@ def threaded(func: Callable[..., np.ndarray], *args: Any, **kwargs: Any) -> np.n
     """
     first = np.asarray(args[0])
     n = len(first)
-    n_chunks = min(workers() * 2, n // MIN_CHUNK)
+    work = _work(first)
+    total = int(work[-1]) if n else 0
+    n_chunks = min(workers() * 2, n, total // MIN_CHUNK)
     if n_chunks < 2:
         return func(*args, **kwargs)
-    bounds = np.linspace(0, n, n_chunks + 1).astype(int)
+    # chunks of equal work: a few massifs of thousands of vertices among small zones
+    # would otherwise leave one thread with most of it
+    bounds = np.unique(
+        np.r_[0, np.searchsorted(work, total * np.arange(1, n_chunks) / n_chunks), n]
+    )
+    n_chunks = len(bounds) - 1
 
     def split(arg: Any, lo: int, hi: int) -> Any:
         if isinstance(arg, np.ndarray) and arg.ndim >= 1 and len(arg) == n:
@@ -72,3 +100,109 @@ def threaded(func: Callable[..., np.ndarray], *args: Any, **kwargs: Any) -> np.n
         return func(*chunk_args, **chunk_kwargs)
 
     return np.concatenate(map_threads(run, range(n_chunks)))
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (no orphan left writing)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the child finishes its work and exits
+        pass
+
+
+#: prctl(2) option: the signal a process gets when its parent thread dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _run_forked(
+    connection: Any, parent: int, niceness: int, func: Callable[..., Any], args: tuple
+) -> None:
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    if niceness:
+        os.nice(niceness)
+    try:
+        func(*args)
+        outcome: tuple[bool, BaseException | None] = (True, None)
+    except BaseException as exc:  # handed to the parent, which re-raises it
+        outcome = (False, exc)
+    try:
+        connection.send(outcome)
+    except Exception as exc:  # an exception that cannot be pickled: its words
+        connection.send((False, RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}; {exc}")))
+    finally:
+        connection.close()
+
+
+class ForkedCall:
+    """``func(*args)`` running in a forked child process, started at once.
+
+    The child shares the parent's memory as it was at the fork (copy on
+    write), so large arguments are not pickled; only the outcome comes back.
+    It is killed if the parent dies, so a killed run leaves no process
+    writing behind it. A positive ``niceness`` lets the parent's own threads
+    go first when both want the CPU (work that is only needed later).
+
+    Examples
+    --------
+    >>> call = ForkedCall(sum, [1, 2])
+    >>> call.wait()
+    """
+
+    def __init__(self, func: Callable[..., Any], *args: Any, niceness: int = 0) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            # not a daemon: the child may start processes of its own (marker tables)
+            target=_run_forked,
+            args=(send, os.getpid(), niceness, func, args),
+        )
+        self._process.start()
+        send.close()
+
+    def wait(self) -> None:
+        """Wait for the child; raise what it raised."""
+        try:
+            ok, error = self._receive.recv()
+        except EOFError:
+            ok, error = False, None
+        finally:
+            self._receive.close()
+            self._process.join()
+        if error is not None:
+            raise error
+        if not ok:
+            raise RuntimeError(f"the child process ended with status {self._process.exitcode}")
+
+    def stop(self) -> None:
+        """Kill the child and wait for it (the parent failed; its work is void)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._receive.close()
+
+
+@contextlib.contextmanager
+def alongside(func: Callable[..., Any], *args: Any) -> Iterator[None]:
+    """Run ``func(*args)`` in a forked process while the ``with`` body runs here.
+
+    On leaving, waits for it and raises what it raised; if the body raised
+    first, the child is killed and the body's exception goes on. With one CPU
+    ``func`` simply runs first, here.
+    """
+    if workers() == 1:
+        func(*args)
+        yield
+        return
+    call = ForkedCall(func, *args)
+    try:
+        yield
+    except BaseException:
+        call.stop()
+        raise
+    call.wait()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from pipeline.ingest.extents import extent_outlines
 from pipeline.marker_tables import write_marker_tables
 from pipeline.markers import LegalBoundaries, legal_boundaries
 from pipeline.outputs import sha256
+from pipeline.parallel import alongside
 from pipeline.progress import Progress, counted, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
@@ -214,14 +215,26 @@ def finalise_zones(
     return legal, final
 
 
-def compute(cfg: Config, *, until: str = "check", progress: Progress = no_progress) -> RunResult:
-    """Run the stages up to ``until`` (``ingest``, ``zone`` or ``check``) in memory."""
+def compute(
+    cfg: Config,
+    *,
+    until: str = "check",
+    progress: Progress = no_progress,
+    ingested_hook: Callable[[IngestResult], None] | None = None,
+) -> RunResult:
+    """Run the stages up to ``until`` (``ingest``, ``zone`` or ``check``) in memory.
+
+    ``ingested_hook`` is called with the inputs once they are read (to start
+    writing what depends on them only).
+    """
     timings: dict[str, float] = {}
     with _timed(timings, "ingest"):
         ingested = ingest(cfg, progress)
         edits = read_adjustments(cfg)
         if edits is not None:
             ingested.rejections += edits.rejections
+    if ingested_hook is not None:
+        ingested_hook(ingested)
     result = RunResult(ingested=ingested, timings=timings)
     if until == "ingest":
         return result
@@ -353,14 +366,29 @@ def manifest(
     }
 
 
-def _write_geopackage(result: RunResult, cfg: Config, staging: Path, progress: Progress) -> None:
-    """The GeoPackage with QGIS's default styles inside, and the QGIS project beside it."""
+def early_layers(ingested: IngestResult) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoPackage layers that are the inputs as read (see :func:`build_layers`)."""
+    return {"survey_points": ingested.survey_points}
+
+
+def _write_geopackage(
+    result: RunResult,
+    cfg: Config,
+    staging: Path,
+    progress: Progress,
+    ahead: outputs.LayersInAdvance | None = None,
+) -> None:
+    """The GeoPackage with QGIS's default styles inside, and the QGIS project beside it.
+
+    Layers ``ahead`` has been writing since the inputs were read are taken from it.
+    """
     gpkg = staging / cfg.outputs.geopackage
     features = sum(len(layer) for layer in result.layers.values())
     with counted(
         progress, "Ghi các lớp", "Writing the layers", features, "đối tượng/features"
     ) as advance:
-        outputs.write_geopackage(result.layers, gpkg, advance=advance)
+        layers = result.layers if ahead is None else ahead.take(result.layers, gpkg, advance)
+        outputs.write_geopackage(layers, gpkg, advance=advance)
     write_geopackage_styles(gpkg, list(result.layers))
     # the project is opened from the user-visible folder, so its path to the
     # edits GeoPackage is relative to that folder, not to the staging one
@@ -392,32 +420,46 @@ def _write_marker_tables(result: RunResult, cfg: Config, staging: Path, progress
 #: A step that writes some of the set's files into the staging folder.
 SetWriter = Callable[[RunResult, Config, Path, Progress], None]
 
-#: Everything ``geopark zones`` writes, in order: (progress in Vietnamese, in
-#: English, the writer). Each writer puts its files into the staging folder it
-#: is given (sub-folders allowed). The manifest then lists every file found
-#: there with its SHA-256, and each top-level name becomes a user-visible path:
-#: adding a product to the set is adding a writer here.
+#: Everything ``geopark zones`` writes: (progress in Vietnamese, in English, the
+#: writer). Each writer puts its files into the staging folder it is given
+#: (sub-folders allowed). The manifest then lists every file found there with
+#: its SHA-256, and each top-level name becomes a user-visible path: adding a
+#: product to the set is adding a writer here. The first, the GeoPackage, is
+#: written by this process with its progress bar; the others at the same time,
+#: in a forked one (GDAL holds the GIL, so threads would wait on each other).
 SET_WRITERS: list[tuple[str, str, SetWriter]] = [
     (
         "Ghi GeoPackage và dự án QGIS",
         "Writing the GeoPackage and the QGIS project",
         _write_geopackage,
     ),
-    ("Ghi GeoJSON cho web", "Writing the web GeoJSON", _write_web),
-    ("Ghi báo cáo QA", "Writing the QA report", _write_qa_report),
-    ("Ghi báo cáo thay đổi", "Writing the change report", _write_changes),
-    ("Ghi bảng mốc giới", "Writing the boundary-marker tables", _write_marker_tables),
+    ("GeoJSON cho web", "the web GeoJSON", _write_web),
+    ("báo cáo QA", "the QA report", _write_qa_report),
+    ("báo cáo thay đổi", "the change report", _write_changes),
+    ("bảng mốc giới", "the boundary-marker tables", _write_marker_tables),
 ]
 
 
+def _write_quietly(
+    result: RunResult, cfg: Config, staging: Path, writers: list[tuple[str, str, SetWriter]]
+) -> None:
+    for _, _, write in writers:
+        write(result, cfg, staging, no_progress)
+
+
 def write_outputs(
-    result: RunResult, cfg: Config, started: datetime, progress: Progress = no_progress
+    result: RunResult,
+    cfg: Config,
+    started: datetime,
+    progress: Progress = no_progress,
+    ahead: outputs.LayersInAdvance | None = None,
 ) -> list[Path]:
     """Write the run's set and make it visible in one rename; on a failed QA, as the failed-run folder.
 
     The set becomes ``cfg.outputs.directory``'s files (a passing run) or the
     whole ``cfg.outputs.failed_directory`` (a failing one, which leaves the
     published set untouched); see :class:`pipeline.outputs.OutputSet`.
+    ``ahead`` holds GeoPackage layers already being written (:func:`run_zones`).
 
     Returns the user-visible paths written.
     """
@@ -426,14 +468,20 @@ def write_outputs(
     target = out.directory if published else out.failed_directory
     output_set = outputs.OutputSet(target, whole_folder=not published)
     write_started = time.perf_counter()
+    (gpkg_vi, gpkg_en, write_gpkg), *others = SET_WRITERS
     with output_set.staging() as staging, failures.writing_to(out.directory):
         with counted(
             progress, "Ghi bộ kết quả", "Writing the output set", len(SET_WRITERS), "phần/parts"
         ) as advance:
-            for vi, en, write in SET_WRITERS:
-                progress(vi, en)
-                write(result, cfg, staging, progress)
+            progress(
+                "Ghi song song: " + ", ".join(vi for vi, _, _ in others),
+                "Writing alongside: " + ", ".join(en for _, en, _ in others),
+            )
+            with alongside(_write_quietly, result, cfg, staging, others):
+                progress(gpkg_vi, gpkg_en)
+                write_gpkg(result, cfg, staging, progress, ahead)
                 advance(1)
+            advance(len(others))
         result.timings["write"] = round(time.perf_counter() - write_started, 3)
         record = manifest(result, cfg, started, staging, target)
         outputs.dump_json(record, staging / out.manifest)
@@ -445,8 +493,24 @@ def write_outputs(
 
 
 def run_zones(cfg: Config, progress: Progress = no_progress) -> RunResult:
-    """The whole job: compute every stage, then write the outputs."""
+    """The whole job: compute every stage, then write the outputs.
+
+    The survey points are written into the GeoPackage, in a forked process,
+    while the zones are computed (:func:`early_layers`).
+    """
     started = datetime.now(UTC)
-    result = compute(cfg, until="check", progress=progress)
-    write_outputs(result, cfg, started, progress)
+    store = outputs.OutputSet(cfg.outputs.directory).store
+    with ExitStack() as stack:
+        with failures.writing_to(cfg.outputs.directory):
+            ahead = stack.enter_context(outputs.layers_in_advance(store, cfg.outputs.geopackage))
+
+        def write_ahead(ingested: IngestResult) -> None:
+            progress(
+                "Ghi điểm khảo sát vào GeoPackage song song",
+                "Writing the survey points into the GeoPackage alongside",
+            )
+            ahead.start(early_layers(ingested))
+
+        result = compute(cfg, until="check", progress=progress, ingested_hook=write_ahead)
+        write_outputs(result, cfg, started, progress, ahead)
     return result

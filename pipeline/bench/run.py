@@ -10,6 +10,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from contextlib import ExitStack
@@ -119,15 +120,73 @@ def _backend_peak_mb(pid: int) -> float | None:
     return None
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux ``/proc``)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                queue += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _tree_pss_mb(pid: int) -> float:
+    """Memory of ``pid`` and its descendants, each shared page counted once (PSS, MB).
+
+    A run forks writer processes that share the parent's pages: adding their
+    resident sizes would count those pages twice, their largest alone would
+    leave their own pages out.
+    """
+    total_kb = 0
+    for member in _descendants(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+                    break
+        except OSError:  # ended meanwhile
+            continue
+    return total_kb / 1024
+
+
+class _TreeMemory(threading.Thread):
+    """Samples :func:`_tree_pss_mb` of a process every 50 ms; ``peak_mb`` is the largest."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb = pid, 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak_mb = max(self.peak_mb, _tree_pss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return self.peak_mb
+
+
 def _child(args: list[str]) -> tuple[dict[str, Any], float, int]:
-    """Run ``args`` as a child process; its JSON line, wall seconds, peak RSS (MB) and status."""
+    """Run ``args`` as a child process; its JSON line, wall seconds, peak memory (MB) and status.
+
+    The peak memory is the larger of the child's own peak resident size and the
+    sampled peak of it with its worker processes (:func:`_tree_pss_mb`).
+    """
     # Files, not pipes: a run that prints more than a pipe holds would wait for a reader
     # while we wait for it (wait4 is what gives the child's own peak memory).
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        tree = _TreeMemory(proc.pid)
+        tree.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        tree_peak = tree.stop()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -136,7 +195,7 @@ def _child(args: list[str]) -> tuple[dict[str, Any], float, int]:
     if proc.returncode not in (0, 1) or (args[1] == "-m" and not lines):
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{stderr[-3000:]}")
     row = json.loads(lines[-1]) if lines else {}
-    return row, seconds, usage.ru_maxrss / 1024, proc.returncode
+    return row, seconds, max(usage.ru_maxrss / 1024, tree_peak), proc.returncode
 
 
 def end_to_end(cfg_path: Path, kind: str, n_points: int, work: Path) -> dict[str, Any]:
