@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import csv
 import multiprocessing
-import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyexcelerate import Font, Format, Panes, Style, Workbook
-from pyexcelerate.DataTypes import DataTypes
 
 from pipeline.parallel import workers
+from pipeline.xlsx import Column, sheet_name, write_table
 
 #: (column of boundary_markers, header, decimals)
 TABLE_COLUMNS: list[tuple[str, str, int | None]] = [
@@ -74,34 +72,16 @@ def write_unit_xlsx(markers: pd.DataFrame, path: Path, unit_code: str) -> None:
     _write_xlsx(_value_columns(_unit_rows(markers)), path, unit_code)
 
 
-#: What a worksheet's name may hold here: Excel forbids ``[]:*?/\\`` and 31+
-#: characters, and the writer puts the name into the workbook's XML as it is.
-_UNSAFE_SHEET_NAME = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def sheet_name(unit_code: str) -> str:
-    """The worksheet's name for a unit: its code, with anything unusual replaced by ``_``."""
-    return _UNSAFE_SHEET_NAME.sub("_", unit_code)[:31] or "markers"
+#: The workbook's columns (:data:`TABLE_COLUMNS`): text, or numbers shown to their decimals.
+_SHEET_COLUMNS = [
+    Column(head, max(12, len(head) + 2), None if digits is None else "0." + "0" * digits)
+    for _, head, digits in TABLE_COLUMNS
+]
 
 
 def _write_xlsx(columns: list[list[object]], path: Path, unit_code: str) -> None:
-    # pyexcelerate streams a whole sheet from one list of rows, some 4x faster
-    # than openpyxl's write-only mode (a national inventory has thousands of units)
-    book = Workbook()
-    header = [head for _, head, _ in TABLE_COLUMNS]
-    rows = [header, *(list(values) for values in zip(*columns, strict=True))]
-    sheet = book.new_sheet(sheet_name(unit_code), data=rows)
-    sheet.set_row_style(1, Style(font=Font(bold=True)))
-    for index, (_, head, digits) in enumerate(TABLE_COLUMNS, start=1):
-        width = max(12, len(head) + 2)
-        if digits is None:
-            # text stays text: a value starting with "=" is never made a formula
-            style = Style(size=width, data_type=DataTypes.INLINE_STRING)
-        else:
-            style = Style(size=width, format=Format("0." + "0" * digits))
-        sheet.set_col_style(index, style)
-    sheet.panes = Panes(0, 1)  # the header stays in view
-    book.save(str(path))
+    # text stays text: a value starting with "=" is never made a formula
+    write_table(path, sheet_name(unit_code), _SHEET_COLUMNS, columns)
 
 
 def _write_units(job: tuple[Path, list[tuple[str, list[list[str]], list[list[object]]]]]) -> None:
