@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.progress import Advance, no_advance
-from pipeline.vntext import to_nfc_column
+from pipeline.vntext import nfc_codes
 
 #: Offset from a 0-based data index to the spreadsheet row number (header = row 1).
 HEADER_ROWS = 2
@@ -114,6 +114,14 @@ def load_schema(path: str | Path) -> dict[str, Any]:
 
 def field_names(schema: dict[str, Any]) -> list[str]:
     return [f["name"] for f in schema.get("fields", [])]
+
+
+def _per_row(codes: np.ndarray, verdicts: np.ndarray, missing: object = False) -> np.ndarray:
+    """A verdict per distinct value (:func:`~pipeline.vntext.nfc_codes`) spread over
+    the rows; ``missing`` where the value is missing."""
+    if not len(verdicts):
+        return np.full(len(codes), missing)
+    return np.where(codes >= 0, verdicts[np.maximum(codes, 0)], missing)
 
 
 def validate_table(
@@ -212,8 +220,16 @@ def validate_table(
         if name not in out:
             out[name] = pd.NA
             continue
-        text = to_nfc_column(out[name])
-        blank = (text.isna() | (text == "")).astype(bool)  # normalised text has no edge spaces
+        # each distinct value is checked once: a GPS log repeats its codes, dates and
+        # teams a million times (the rows take their value's verdict through ``codes``)
+        codes, uniques = nfc_codes(out[name])
+        text = pd.Series(
+            pd.array(_per_row(codes, uniques, None), dtype="string"),
+            index=out.index,
+        )
+        empty_unique = uniques == ""  # normalised text has no edge spaces
+
+        blank = pd.Series(_per_row(codes, empty_unique, True).astype(bool), index=out.index)
         text = text.mask(blank, pd.NA)
         if cons.get("required"):
             reject(
@@ -225,7 +241,14 @@ def validate_table(
             )
         kind = spec.get("type", "string")
         if kind in ("number", "integer"):
-            numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+            unique_numbers = pd.to_numeric(
+                pd.Series(uniques, dtype=object).str.replace(",", ".", regex=False),
+                errors="coerce",
+            ).to_numpy(float)
+            numbers = pd.Series(
+                _per_row(codes, unique_numbers, np.nan).astype(float), index=out.index
+            )
+            numbers = numbers.mask(blank, np.nan)
             not_number = ~blank & numbers.isna()
             if kind == "integer":
                 not_number |= ~blank & numbers.notna() & (numbers % 1 != 0)
@@ -233,7 +256,14 @@ def validate_table(
             value: pd.Series = numbers
         elif kind == "date":
             fmt = spec.get("format", "%Y-%m-%d")
-            dates = pd.to_datetime(text, format=fmt, errors="coerce")
+            unique_dates = pd.to_datetime(
+                pd.Series(uniques, dtype=object), format=fmt, errors="coerce"
+            )
+            dates = pd.Series(
+                _per_row(codes, unique_dates.to_numpy(), unique_dates.dtype.type("NaT", "ns")),
+                index=out.index,
+                dtype=unique_dates.dtype,
+            ).mask(blank)
             reject(
                 ~blank & dates.isna(),
                 name,
@@ -241,28 +271,26 @@ def validate_table(
                 "ngày không hợp lệ",
                 "not a valid date",
             )
-            value = dates.dt.date.astype(object).where(dates.notna(), None)
+            unique_days = unique_dates.dt.date.astype(object).where(unique_dates.notna(), None)
+            value = pd.Series(
+                _per_row(codes, unique_days.to_numpy(object), None), index=out.index, dtype=object
+            ).where(~blank, None)
         else:
             value = text
         if "enum" in cons:
             allowed = cons["enum"]
+            listed = np.isin(uniques, np.asarray(allowed, dtype=object))
             reject(
-                ~blank & ~text.isin(allowed),
+                ~blank & ~pd.Series(_per_row(codes, listed).astype(bool), index=out.index),
                 name,
                 "one of: " + ", ".join(map(str, allowed)),
                 "giá trị không thuộc danh mục cho phép",
                 "value not in the allowed list",
             )
         if "pattern" in cons:
-            # each distinct value once: a GPS log repeats its codes a million times
-            codes, uniques = pd.factorize(text)
-            uniques = np.asarray(uniques, dtype=object)  # iterating a StringArray is slow
             pattern = re.compile(cons["pattern"])
             fits = np.array([pattern.fullmatch(u) is not None for u in uniques], dtype=bool)
-            ok = pd.Series(
-                np.where(codes >= 0, fits[np.maximum(codes, 0)] if len(fits) else False, False),
-                index=text.index,
-            )
+            ok = pd.Series(_per_row(codes, fits).astype(bool), index=out.index)
             example = spec.get("example")
             reject(
                 ~blank & ~ok,
@@ -272,8 +300,11 @@ def validate_table(
                 f"wrong format (expected something like {example})" if example else "wrong format",
             )
         if "maxLength" in cons:
+            lengths = np.fromiter((len(u) for u in uniques), dtype=np.int64, count=len(uniques))
             reject(
-                text.str.len() > cons["maxLength"],
+                pd.Series(
+                    _per_row(codes, lengths > cons["maxLength"]).astype(bool), index=out.index
+                ),
                 name,
                 f"at most {cons['maxLength']} characters",
                 "quá dài",
@@ -294,7 +325,11 @@ def validate_table(
                     outside = op(value, limit)
                 reject(outside, name, f"{bound} {cons[bound]}", word_vi, word_en)
         if cons.get("unique"):
-            dup = text.duplicated(keep="first" if keep_first else False) & ~blank
+            # duplicates among the distinct values' numbers, not among the strings
+            dup = (
+                pd.Series(codes, index=out.index).duplicated(keep="first" if keep_first else False)
+                & ~blank
+            )
             if keep_first:
                 rows = out["_row"].groupby(text.fillna("")).transform("first")
                 for idx in out.index[dup.fillna(False).astype(bool)]:

@@ -257,21 +257,35 @@ def _suspects(texts: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate([lines.line_of(np.flatnonzero(odd)), np.flatnonzero(edges)]))
 
 
-def to_nfc_column(values: pd.Series) -> pd.Series:
-    """:func:`to_nfc` of every value of a column (missing values stay missing), as strings.
+def nfc_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a column in NFC, and each row's index into them.
+
+    Returns ``(codes, uniques)``: ``uniques`` holds each distinct value once
+    (strings, in NFC, in order of first appearance); ``codes[i]`` is row
+    ``i``'s position in it, -1 when the value is missing. Two spellings that
+    are the same text once normalised share one code.
 
     A GPS log has a million cells, nearly all plain ASCII already normal: only
     the distinct values :func:`_suspects` finds are normalised one by one.
     """
-    strings = values.astype("string")
-    codes, uniques = pd.factorize(strings)
-    uniques = np.asarray(uniques, dtype=object)
+    codes, uniques = pd.factorize(values.astype("string"))
+    uniques = np.asarray(uniques, dtype=object)  # iterating a StringArray is slow
     suspects = _suspects(uniques)
     if not len(suspects):
-        return strings
+        return codes, uniques
     fixed = uniques.copy()
     fixed[suspects] = [to_nfc(v) for v in uniques[suspects]]
-    out = np.where(codes >= 0, fixed[np.maximum(codes, 0)], None)
+    merged, distinct = pd.factorize(fixed)
+    codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+    return codes, np.asarray(distinct, dtype=object)
+
+
+def to_nfc_column(values: pd.Series) -> pd.Series:
+    """:func:`to_nfc` of every value of a column (missing values stay missing), as strings."""
+    codes, uniques = nfc_codes(values)
+    if not len(uniques):
+        return values.astype("string")
+    out = np.where(codes >= 0, uniques[np.maximum(codes, 0)], None)
     return pd.Series(out, index=values.index, dtype="string")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import load_config
 from pipeline.contracts import load_schema, validate_table
@@ -52,3 +55,118 @@ def test_survey_point_with_unknown_geosite_goes_to_quarantine(write_config, tmp_
     assert by_row[6].field == "lat"
     from_file = result.survey_points["source_file"].str.endswith("points.csv")
     assert from_file.sum() == len(lines) - 1 - 2  # header and the two rejected rows
+
+
+# ------------------------------------------------ distinct values checked once, rows alike
+
+#: A contract with every kind of check, on a few columns.
+_SCHEMA = {
+    "fields": [
+        {
+            "name": "code",
+            "constraints": {"required": True, "unique": True, "pattern": "^[A-Z]{2}-\\d$"},
+        },
+        {"name": "kind", "constraints": {"enum": ["cave", "peak"], "maxLength": 4}},
+        {"name": "depth", "type": "number", "constraints": {"minimum": 0, "maximum": 100}},
+        {"name": "count", "type": "integer", "constraints": {"required": True}},
+        {
+            "name": "day",
+            "type": "date",
+            "format": "%Y-%m-%d",
+            "constraints": {"minimum": "2000-01-01"},
+        },
+    ]
+}
+
+_VALUES = {
+    "code": [None, "", "LS-1", "LS-2", "ls-1", "LS-12", "Đ-1", "LS-1 "],
+    "kind": [None, "", "cave", "peak", "Cave", "caves", "ca\u0301ve"],
+    "depth": [None, "", "1", "1,5", "2.5", "-1", "101", "x", "1e2", "nan"],
+    "count": [None, "", "3", "3.0", "3.5", "-2", "a", "1,0"],
+    "day": [None, "", "2024-06-01", "1999-12-31", "2024-13-01", "01/06/2024", "2024-06-01x"],
+}
+
+
+def _reference(table: pd.DataFrame, keep_first: bool) -> tuple[set, dict]:
+    """The contract checked cell by cell in plain Python: (row, field) of each rejection."""
+    import datetime
+    import math
+    import re
+
+    from pipeline.vntext import to_nfc as nfc  # the cell-by-cell normaliser
+
+    rejected: set[tuple[int, str]] = set()
+    values: dict[tuple[int, str], object] = {}
+    for spec in _SCHEMA["fields"]:
+        name, cons, kind = spec["name"], spec.get("constraints", {}), spec.get("type", "string")
+        cells = [nfc(v) for v in table[name]]
+        seen: dict[str, list[int]] = {}
+        for i, v in enumerate(cells):
+            row = int(table["_row"].iloc[i])
+            blank = v is None or v == ""
+            failed = cons.get("required") and blank
+            value: object = None if blank else v
+            if not failed and not blank and kind in ("number", "integer"):
+                try:
+                    number = float(v.replace(",", "."))
+                    failed = math.isnan(number) or (kind == "integer" and number % 1 != 0)
+                    value = number
+                except ValueError:
+                    failed = True
+            if not failed and not blank and kind == "date":
+                try:
+                    value = datetime.datetime.strptime(v, spec["format"])
+                except ValueError:
+                    failed = True
+            if not failed and not blank and "enum" in cons:
+                failed = v not in cons["enum"]
+            if not failed and not blank and "pattern" in cons:
+                failed = re.fullmatch(cons["pattern"], v) is None
+            if not failed and not blank and "maxLength" in cons:
+                failed = len(v) > cons["maxLength"]
+            for bound, outside in (("minimum", float.__lt__), ("maximum", float.__gt__)):
+                if not failed and not blank and bound in cons and value is not None:
+                    if kind == "date":
+                        limit = datetime.datetime.fromisoformat(cons[bound])
+                        failed = value < limit if bound == "minimum" else value > limit
+                    else:
+                        failed = outside(float(value), float(cons[bound]))
+            if failed:
+                rejected.add((row, name))
+            elif not blank:
+                seen.setdefault(v, []).append(row)
+            if kind == "date" and isinstance(value, datetime.datetime):
+                value = value.date()
+            values[(row, name)] = value
+        if cons.get("unique"):
+            for rows in seen.values():
+                for row in rows[1:] if keep_first else rows if len(rows) > 1 else []:
+                    rejected.add((row, name))
+    return rejected, values
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _VALUES.items()}),
+        min_size=0,
+        max_size=25,
+    ),
+    st.booleans(),
+)
+def test_validation_by_distinct_values_matches_cell_by_cell(rows, keep_first) -> None:
+    table = pd.DataFrame(rows, columns=list(_VALUES), dtype=object)
+    table.insert(0, "_row", np.arange(len(table)) + 2)
+    valid, rejections = validate_table(table, _SCHEMA, file="t.csv", keep_first=keep_first)
+    expected, values = _reference(table, keep_first)
+    # one value has one verdict: duplicates are counted among the rows that passed
+    found = {(r.row, r.field) for r in rejections}
+    assert found == expected
+    assert sorted(valid["_row"]) == sorted(set(table["_row"]) - {row for row, _ in expected})
+    for _, record in valid.iterrows():
+        for name in _VALUES:
+            got, want = record[name], values[(int(record["_row"]), name)]
+            if want is None:
+                assert got is None or pd.isna(got)
+            else:
+                assert got == want
