@@ -170,3 +170,20 @@ def test_validation_by_distinct_values_matches_cell_by_cell(rows, keep_first) ->
                 assert got is None or pd.isna(got)
             else:
                 assert got == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["a\x00", "a", "Đ", "Ð", "é"])),
+        max_size=30,
+    )
+)
+def test_layers_sort_their_text_as_python_does(values) -> None:
+    """The fast numpy ordering of identifiers gives pandas' order, ties kept in place."""
+    from pipeline.ingest.core import text_order
+
+    series = pd.Series(values, dtype=object, index=np.arange(len(values)) * 3)
+    order = text_order(series)
+    expected = series.reset_index(drop=True).sort_values(kind="stable").index.to_numpy()
+    assert order.tolist() == expected.tolist()

