@@ -471,9 +471,6 @@ def _zone(
         frame = base.assign(zone_class=zone_class, area_ha=_areas_ha(g))
         return gpd.GeoDataFrame(frame, geometry=g, crs=crs)
 
-    zone_i = site_layer(core, "I")
-    zone_ii = site_layer(ring, "II")
-
     # Combined layer: dissolve per zoning unit (a cluster, or a lone geosite);
     # Zone II is what remains of the unit's footprint once its Zone I is removed.
     # Other units' cores cannot reach it: units whose footprints meet are one
@@ -492,6 +489,13 @@ def _zone(
     )
     unit_core = dissolve(core, unit_of_site, len(units))
     unit_ring = threaded(shapely.difference, dissolve(outer, unit_of_site, len(units)), unit_core)
+    # a million survey points make tens of thousands of large polygons: each array is
+    # let go once its layer holds its MultiPolygon copies (peak memory, not speed)
+    del outer, core_raw, outer_raw
+    zone_i = site_layer(core, "I")
+    del core
+    zone_ii = site_layer(ring, "II")
+    del ring
     advance(1)
     lone = units["n_geosites"].eq(1) & units["cluster_code"].isna()
     units["geosite_code"] = units["geosite_codes"].where(lone, None)
