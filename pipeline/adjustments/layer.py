@@ -18,6 +18,7 @@ from pipeline.config import Config
 from pipeline.contracts import Rejection, load_schema, validate_table
 from pipeline.errors import InputError
 from pipeline.geometry import areas_ha, as_multipolygons
+from pipeline.parallel import map_threads
 from pipeline.zoning import ZoningResult
 
 #: The adjustments layer and the layer of the proposals they started from.
@@ -59,7 +60,13 @@ def proposals(zones: ZoningResult) -> gpd.GeoDataFrame:
     pz = zones.protection_zones
     units = sorted(pz["unit_code"].unique())
     core = pz.loc[pz["zone_class"] == "I"].set_index("unit_code").geometry
-    by_unit = pz.dissolve("unit_code").geometry
+    # what GeoDataFrame.dissolve does (one union_all of each unit's rows, in order),
+    # in threads: GEOS releases the GIL, and a national inventory has thousands of units
+    rows_of = pz.groupby("unit_code", sort=True).indices
+    geoms = np.asarray(pz.geometry.values, dtype=object)
+    by_unit = dict(
+        zip(units, map_threads(lambda u: shapely.union_all(geoms[rows_of[u]]), units), strict=True)
+    )
     empty = shapely.from_wkt("MULTIPOLYGON EMPTY")
     rows = []
     for unit in units:
