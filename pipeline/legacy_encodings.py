@@ -278,6 +278,15 @@ def score(text: str) -> Score:
     return Score(good, bad)
 
 
+def _symbols(text: str) -> int:
+    """Non-ASCII symbols where letters should be (``§ ¸ «``): a code page's fingerprint."""
+    return sum(
+        1
+        for ch in text
+        if ord(ch) >= 0x80 and not unicodedata.category(ch).startswith(("L", "M", "Z"))
+    )
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters: not a text table."""
     sample = data[:65536]
@@ -350,12 +359,18 @@ def _raw_bytes(text: str) -> bytes | None:
     return None
 
 
+#: Accented words a column must gain before a conversion without symbols is believed.
+MIN_REPAIRED_WORDS = 2
+
+
 def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str | None]:
     """Re-decode a column of text that was read through the wrong code page.
 
     A column is converted only when, taken as a whole, it reads as broken
     Vietnamese (odd symbols or malformed syllables) and its bytes decoded as
-    TCVN3 or VNI read as clean Vietnamese. Text already in Unicode
+    TCVN3 or VNI read as clean Vietnamese, with enough evidence: at least
+    :data:`MIN_REPAIRED_WORDS` accented words, or one where the text held
+    symbols such as ``§`` in place of letters. Text already in Unicode
     Vietnamese (letters outside Latin-1) is left alone.
 
     Returns
@@ -372,6 +387,8 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
     raw = [_raw_bytes(v) for v in present.values()]
     if not present or None in raw or score(" ".join(present.values())).bad == 0:
         return out, None
+    # One odd letter is no proof: "æ" alone is Danish as often as it is TCVN3 "ổ"
+    symbols = _symbols(" ".join(present.values()))
     best: tuple[int, str, list[str]] | None = None
     for name in ("tcvn3", "vni", "cp1258"):
         try:
@@ -379,7 +396,8 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
         except (UnicodeDecodeError, ValueError):
             continue
         after = score(" ".join(texts))
-        if after.bad == 0 and after.good > 0 and (best is None or after.value > best[0]):
+        enough = after.good >= MIN_REPAIRED_WORDS or (symbols and after.good > 0)
+        if after.bad == 0 and enough and (best is None or after.value > best[0]):
             best = (after.value, name, texts)
     if best is None:
         return out, None

@@ -130,6 +130,17 @@ def test_repair_leaves_unicode_and_plain_ascii_alone() -> None:
     assert enc.repair_values(["Café crème", "Müller"]) == (["Café crème", "Müller"], None)
 
 
+def test_repair_wants_more_than_one_odd_letter() -> None:
+    """A lone "æ" reads as TCVN3 "ổ", but one letter is no proof of a code page;
+    one word with a symbol in place of a letter (TCVN3 "§" for "Đ") is."""
+    assert enc.repair_values(["{{;æ59", None, "Cafe"]) == (["{{;æ59", None, "Cafe"], None)
+    assert enc.repair_values(["Søren"]) == (["Søren"], None)
+    garbled = enc.encode_tcvn3("Động").decode("latin-1")
+    assert enc.repair_values([garbled, "Tam Thanh"]) == (["Động", "Tam Thanh"], "tcvn3")
+    two = enc.encode_tcvn3("Lộc Bình").decode("latin-1")
+    assert enc.repair_values([two]) == (["Lộc Bình"], "tcvn3")
+
+
 def test_repair_converts_tcvn3_and_vni_read_as_western_text() -> None:
     tcvn = [enc.encode_tcvn3(n).decode("latin-1") for n in NAMES[:3]]
     fixed, found = enc.repair_values([*tcvn, "LS-TP-01"])
