@@ -419,6 +419,22 @@ def _around(footprints: np.ndarray, core_legal: np.ndarray) -> np.ndarray:
     return out
 
 
+def _waves(crowded: np.ndarray, near_a: np.ndarray, near_b: np.ndarray) -> list[np.ndarray]:
+    """The crowded units in waves: each after every lower-numbered neighbour's wave.
+
+    Generalising a wave at a time, each unit keeping off its neighbours' current
+    footprints, gives what generalising the units one by one in index order gives.
+    """
+    wave_of = np.zeros(len(crowded), dtype=np.intp)
+    both = crowded[near_a] & crowded[near_b]
+    low = np.minimum(near_a[both], near_b[both])
+    high = np.maximum(near_a[both], near_b[both])
+    for lo, hi in sorted(zip(low.tolist(), high.tolist(), strict=True), key=lambda p: p[1]):
+        wave_of[hi] = max(wave_of[hi], wave_of[lo] + 1)
+    members = np.flatnonzero(crowded)
+    return [members[wave_of[members] == w] for w in np.unique(wave_of[members])]
+
+
 def legal_boundaries(
     zones: gpd.GeoDataFrame,
     park: BaseGeometry,
@@ -512,19 +528,28 @@ def legal_boundaries(
         has_ring[free], generalise_outward_many(around, m, allowed=allowed), None
     )
     advance(len(free))
-    for i in np.flatnonzero(crowded):
-        neighbours = near_b[near_a == i]
-        forbidden = shapely.union_all(taken[neighbours])
-        if has_core[i]:
-            core_legal[i] = generalise_outward(core[i], m, allowed=allowed, forbidden=forbidden)
-        if has_ring[i]:
-            (around_i,) = _around(footprint[i : i + 1], core_legal[i : i + 1])
-            outer_legal[i] = generalise_outward(around_i, m, allowed=allowed, forbidden=forbidden)
-        if units[i] not in approved_units:
-            taken[i] = next(
-                g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
-            )
-        advance(1)
+    # In unit order, each sees the legal footprints of the neighbours before it and the
+    # detailed ones of those after it; units of one wave have no neighbour in it, so a
+    # wave at a time gives the same boundaries, with the threads of the batch.
+    for wave in _waves(crowded, near_a, near_b):
+        forbidden = np.array(
+            [shapely.union_all(taken[near_b[near_a == i]]) for i in wave], dtype=object
+        )
+        core_legal[wave] = generalise_outward_many(
+            np.where(has_core[wave], core[wave], None), m, allowed=allowed, forbidden=forbidden
+        )
+        around = _around(footprint[wave], core_legal[wave])
+        outer_legal[wave] = np.where(
+            has_ring[wave],
+            generalise_outward_many(around, m, allowed=allowed, forbidden=forbidden),
+            None,
+        )
+        for i in wave:
+            if units[i] not in approved_units:
+                taken[i] = next(
+                    g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
+                )
+        advance(len(wave))
 
     # Overlays on the centimetre grid the markers are stated on: exact, so Zone II neither
     # overlaps Zone I nor leaves a sliver where both follow the park boundary.

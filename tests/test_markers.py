@@ -409,6 +409,51 @@ def test_neighbouring_units_never_overlap_after_generalisation():
     assert finding.severity == "error" and "A I" in finding.subject and "B I" in finding.subject
 
 
+def test_crowded_units_in_waves_give_what_one_by_one_gives(monkeypatch):
+    """Units near each other are generalised a wave at a time (threads); each still keeps
+    off what the units before it took and the detailed footprints of those after it,
+    exactly as one unit after the other in unit order does."""
+    from pipeline import markers
+
+    # a chain of units 12 m apart (10 m of growth allowed), codes out of chain order;
+    # their marker polygons' corners point at each other across the gaps
+    codes = ["C", "A", "E", "B", "D", "G", "F"]
+    zones = gpd.GeoDataFrame(
+        {"unit_code": codes, "zone_class": ["I", "II"] * 3 + ["I"]},
+        geometry=[Point(212 * k, 0).buffer(100, quad_segs=16) for k in range(len(codes))],
+        crs="EPSG:9215",
+    )
+    park = shapely.box(-1000, -1000, 3000, 1000)
+
+    def legal_with(waves):
+        monkeypatch.setattr(markers, "_waves", waves)
+        legal = legal_boundaries(zones, park, Markers())
+        return legal.zones.sort_values(["unit_code", "zone_class"]), legal.markers
+
+    used = []
+    real = markers._waves
+
+    def recorded(*args):
+        used.append([list(w) for w in real(*args)])
+        return real(*args)
+
+    in_waves, markers_in_waves = legal_with(recorded)
+    assert max(len(w) for w in used[0]) > 1  # the chain does run in waves
+    one_by_one, markers_one_by_one = legal_with(
+        lambda crowded, a, b: [np.array([i]) for i in np.flatnonzero(crowded)]
+    )
+    assert list(shapely.to_wkb(in_waves.geometry.values)) == list(
+        shapely.to_wkb(one_by_one.geometry.values)
+    )
+    pd.testing.assert_frame_equal(markers_in_waves, markers_one_by_one)
+    # (all at once would not do: neighbours would grow into the same gap)
+    at_once, _ = legal_with(lambda crowded, a, b: [np.flatnonzero(crowded)])
+    assert list(shapely.to_wkb(at_once.geometry.values)) != list(
+        shapely.to_wkb(one_by_one.geometry.values)
+    )
+    assert check_no_overlap(in_waves, 0.01) == []
+
+
 def test_many_zones_at_once_give_what_each_gives_alone():
     """The vectorised generalisation and numbering equal the one-zone results, zone by zone."""
     zones = np.array(list(SHAPES.values()), dtype=object)
