@@ -379,6 +379,7 @@ def _read_points(
             )
         table = table.loc[~swapped]
         pts = transform_geometries(table.geometry.values, source, target)
+        wx, wy = shapely.get_x(pts), shapely.get_y(pts)
         frame = pd.DataFrame(table.drop(columns=table.geometry.name))
         frame["lon"], frame["lat"] = lon[~swapped], lat[~swapped]
     else:
@@ -408,8 +409,8 @@ def _read_points(
             frame, wx, wy, more = _points_from_columns(plain, spec, file, cfg, id_field, advance)
             rejections += more
             pts = shapely.points(wx, wy)
-    frame["x_vn2000"] = shapely.get_y(pts)  # Vietnamese X = northing
-    frame["y_vn2000"] = shapely.get_x(pts)  # Vietnamese Y = easting
+    frame["x_vn2000"] = wy  # Vietnamese X = northing
+    frame["y_vn2000"] = wx  # Vietnamese Y = easting
     points = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(pts, index=frame.index), crs=target)
     points, outside = _check_surroundings(points, file, id_field, where, cfg)
     return points, rejections + outside
