@@ -10,14 +10,11 @@ show the Vietnamese correctly.
 from __future__ import annotations
 
 import csv
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.parallel import workers
 from pipeline.xlsx import Column, sheet_name, write_table
 
 #: (column of boundary_markers, header, decimals)
@@ -84,36 +81,12 @@ def _write_xlsx(columns: list[list[object]], path: Path, unit_code: str) -> None
     write_table(path, sheet_name(unit_code), _SHEET_COLUMNS, columns)
 
 
-def _write_units(job: tuple[Path, list[tuple[str, list[list[str]], list[list[object]]]]]) -> None:
-    directory, units = job
-    for unit, text, values in units:
-        _write_csv(text, directory / f"{unit}.csv")
-        _write_xlsx(values, directory / f"{unit}.xlsx", unit)
-
-
-#: Markers per batch of units handed to a writer process (units are never split).
-BATCH_ROWS = 5_000
-
-
-def _batches(tables: list, rows: int) -> list[list]:
-    """``tables`` (unit, text columns, value columns) in batches of about ``rows`` markers,
-    the largest units first."""
-    batches: list[list] = []
-    size = rows
-    for table in sorted(tables, key=lambda t: len(t[1][0]), reverse=True):
-        if size >= rows:
-            batches.append([])
-            size = 0
-        batches[-1].append(table)
-        size += len(table[1][0])
-    return batches
-
-
 def write_marker_tables(markers: pd.DataFrame, directory: Path) -> list[Path]:
     """``<unit_code>.csv`` and ``<unit_code>.xlsx`` for every unit in ``markers``.
 
-    A national inventory has thousands of units: the workbooks are written by
-    as many processes as the machine has cores.
+    Written in one process: ``geopark zones`` already writes them alongside the
+    GeoPackage (:func:`pipeline.parallel.alongside`), and 150,000 markers take
+    about three seconds.
     """
     directory.mkdir(parents=True, exist_ok=True)
     rows = _unit_rows(markers).reset_index(drop=True)
@@ -125,15 +98,7 @@ def write_marker_tables(markers: pd.DataFrame, directory: Path) -> list[Path]:
         (str(units[lo]), [c[lo:hi] for c in text], [c[lo:hi] for c in values])
         for lo, hi in zip(starts, ends, strict=True)
     ]
-    batches = _batches(tables, BATCH_ROWS)
-    n_jobs = min(workers(), len(batches))
-    if n_jobs <= 1:
-        for batch in batches:
-            _write_units((directory, batch))
-    else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(n_jobs, mp_context=context) as pool:
-            # largest first, one batch at a time: a massif of 60,000 markers
-            # does not hold up the hundreds of small units behind it
-            list(pool.map(_write_units, [(directory, b) for b in batches], chunksize=1))
+    for unit, unit_text, unit_values in tables:
+        _write_csv(unit_text, directory / f"{unit}.csv")
+        _write_xlsx(unit_values, directory / f"{unit}.xlsx", unit)
     return [directory / f"{unit}{suffix}" for unit, _, _ in tables for suffix in (".csv", ".xlsx")]

@@ -158,7 +158,7 @@ class ForkedCall:
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            # not a daemon: the child may start processes of its own (marker tables)
+            # not a daemon, so what it runs may start processes of its own
             target=_run_forked,
             args=(send, os.getpid(), niceness, func, args),
         )
