@@ -154,15 +154,17 @@ class LayersInAdvance:
         self._handed: dict[str, tuple[gpd.GeoDataFrame, list[str], int]] = {}
         self._call: ForkedCall | None = None
 
-    def start(self, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
-        """Begin writing ``layers`` into :attr:`path`."""
+    def start(self, layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
+        """Begin writing ``layers`` into :attr:`path`; False when there is no second CPU
+        to do it on (they are then written with the rest)."""
         if workers() == 1 or not layers:
-            return
+            return False
         self._handed = {
             name: (frame, list(frame.columns), len(frame)) for name, frame in layers.items()
         }
         # needed only at the end of the run: the zoning's threads go first
         self._call = ForkedCall(write_geopackage, dict(layers), self.path, niceness=10)
+        return True
 
     def take(
         self, layers: Mapping[str, gpd.GeoDataFrame], path: Path, advance: Advance = no_advance

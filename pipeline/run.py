@@ -33,7 +33,7 @@ from pipeline.ingest.extents import extent_outlines
 from pipeline.marker_tables import write_marker_tables
 from pipeline.markers import LegalBoundaries, legal_boundaries
 from pipeline.outputs import sha256
-from pipeline.parallel import alongside
+from pipeline.parallel import alongside, workers
 from pipeline.progress import Progress, counted, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
@@ -473,9 +473,11 @@ def write_outputs(
         with counted(
             progress, "Ghi bộ kết quả", "Writing the output set", len(SET_WRITERS), "phần/parts"
         ) as advance:
+            at_once = workers() > 1  # with one CPU they are written first, then the GeoPackage
             progress(
-                "Ghi song song: " + ", ".join(vi for vi, _, _ in others),
-                "Writing alongside: " + ", ".join(en for _, en, _ in others),
+                ("Ghi song song: " if at_once else "Ghi: ") + ", ".join(vi for vi, _, _ in others),
+                ("Writing alongside: " if at_once else "Writing: ")
+                + ", ".join(en for _, en, _ in others),
             )
             with alongside(_write_quietly, result, cfg, staging, others):
                 progress(gpkg_vi, gpkg_en)
@@ -505,11 +507,11 @@ def run_zones(cfg: Config, progress: Progress = no_progress) -> RunResult:
             ahead = stack.enter_context(outputs.layers_in_advance(store, cfg.outputs.geopackage))
 
         def write_ahead(ingested: IngestResult) -> None:
-            progress(
-                "Ghi điểm khảo sát vào GeoPackage song song",
-                "Writing the survey points into the GeoPackage alongside",
-            )
-            ahead.start(early_layers(ingested))
+            if ahead.start(early_layers(ingested)):
+                progress(
+                    "Ghi điểm khảo sát vào GeoPackage song song",
+                    "Writing the survey points into the GeoPackage alongside",
+                )
 
         result = compute(cfg, until="check", progress=progress, ingested_hook=write_ahead)
         write_outputs(result, cfg, started, progress, ahead)

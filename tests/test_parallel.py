@@ -214,3 +214,45 @@ def test_a_killed_run_s_folder_ahead_is_removed_by_the_next_run(tmp_path) -> Non
         # at once, whatever its age: it was held from before it had its name
         assert [p for p in store.iterdir()] == [ahead.path.parent]
     assert list(store.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to compare with")
+def test_zones_on_one_cpu_write_what_two_write_and_say_so(write_config, tmp_path) -> None:
+    """With one CPU nothing is written alongside, the progress does not claim it is,
+    and the GeoPackage holds what a run on two CPUs writes."""
+    runs = {}
+    for cpus in ("0", "0,1"):
+        folder = tmp_path / f"cpus-{cpus.replace(',', '-')}"
+
+        def to_folder(raw, folder=folder):
+            raw["outputs"]["directory"] = str(folder)
+            raw["outputs"]["failed_directory"] = str(folder / "failed_run")
+
+        config = write_config(to_folder, name=f"geopark-{cpus.replace(',', '-')}.toml")
+        command = [
+            "taskset",
+            "-c",
+            cpus,
+            sys.executable,
+            "-c",
+            "from pipeline.cli.main import cli; cli()",
+        ]
+        done = subprocess.run(
+            [*command, "zones", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs[cpus] = (done.stdout + done.stderr, folder)
+    one, two = runs["0"][0], runs["0,1"][0]
+    assert "alongside" not in one and "song song" not in one
+    assert "Writing the survey points into the GeoPackage alongside" in two
+    for layer in ("survey_points", "protection_zones", "boundary_markers"):
+        frames = [
+            pyogrio.read_dataframe(next(folder.glob("*.gpkg")), layer=layer)
+            for _, folder in runs.values()
+        ]
+        assert len(frames[0]) > 0
+        assert frames[0].equals(frames[1]), layer
