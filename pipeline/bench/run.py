@@ -19,6 +19,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import psutil
 import shapely
 
 from pipeline.bench import peers
@@ -120,20 +121,6 @@ def _backend_peak_mb(pid: int) -> float | None:
     return None
 
 
-def _descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (Linux ``/proc``)."""
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                queue += [int(child) for child in task.read_text().split()]
-            except OSError:
-                continue
-    return found
-
-
 def _tree_pss_mb(pid: int) -> float:
     """Memory of ``pid`` and its descendants, each shared page counted once (PSS, MB).
 
@@ -141,16 +128,18 @@ def _tree_pss_mb(pid: int) -> float:
     resident sizes would count those pages twice, their largest alone would
     leave their own pages out.
     """
-    total_kb = 0
-    for member in _descendants(pid):
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for member in members:
         try:
-            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total_kb += int(line.split()[1])
-                    break
-        except OSError:  # ended meanwhile
+            total += member.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):  # ended meanwhile
             continue
-    return total_kb / 1024
+    return total / 2**20
 
 
 class _TreeMemory(threading.Thread):
