@@ -64,3 +64,33 @@ def test_bench_smoke_run(tmp_path: Path) -> None:
     assert e2e["points"] == 200 and e2e["exit_status"] in (0, 1)  # finished; QA is not timed
     assert set(e2e["stage_seconds"]) >= {"ingest", "zone", "check", "write"}
     assert "project" in proc.stdout and "geopark zones" in proc.stdout
+
+
+def test_run_memory_counts_the_worker_processes_once() -> None:
+    """A forked worker's own pages are added; the pages it shares with its parent are not
+    counted twice."""
+    import multiprocessing
+    import os
+
+    from pipeline.bench.run import _tree_pss_mb
+
+    shared = np.ones(50 * 2**20 // 8)  # 50 MB the child inherits
+    ready, release = multiprocessing.get_context("fork").Event(), multiprocessing.Event()
+
+    def work() -> None:
+        own = np.ones(100 * 2**20 // 8)  # 100 MB of its own
+        ready.set()
+        release.wait(30)
+        del own
+
+    before = _tree_pss_mb(os.getpid())
+    child = multiprocessing.get_context("fork").Process(target=work)
+    child.start()
+    try:
+        assert ready.wait(30)
+        during = _tree_pss_mb(os.getpid())
+    finally:
+        release.set()
+        child.join(30)
+    assert 90 < during - before < 130, (before, during)
+    assert shared.sum() > 0
