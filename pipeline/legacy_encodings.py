@@ -254,6 +254,8 @@ class Score:
 
     good: int
     bad: int
+    #: Non-ASCII symbols where letters should be (``§ ¸ «``): a code page's fingerprint.
+    symbols: int = 0
 
     @property
     def value(self) -> int:
@@ -262,10 +264,12 @@ class Score:
 
 def score(text: str) -> Score:
     """Count accented Vietnamese syllables (good) and odd characters or words (bad)."""
-    good = bad = 0
+    good = bad = symbols = 0
     for ch in text:
-        if ord(ch) >= 0x80 and not unicodedata.category(ch).startswith(("L", "M")):
+        category = unicodedata.category(ch)
+        if ord(ch) >= 0x80 and not category.startswith(("L", "M")):
             bad += 1  # symbols such as § ¸ « where letters should be
+            symbols += not category.startswith("Z")
         elif unicodedata.category(ch) == "Cc" and ch not in "\t\r\n":
             bad += 1
     for word in _WORD.findall(unicodedata.normalize("NFC", text)):
@@ -275,16 +279,7 @@ def score(text: str) -> Score:
             good += 1
         else:
             bad += 1
-    return Score(good, bad)
-
-
-def _symbols(text: str) -> int:
-    """Non-ASCII symbols where letters should be (``§ ¸ «``): a code page's fingerprint."""
-    return sum(
-        1
-        for ch in text
-        if ord(ch) >= 0x80 and not unicodedata.category(ch).startswith(("L", "M", "Z"))
-    )
+    return Score(good, bad, symbols)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -385,10 +380,11 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
         return out, None  # nothing a code page could have garbled (a GPS log, codes)
     present = {i: v for i, v in enumerate(values) if isinstance(v, str) and v and not v.isascii()}
     raw = [_raw_bytes(v) for v in present.values()]
-    if not present or None in raw or score(" ".join(present.values())).bad == 0:
+    if not present or None in raw:
         return out, None
-    # One odd letter is no proof: "æ" alone is Danish as often as it is TCVN3 "ổ"
-    symbols = _symbols(" ".join(present.values()))
+    before = score(" ".join(present.values()))
+    if before.bad == 0:
+        return out, None
     best: tuple[int, str, list[str]] | None = None
     for name in ("tcvn3", "vni", "cp1258"):
         try:
@@ -396,7 +392,8 @@ def repair_values(values: Sequence[str | None]) -> tuple[list[str | None], str |
         except (UnicodeDecodeError, ValueError):
             continue
         after = score(" ".join(texts))
-        enough = after.good >= MIN_REPAIRED_WORDS or (symbols and after.good > 0)
+        # one odd letter is no proof: "æ" alone is Danish as often as it is TCVN3 "ổ"
+        enough = after.good >= MIN_REPAIRED_WORDS or (before.symbols > 0 and after.good > 0)
         if after.bad == 0 and enough and (best is None or after.value > best[0]):
             best = (after.value, name, texts)
     if best is None:

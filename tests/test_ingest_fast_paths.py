@@ -159,33 +159,11 @@ def test_plain_decimals_found_once_serve_every_parse(values, axis) -> None:
     )
 
 
-def _pandas_cells(text: str, delimiter: str):
-    import io
-
-    import pandas as pd
-
-    try:
-        return pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-            engine="c",
-            quotechar='"',
-            doublequote=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        return None
-
-
 @settings(max_examples=3000, deadline=None)
 @given(table_text, st.sampled_from([",", ";", "\t"]))
 def test_arrow_reads_every_cell_as_pandas_c_parser_does(text, delimiter) -> None:
     """Whenever pyarrow's reader takes a text, it reads the cells pandas' C parser reads."""
-    from pipeline.readers import _arrow_cells
+    from pipeline.readers import _arrow_cells, _pandas_cells
 
     arrow = _arrow_cells(text, delimiter)
     if arrow is None:
@@ -198,7 +176,7 @@ def test_arrow_reads_every_cell_as_pandas_c_parser_does(text, delimiter) -> None
 def test_arrow_reads_the_ordinary_tables() -> None:
     """The pyarrow path is taken for what a GPS writes, empty last cells and Windows line
     ends included (else it proves nothing); a table with quotes is pandas' to read."""
-    from pipeline.readers import _arrow_cells, _parse_with_header_on_row_1
+    from pipeline.readers import _arrow_cells, _pandas_cells, _parse_with_header_on_row_1
 
     ordinary = [
         "point_id,geosite_code,lat,lon,team\nP0,KS-1,21.93,106.34,\nP1,KS-2,21.59,106.54,\n",
