@@ -79,3 +79,17 @@ def decoded_text(cfg, name: str) -> str:
     spec = next(s for s in cfg.inputs.survey_points if s.path.name == name)
     text, _ = _decode(spec.path.read_bytes(), spec.encoding, name)
     return text
+
+
+def test_the_stage_lines_write_no_decimal_mark(capsys) -> None:
+    """Vietnamese reads ``11.0`` as eleven thousand: times are ``m:ss``, rates grouped by
+    thin spaces, as the bars' own elapsed column shows them."""
+    from pipeline.cli.common import StageProgress, elapsed_stamp, rate_text
+
+    assert elapsed_stamp(11.04) == "  0:11"
+    assert elapsed_stamp(754.9) == " 12:34"
+    assert rate_text(1234567.4) == "1\u202f234\u202f567/s"
+    assert rate_text(None) == rate_text(0.0) == ""
+    StageProgress()("Đọc", "Reading")
+    line = capsys.readouterr().err
+    assert line.split("•")[0].strip() == "0:00", line

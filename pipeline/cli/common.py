@@ -59,6 +59,20 @@ def redact(message: str) -> str:
     return without_passwords(message)
 
 
+def elapsed_stamp(seconds: float) -> str:
+    """Time since the start as ``m:ss`` (as rich's bars show it): no decimal mark, which
+    Vietnamese and English write differently."""
+    whole = int(seconds)
+    return f"{whole // 60:3d}:{whole % 60:02d}"
+
+
+def rate_text(per_second: float | None) -> str:
+    """A rate with thin groups of three digits (``12 345/s``), read alike in both languages."""
+    if not per_second:
+        return ""
+    return f"{per_second:,.0f}/s".replace(",", "\u202f")
+
+
 class StageProgress:
     """Prints each stage with the time it took; counted steps get a progress bar.
 
@@ -70,9 +84,9 @@ class StageProgress:
         self.start = time.perf_counter()
 
     def __call__(self, vi: str, en: str) -> None:
-        elapsed = time.perf_counter() - self.start
+        stamp = elapsed_stamp(time.perf_counter() - self.start)
         console.print(
-            f"[dim]{elapsed:6.1f}s[/] [bold cyan]•[/] {escape(redact(vi))} "
+            f"[dim]{stamp}[/] [bold cyan]•[/] {escape(redact(vi))} "
             f"[dim]/ {escape(redact(en))}[/]",
             markup=True,
         )
@@ -94,7 +108,7 @@ class StageProgress:
             def advance(n: int = 1) -> None:
                 bar.advance(task, n)
                 speed = bar.tasks[task].speed
-                bar.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+                bar.update(task, rate=rate_text(speed))
 
             yield advance
 
