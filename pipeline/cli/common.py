@@ -86,8 +86,7 @@ class StageProgress:
     def __call__(self, vi: str, en: str) -> None:
         stamp = elapsed_stamp(time.perf_counter() - self.start)
         console.print(
-            f"[dim]{stamp}[/] [bold cyan]•[/] {escape(redact(vi))} "
-            f"[dim]/ {escape(redact(en))}[/]",
+            f"[dim]{stamp}[/] [bold cyan]•[/] {escape(redact(vi))} [dim]/ {escape(redact(en))}[/]",
             markup=True,
         )
 
