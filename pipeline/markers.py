@@ -39,7 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from pipeline.config import Markers
 from pipeline.crs import transform_xy
 from pipeline.geometry import near
-from pipeline.parallel import threaded
+from pipeline.parallel import map_threads, threaded
 from pipeline.progress import Advance, no_advance
 
 #: Columns of the ``boundary_markers`` layer, in order (geometry last).
@@ -517,39 +517,53 @@ def legal_boundaries(
 
     # Units with no other unit within reach are generalised all at once; the few with
     # neighbours one after the other, each keeping off what its neighbours took.
-    free = np.flatnonzero(~crowded)
     core_legal = np.full(len(units), None, dtype=object)
     outer_legal = np.full(len(units), None, dtype=object)
-    core_legal[free] = generalise_outward_many(
-        np.where(has_core[free], core[free], None), m, allowed=allowed
-    )
-    around = _around(footprint[free], core_legal[free])
-    outer_legal[free] = np.where(
-        has_ring[free], generalise_outward_many(around, m, allowed=allowed), None
-    )
-    advance(len(free))
-    # In unit order, each sees the legal footprints of the neighbours before it and the
-    # detailed ones of those after it; units of one wave have no neighbour in it, so a
-    # wave at a time gives the same boundaries, with the threads of the batch.
-    for wave in _waves(crowded, near_a, near_b):
-        forbidden = np.array(
-            [shapely.union_all(taken[near_b[near_a == i]]) for i in wave], dtype=object
+
+    def generalise_free(allowed: BaseGeometry) -> None:
+        free = np.flatnonzero(~crowded)
+        core_legal[free] = generalise_outward_many(
+            np.where(has_core[free], core[free], None), m, allowed=allowed
         )
-        core_legal[wave] = generalise_outward_many(
-            np.where(has_core[wave], core[wave], None), m, allowed=allowed, forbidden=forbidden
+        around = _around(footprint[free], core_legal[free])
+        outer_legal[free] = np.where(
+            has_ring[free], generalise_outward_many(around, m, allowed=allowed), None
         )
-        around = _around(footprint[wave], core_legal[wave])
-        outer_legal[wave] = np.where(
-            has_ring[wave],
-            generalise_outward_many(around, m, allowed=allowed, forbidden=forbidden),
-            None,
-        )
-        for i in wave:
-            if units[i] not in approved_units:
-                taken[i] = next(
-                    g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
-                )
-        advance(len(wave))
+        advance(len(free))
+
+    def generalise_crowded(allowed: BaseGeometry) -> None:
+        # In unit order, each sees the legal footprints of the neighbours before it and the
+        # detailed ones of those after it; units of one wave have no neighbour in it, so a
+        # wave at a time gives the same boundaries, with the threads of the batch.
+        for wave in _waves(crowded, near_a, near_b):
+            forbidden = np.array(
+                [shapely.union_all(taken[near_b[near_a == i]]) for i in wave], dtype=object
+            )
+            core_legal[wave] = generalise_outward_many(
+                np.where(has_core[wave], core[wave], None),
+                m,
+                allowed=allowed,
+                forbidden=forbidden,
+            )
+            around = _around(footprint[wave], core_legal[wave])
+            outer_legal[wave] = np.where(
+                has_ring[wave],
+                generalise_outward_many(around, m, allowed=allowed, forbidden=forbidden),
+                None,
+            )
+            for i in wave:
+                if units[i] not in approved_units:
+                    taken[i] = next(
+                        g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
+                    )
+            advance(len(wave))
+
+    # The two read nothing the other writes (a free unit has no neighbour to keep off,
+    # and its own footprint is all a crowded one sees of it), so they run side by side:
+    # each is mostly a few massifs of tens of thousands of vertices, one GEOS call each.
+    # Each has its own copy of the park, as a prepared geometry is not shared by threads.
+    jobs = [generalise_crowded, generalise_free]
+    map_threads(lambda job: job(shapely.from_wkb(shapely.to_wkb(allowed))), jobs)
 
     # Overlays on the centimetre grid the markers are stated on: exact, so Zone II neither
     # overlaps Zone I nor leaves a sliver where both follow the park boundary.

@@ -549,3 +549,36 @@ def test_renumbering_a_massif_of_markers_stays_small_in_memory():
     tracemalloc.stop()
     assert numbers.tolist() == list(range(1, 6_001))
     assert peak < 100 * 2**20
+
+
+def test_free_and_crowded_units_side_by_side_give_what_one_after_the_other_gives(monkeypatch):
+    """Lone units and crowded ones are generalised in two threads at once; the boundaries
+    and markers are those of either one running after the other."""
+    from pipeline import markers
+
+    crowded = [Point(212 * k, 0).buffer(100, quad_segs=16) for k in range(4)]
+    lone = [Point(600 * k, 900).buffer(60 + 20 * k, quad_segs=16) for k in range(4)]
+    codes = ["C", "A", "D", "B", "L2", "L4", "L1", "L3"]
+    zones = gpd.GeoDataFrame(
+        {"unit_code": codes, "zone_class": ["I", "II"] * 4},
+        geometry=crowded + lone,
+        crs="EPSG:9215",
+    )
+    # the last lone unit runs along the park boundary: its growth is cut back to the park
+    park = shapely.box(-1000, -1000, 1900, 960)
+
+    def legal_with(run_jobs):
+        monkeypatch.setattr(markers, "map_threads", run_jobs)
+        legal = legal_boundaries(zones, park, Markers())
+        return legal.zones.sort_values(["unit_code", "zone_class"]), legal.markers
+
+    side_by_side, markers_side_by_side = legal_with(markers.map_threads)
+    for order in (list, lambda jobs: list(jobs)[::-1]):
+        one_after_other, markers_one_after_other = legal_with(
+            lambda func, jobs, order=order: [func(job) for job in order(jobs)]
+        )
+        assert list(shapely.to_wkb(side_by_side.geometry.values)) == list(
+            shapely.to_wkb(one_after_other.geometry.values)
+        )
+        pd.testing.assert_frame_equal(markers_side_by_side, markers_one_after_other)
+    assert check_no_overlap(side_by_side, 0.01) == []
