@@ -19,7 +19,6 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -233,11 +232,8 @@ class Parsed:
 
     values: list[float]
     reasons: list[CoordinateError | None]
-
-    @cached_property
-    def failed(self) -> np.ndarray:
-        """Positions of the values that could not be read, in order."""
-        return np.array([i for i, r in enumerate(self.reasons) if r is not None], dtype=int)
+    #: positions of the values that could not be read, in order
+    failed: np.ndarray
 
 
 _NOT_PLAIN_LINE = re.compile(rf"^(?!{_PLAIN_DECIMAL}$)", re.MULTILINE)
@@ -325,11 +321,13 @@ def parse_column(
         quick &= np.abs(numbers) <= LIMITS[axis]
     out: list[float] = numbers.tolist()
     reasons: list[CoordinateError | None] = [None] * len(cells)
-    for i in np.flatnonzero(~quick):
+    failed = []
+    for i in np.flatnonzero(~quick).tolist():
         try:
             v = cells.iat[i]
             out[i] = parse_metres(v) if axis == "metres" else parse_angle(v, axis)
         except CoordinateError as exc:
             out[i] = math.nan
             reasons[i] = exc
-    return Parsed(out, reasons)
+            failed.append(i)
+    return Parsed(out, reasons, np.array(failed, dtype=int))
