@@ -519,6 +519,43 @@ def legal_boundaries(
     # neighbours one after the other, each keeping off what its neighbours took.
     core_legal = np.full(len(units), None, dtype=object)
     outer_legal = np.full(len(units), None, dtype=object)
+    zone_ii = np.full(len(units), None, dtype=object)
+    not_approved = ~np.isin(units, list(approved_units))
+    previous = (
+        {}
+        if previous_markers is None or previous_markers.empty
+        else {k: g for k, g in previous_markers.groupby(keys, sort=False)}
+    )
+    tables: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def finish(idx: np.ndarray, job: str) -> None:
+        """Zone I and II of units ``idx`` on the centimetre grid, and their markers."""
+        # Overlays on the centimetre grid the markers are stated on: exact, so Zone II
+        # neither overlaps Zone I nor leaves a sliver where both follow the park boundary.
+        grid = 10**-_DECIMALS
+        both = idx[~shapely.is_missing(core_legal[idx]) & ~shapely.is_missing(outer_legal[idx])]
+        # Both zones come out of the same noding, so they share their common edge exactly.
+        outer_legal[both] = threaded(
+            shapely.union, outer_legal[both], core_legal[both], grid_size=grid
+        )
+        zone_ii[idx] = outer_legal[idx]
+        zone_ii[both] = threaded(
+            shapely.difference, outer_legal[both], core_legal[both], grid_size=grid
+        )
+        core_legal[both] = _polygonal(
+            threaded(shapely.intersection, outer_legal[both], core_legal[both], grid_size=grid)
+        )
+        # Zone II's markers are those of the footprint's rings: its inner edge is Zone I's.
+        for zone_class, polygons in (("I", core_legal), ("II", outer_legal)):
+            marked = idx[not_approved[idx] & ~shapely.is_missing(polygons[idx])]
+            if len(marked):
+                tables[(zone_class, job)] = markers_table(
+                    units[marked],
+                    np.full(len(marked), zone_class, dtype=object),
+                    polygons[marked],
+                    previous,
+                    settings.keep_number_within_m,
+                )
 
     def generalise_free(allowed: BaseGeometry) -> None:
         free = np.flatnonzero(~crowded)
@@ -529,6 +566,7 @@ def legal_boundaries(
         outer_legal[free] = np.where(
             has_ring[free], generalise_outward_many(around, m, allowed=allowed), None
         )
+        finish(free, "free")
         advance(len(free))
 
     def generalise_crowded(allowed: BaseGeometry) -> None:
@@ -557,6 +595,7 @@ def legal_boundaries(
                         g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
                     )
             advance(len(wave))
+        finish(np.flatnonzero(crowded), "crowded")
 
     # The two read nothing the other writes (a free unit has no neighbour to keep off,
     # and its own footprint is all a crowded one sees of it), so they run side by side:
@@ -565,19 +604,6 @@ def legal_boundaries(
     jobs = [generalise_crowded, generalise_free]
     map_threads(lambda job: job(shapely.from_wkb(shapely.to_wkb(allowed))), jobs)
 
-    # Overlays on the centimetre grid the markers are stated on: exact, so Zone II neither
-    # overlaps Zone I nor leaves a sliver where both follow the park boundary.
-    grid = 10**-_DECIMALS
-    both = ~shapely.is_missing(core_legal) & ~shapely.is_missing(outer_legal)
-    # Both zones come out of the same noding, so they share their common edge exactly.
-    outer_legal[both] = threaded(shapely.union, outer_legal[both], core_legal[both], grid_size=grid)
-    zone_ii = np.array(outer_legal, dtype=object, copy=True)
-    zone_ii[both] = threaded(
-        shapely.difference, outer_legal[both], core_legal[both], grid_size=grid
-    )
-    core_legal[both] = _polygonal(
-        threaded(shapely.intersection, outer_legal[both], core_legal[both], grid_size=grid)
-    )
     approved = np.isin(units, list(approved_units))
     pending: dict[tuple[str, str], BaseGeometry] = {}
     for i in np.flatnonzero(approved):  # frozen: what this run would propose is only compared
@@ -592,27 +618,7 @@ def legal_boundaries(
     ):
         for i in np.flatnonzero(~approved & ~shapely.is_missing(marked_of)):
             geoms[(units[i], zone_class)] = legal_of[i]
-    previous = (
-        {}
-        if previous_markers is None or previous_markers.empty
-        else {k: g for k, g in previous_markers.groupby(keys, sort=False)}
-    )
-    # Zone II's markers are those of the footprint's rings: its inner edge is Zone I's markers.
-    marked = [
-        (np.flatnonzero(~approved & ~shapely.is_missing(core_legal)), "I", core_legal),
-        (np.flatnonzero(~approved & ~shapely.is_missing(outer_legal)), "II", outer_legal),
-    ]
-    marker_frames = [
-        markers_table(
-            units[idx],
-            np.full(len(idx), zone_class, dtype=object),
-            polygons[idx],
-            previous,
-            settings.keep_number_within_m,
-        )
-        for idx, zone_class, polygons in marked
-        if len(idx)
-    ]
+    marker_frames = [tables[key] for key in sorted(tables)]
 
     legal = zones.copy()
     legal_geoms = np.array(
