@@ -4,6 +4,8 @@ in. Plain functions of arrays and frames, in the working CRS (EPSG:9215)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -27,6 +29,21 @@ def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
         present, dense = np.unique(index[polygonal], return_inverse=True)
         out[present] = shapely.multipolygons(parts[polygonal], indices=dense)
     return out
+
+
+def own_geometries(geoms: Any) -> Any:
+    """New geometry objects equal to ``geoms`` to the bit (through WKB); one or an array.
+
+    For a thread that prepares them: GEOS' prepared geometries are not safe
+    to share between threads, and ``copy()`` keeps the same geometry objects.
+    """
+    return shapely.from_wkb(shapely.to_wkb(geoms))
+
+
+def own_copy(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with geometries of its own (:func:`own_geometries`)."""
+    geoms = own_geometries(frame.geometry.values)
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
 
 def near(small: np.ndarray, large: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from pipeline.config import Markers
 from pipeline.crs import transform_xy
-from pipeline.geometry import near
+from pipeline.geometry import near, own_geometries
 from pipeline.parallel import map_threads, threaded
 from pipeline.progress import Advance, no_advance
 
@@ -602,7 +602,7 @@ def legal_boundaries(
     # each is mostly a few massifs of tens of thousands of vertices, one GEOS call each.
     # Each has its own copy of the park, as a prepared geometry is not shared by threads.
     jobs = [generalise_crowded, generalise_free]
-    map_threads(lambda job: job(shapely.from_wkb(shapely.to_wkb(allowed))), jobs)
+    map_threads(lambda job: job(own_geometries(allowed)), jobs)
 
     approved = np.isin(units, list(approved_units))
     pending: dict[tuple[str, str], BaseGeometry] = {}
