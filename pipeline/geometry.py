@@ -40,12 +40,6 @@ def own_geometries(geoms: Any) -> Any:
     return shapely.from_wkb(shapely.to_wkb(geoms))
 
 
-def own_copy(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``frame`` with geometries of its own (:func:`own_geometries`)."""
-    geoms = own_geometries(frame.geometry.values)
-    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-
-
 def near(small: np.ndarray, large: np.ndarray) -> np.ndarray:
     """Each of ``large`` cut to a rectangle just around its partner in ``small``.
 

@@ -426,8 +426,7 @@ SetWriter = Callable[[RunResult, Config, Path, Progress], None]
 #: its SHA-256, and each top-level name becomes a user-visible path: adding a
 #: product to the set is adding a writer here. The first, the GeoPackage, is
 #: written by this process with its progress bar; the others at the same time,
-#: in two forked ones, the web GeoJSON in one and the rest in the other (GDAL
-#: holds the GIL, so threads would wait on each other).
+#: in a forked one (GDAL holds the GIL, so threads would wait on each other).
 SET_WRITERS: list[tuple[str, str, SetWriter]] = [
     (
         "Ghi GeoPackage và dự án QGIS",
@@ -480,12 +479,7 @@ def write_outputs(
                 ("Writing alongside: " if at_once else "Writing: ")
                 + ", ".join(en for _, en, _ in others),
             )
-            # the web GeoJSON and the rest take about as long: each has a process of its own
-            web, rest = others[:1], others[1:]
-            with (
-                alongside(_write_quietly, result, cfg, staging, web),
-                alongside(_write_quietly, result, cfg, staging, rest),
-            ):
+            with alongside(_write_quietly, result, cfg, staging, others):
                 progress(gpkg_vi, gpkg_en)
                 write_gpkg(result, cfg, staging, progress, ahead)
                 advance(1)

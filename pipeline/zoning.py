@@ -38,7 +38,6 @@ from pipeline.geometry import attach_districts as _attach_districts
 from pipeline.geometry import difference_local as _difference_local
 from pipeline.geometry import district_pieces as _district_pieces
 from pipeline.geometry import intersect_local as _intersect_local
-from pipeline.geometry import own_copy as _own_copy
 from pipeline.parallel import map_threads, threaded
 from pipeline.progress import Advance, Progress, counted, no_progress
 
@@ -524,22 +523,14 @@ def _zone(
     protection = protection[[*cols, "geometry"]]
 
     advance(1)
+    protection, zone_district_areas, clusters = unit_layers(protection, districts, min_area_m2)
+
     site_keys = ["geosite_code", "zone_class"]
-
-    def sites_by_district(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        pieces = _district_pieces(layer, _own_copy(districts), site_keys, min_area_m2)
-        return _attach_districts(layer, pieces, site_keys)
-
-    # Three district splits side by side: much of each is one GEOS call (an index query,
-    # a prepared predicate) that threads within one split cannot share out. Each has its
-    # own copy of the districts, as a prepared geometry is not shared by threads.
-    (protection, zone_district_areas, clusters), zone_i, zone_ii = map_threads(
-        lambda job: job(),
-        [
-            lambda: unit_layers(protection, _own_copy(districts), min_area_m2),
-            lambda: sites_by_district(zone_i),
-            lambda: sites_by_district(zone_ii),
-        ],
+    zone_i = _attach_districts(
+        zone_i, _district_pieces(zone_i, districts, site_keys, min_area_m2), site_keys
+    )
+    zone_ii = _attach_districts(
+        zone_ii, _district_pieces(zone_ii, districts, site_keys, min_area_m2), site_keys
     )
     advance(1)
     return ZoningResult(

@@ -256,3 +256,38 @@ def test_zones_on_one_cpu_write_what_two_write_and_say_so(write_config, tmp_path
         ]
         assert len(frames[0]) > 0
         assert frames[0].equals(frames[1]), layer
+
+
+ARENA_PROBE = """
+import ctypes, sys, threading
+import numpy as np
+from pipeline.parallel import limit_malloc_arenas
+if sys.argv[1] == "limited":
+    assert limit_malloc_arenas(1)
+def allocate():
+    kept = [np.ones(10_000) for _ in range(50)]  # 80 kB blocks: malloc's arenas, not mmap
+stats = ctypes.CDLL(None).malloc_stats  # one "Arena k:" block per arena, on stderr
+stats()
+sys.stderr.write("THREADS\\n"); sys.stderr.flush()
+threads = [threading.Thread(target=allocate) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+stats()
+"""
+
+
+def test_the_malloc_arenas_are_limited() -> None:
+    """Threads that come and go get no malloc arenas of their own once limited
+    (glibc: each would otherwise keep what it freed)."""
+
+    def new_arenas(mode: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True, check=True
+        )
+        before, after = done.stderr.split("THREADS")
+        return after.count("Arena ") - before.count("Arena ")
+
+    assert new_arenas("default") >= 2
+    assert new_arenas("limited") == 0

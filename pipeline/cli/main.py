@@ -51,3 +51,6 @@ def cli(debug: bool) -> None:
 
     Lạng Sơn Geopark: geosite protection zoning, heritage database and maps.
     """
+    from pipeline.parallel import limit_malloc_arenas
+
+    limit_malloc_arenas()
