@@ -520,7 +520,7 @@ def legal_boundaries(
     core_legal = np.full(len(units), None, dtype=object)
     outer_legal = np.full(len(units), None, dtype=object)
     zone_ii = np.full(len(units), None, dtype=object)
-    not_approved = ~np.isin(units, list(approved_units))
+    approved = np.isin(units, list(approved_units))
     previous = (
         {}
         if previous_markers is None or previous_markers.empty
@@ -547,7 +547,7 @@ def legal_boundaries(
         )
         # Zone II's markers are those of the footprint's rings: its inner edge is Zone I's.
         for zone_class, polygons in (("I", core_legal), ("II", outer_legal)):
-            marked = idx[not_approved[idx] & ~shapely.is_missing(polygons[idx])]
+            marked = idx[~approved[idx] & ~shapely.is_missing(polygons[idx])]
             if len(marked):
                 tables[(zone_class, job)] = markers_table(
                     units[marked],
@@ -590,7 +590,7 @@ def legal_boundaries(
                 None,
             )
             for i in wave:
-                if units[i] not in approved_units:
+                if not approved[i]:
                     taken[i] = next(
                         g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
                     )
@@ -604,7 +604,6 @@ def legal_boundaries(
     jobs = [generalise_crowded, generalise_free]
     map_threads(lambda job: job(own_geometries(allowed)), jobs)
 
-    approved = np.isin(units, list(approved_units))
     pending: dict[tuple[str, str], BaseGeometry] = {}
     for i in np.flatnonzero(approved):  # frozen: what this run would propose is only compared
         if core_legal[i] is not None:

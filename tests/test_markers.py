@@ -409,6 +409,12 @@ def test_neighbouring_units_never_overlap_after_generalisation():
     assert finding.severity == "error" and "A I" in finding.subject and "B I" in finding.subject
 
 
+def _zones_and_markers(zones, park):
+    """The marker polygons (in unit and zone order) and the markers of ``zones``."""
+    legal = legal_boundaries(zones, park, Markers())
+    return legal.zones.sort_values(["unit_code", "zone_class"]), legal.markers
+
+
 def test_crowded_units_in_waves_give_what_one_by_one_gives(monkeypatch):
     """Units near each other are generalised a wave at a time (threads); each still keeps
     off what the units before it took and the detailed footprints of those after it,
@@ -427,8 +433,7 @@ def test_crowded_units_in_waves_give_what_one_by_one_gives(monkeypatch):
 
     def legal_with(waves):
         monkeypatch.setattr(markers, "_waves", waves)
-        legal = legal_boundaries(zones, park, Markers())
-        return legal.zones.sort_values(["unit_code", "zone_class"]), legal.markers
+        return _zones_and_markers(zones, park)
 
     used = []
     real = markers._waves
@@ -569,8 +574,7 @@ def test_free_and_crowded_units_side_by_side_give_what_one_after_the_other_gives
 
     def legal_with(run_jobs):
         monkeypatch.setattr(markers, "map_threads", run_jobs)
-        legal = legal_boundaries(zones, park, Markers())
-        return legal.zones.sort_values(["unit_code", "zone_class"]), legal.markers
+        return _zones_and_markers(zones, park)
 
     side_by_side, markers_side_by_side = legal_with(markers.map_threads)
     for order in (list, lambda jobs: list(jobs)[::-1]):
