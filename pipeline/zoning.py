@@ -55,6 +55,44 @@ class ZoningResult:
     geosite_clusters: pd.DataFrame  # geosite_code -> cluster_code / unit_code
 
 
+#: Support directions of the octagon that rules out interior points (counter-clockwise).
+_OCTAGON = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
+
+
+def _hull_candidates(
+    x: np.ndarray, y: np.ndarray, starts: np.ndarray, counts: np.ndarray, margin: float = 1e-6
+) -> np.ndarray:
+    """Which points may be vertices of their group's convex hull (Akl–Toussaint).
+
+    Points come sorted by group; ``starts``/``counts`` delimit the groups. The
+    extreme points of each group in eight directions form an octagon inside
+    its hull, and a point more than ``margin`` metres inside every edge of that
+    octagon is strictly inside the hull: neither a vertex nor on an edge, so
+    dropping it leaves GEOS the same hull. With tens of survey points per site
+    most are dropped before any geometry is built.
+    """
+    corners = []
+    for ux, uy in _OCTAGON:
+        support = x * ux + y * uy
+        best = np.repeat(np.maximum.reduceat(support, starts), counts)
+        hit = np.flatnonzero(support == best)
+        group_of_hit = np.searchsorted(starts, hit, side="right") - 1
+        corners.append(hit[np.flatnonzero(np.diff(group_of_hit, prepend=-1))])
+    inside = np.ones(len(x), dtype=bool)
+    has_area = np.zeros(len(starts), dtype=bool)
+    for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+        ex, ey = x[b] - x[a], y[b] - y[a]
+        length = np.hypot(ex, ey)
+        edge = length > 0  # two directions can share a corner: no edge between them
+        has_area |= edge
+        # left of the edge by more than margin: ex·(y − ya) − ey·(x − xa) > margin·length
+        offset = np.where(edge, ex * y[a] - ey * x[a] + margin * length, -np.inf)
+        cross = np.repeat(np.where(edge, ex, 0.0), counts) * y
+        cross -= np.repeat(np.where(edge, ey, 0.0), counts) * x
+        inside &= cross > np.repeat(offset, counts)
+    return ~(inside & np.repeat(has_area, counts))
+
+
 def site_hulls(geosites: gpd.GeoDataFrame, survey_points: gpd.GeoDataFrame) -> np.ndarray:
     """Convex hull of each geosite's register point and survey points.
 
@@ -64,8 +102,16 @@ def site_hulls(geosites: gpd.GeoDataFrame, survey_points: gpd.GeoDataFrame) -> n
     geoms = np.concatenate([geosites.geometry.values, survey_points.geometry.values])
     index = pd.Categorical(codes, categories=geosites["geosite_code"]).codes
     order = np.argsort(index, kind="stable")
-    multipoints = shapely.multipoints(geoms[order], indices=index[order])
-    return shapely.convex_hull(multipoints)
+    index = index[order]
+    if (shapely.get_num_coordinates(geoms) == 1).all():
+        # one coordinate per geometry: points only, none empty
+        xy = shapely.get_coordinates(geoms)[order]
+        starts = np.flatnonzero(np.diff(index, prepend=-1))
+        counts = np.diff(np.append(starts, len(index)))
+        keep = _hull_candidates(xy[:, 0].copy(), xy[:, 1].copy(), starts, counts)
+        order, index = order[keep], index[keep]
+    multipoints = shapely.multipoints(geoms[order], indices=index)
+    return threaded(shapely.convex_hull, multipoints)
 
 
 def site_bases(

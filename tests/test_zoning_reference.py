@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import box
 
 from pipeline.config import Clusters, Zoning
-from pipeline.zoning import build_site_zones, zone
+from pipeline.zoning import build_site_zones, site_hulls, zone
 
 CRS = "EPSG:9215"
 X0, Y0 = 440_000.0, 2_420_000.0
@@ -245,3 +245,43 @@ def test_grid_sites_touch_at_exactly_one_point() -> None:
     _, outer = build_site_zones(geosites, survey, zoning)
     meet = shapely.intersection(outer[0], outer[1])
     assert shapely.get_type_id(meet) == 0  # a Point
+
+
+# Survey points on a coarse grid: duplicates, collinear runs and points lying
+# exactly on the edges of the octagon that site_hulls uses to drop points.
+grid_points = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(-4, 4), st.integers(-4, 4)), max_size=120
+)
+float_points = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.floats(-500.0, 500.0, allow_nan=False),
+        st.floats(-500.0, 500.0, allow_nan=False),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(points=st.one_of(grid_points, float_points), step=st.sampled_from([1.0, 0.1, 37.5]))
+def test_site_hulls_match_the_hull_of_every_point(points, step: float) -> None:
+    """Dropping the points inside each site's octagon leaves GEOS the very same hull."""
+    codes = [f"LS-H-{i:02d}" for i in range(4)]
+    geosites = gpd.GeoDataFrame(
+        {"geosite_code": codes},
+        geometry=shapely.points(np.full(4, X0), np.full(4, Y0)),
+        crs=CRS,
+    )
+    site = np.array([p[0] for p in points], dtype=int)
+    x = X0 + np.array([p[1] for p in points], dtype=float) * step
+    y = Y0 + np.array([p[2] for p in points], dtype=float) * step
+    survey = gpd.GeoDataFrame(
+        {"geosite_code": np.array(codes, dtype=object)[site]},
+        geometry=shapely.points(x, y),
+        crs=CRS,
+    )
+    fast = site_hulls(geosites, survey)
+    for i, code in enumerate(codes):
+        mine = survey.geometry.values[site == i]
+        everything = shapely.multipoints(np.concatenate([[geosites.geometry.values[i]], mine]))
+        assert shapely.to_wkb(fast[i]) == shapely.to_wkb(shapely.convex_hull(everything)), code
