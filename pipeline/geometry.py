@@ -23,11 +23,27 @@ def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
     """Keep only polygonal parts, as MultiPolygons (one geometry type per GIS layer)."""
     geoms = np.asarray(geoms, dtype=object)
     out = np.array([shapely.from_wkt("MULTIPOLYGON EMPTY")] * len(geoms), dtype=object)
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    polygonal = shapely.get_type_id(parts) == 3
+    kind = shapely.get_type_id(geoms)
+    empty = shapely.is_empty(geoms)
+    # Most zones are one polygon or already a MultiPolygon: wrapped or kept as
+    # they are, not taken apart and rebuilt (two copies of every vertex).
+    multi = (kind == 6) & ~empty
+    out[multi] = geoms[multi]
+    single = (kind == 3) & ~empty
+    out[single] = shapely.multipolygons(geoms[single][:, np.newaxis])
+    mixed = np.flatnonzero(kind == 7)
+    parts, index = shapely.get_parts(geoms[mixed], return_index=True)
+    # make_valid nests: a collection of a MultiPolygon and the lines it dropped
+    while (nested := np.isin(shapely.get_type_id(parts), (6, 7))).any():
+        inner, inner_index = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], inner])
+        index = np.concatenate([index[~nested], index[nested][inner_index]])
+    order = np.argsort(index, kind="stable")
+    parts, index = parts[order], index[order]
+    polygonal = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
     if polygonal.any():
         present, dense = np.unique(index[polygonal], return_inverse=True)
-        out[present] = shapely.multipolygons(parts[polygonal], indices=dense)
+        out[mixed[present]] = shapely.multipolygons(parts[polygonal], indices=dense)
     return out
 
 

@@ -272,3 +272,33 @@ def test_zone_without_polygonal_part_becomes_empty_not_an_error() -> None:
     out = _as_multipolygons(geoms)
     assert [g.geom_type for g in out] == ["MultiPolygon"] * 3
     assert out[1].is_empty and out[2].area == 1
+
+
+def test_multipolygons_keep_every_polygonal_part_and_nothing_else() -> None:
+    from pipeline.geometry import as_multipolygons
+
+    two = shapely.MultiPolygon([box(0, 0, 1, 1), box(5, 5, 7, 7)])
+    mixed = shapely.GeometryCollection(
+        [box(0, 0, 1, 1), shapely.LineString([(0, 0), (9, 9)]), two, shapely.Point(3, 3)]
+    )
+    geoms = np.array(
+        [
+            box(0, 0, 2, 2),
+            two,
+            mixed,
+            shapely.Point(1, 1),
+            shapely.from_wkt("POLYGON EMPTY"),
+            shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"),
+            None,
+        ],
+        dtype=object,
+    )
+    out = as_multipolygons(geoms)
+    assert [g.geom_type for g in out] == ["MultiPolygon"] * len(geoms)
+    assert [len(g.geoms) for g in out] == [1, 2, 3, 0, 0, 0, 0]
+    assert out[0].equals(box(0, 0, 2, 2)) and out[1].equals(two)
+    assert shapely.area(out).tolist() == [4, 5, 6, 0, 0, 0, 0]
+    # a hand-drawn bow tie with a spike, repaired: its two triangles are kept
+    drawn = shapely.from_wkt("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0, 0 -1, 0 0))")
+    repaired = as_multipolygons(np.array([shapely.make_valid(drawn)], dtype=object))[0]
+    assert len(repaired.geoms) == 2 and repaired.area == 2
