@@ -573,7 +573,9 @@ def legal_boundaries(
         # In unit order, each sees the legal footprints of the neighbours before it and the
         # detailed ones of those after it; units of one wave have no neighbour in it, so a
         # wave at a time gives the same boundaries, with the threads of the batch.
+        held = 0  # the last wave is counted once its markers are numbered too
         for wave in _waves(crowded, near_a, near_b):
+            advance(held)
             forbidden = np.array(
                 [shapely.union_all(taken[near_b[near_a == i]]) for i in wave], dtype=object
             )
@@ -594,8 +596,9 @@ def legal_boundaries(
                     taken[i] = next(
                         g for g in (outer_legal[i], core_legal[i], footprint[i]) if g is not None
                     )
-            advance(len(wave))
+            held = len(wave)
         finish(np.flatnonzero(crowded), "crowded")
+        advance(held)
 
     # The two read nothing the other writes (a free unit has no neighbour to keep off,
     # and its own footprint is all a crowded one sees of it), so they run side by side:

@@ -586,3 +586,37 @@ def test_free_and_crowded_units_side_by_side_give_what_one_after_the_other_gives
         )
         pd.testing.assert_frame_equal(markers_side_by_side, markers_one_after_other)
     assert check_no_overlap(side_by_side, 0.01) == []
+
+
+def test_progress_is_full_only_once_every_unit_has_its_markers(monkeypatch):
+    """The bar is full only once every unit's markers are numbered: the crowded units'
+    last wave is counted after their marker tables are made, not when its polygons are."""
+    from pipeline import markers
+
+    tabled = []
+    real_table = markers.markers_table
+
+    def recorded_table(units, *args, **kwargs):
+        tabled.extend(units)
+        return real_table(units, *args, **kwargs)
+
+    monkeypatch.setattr(markers, "markers_table", recorded_table)
+    # one thread, so the count read at each call is this side's own
+    monkeypatch.setattr(markers, "map_threads", lambda func, jobs: [func(job) for job in jobs])
+    codes = ["C", "A", "E", "B", "D"]
+    zones = gpd.GeoDataFrame(
+        {"unit_code": codes, "zone_class": ["I"] * len(codes)},
+        geometry=[Point(212 * k, 0).buffer(100, quad_segs=16) for k in range(len(codes))],
+        crs="EPSG:9215",
+    )
+    counted, tabled_when_counted = 0, []
+
+    def advance(n):
+        nonlocal counted
+        counted += n
+        tabled_when_counted.append((counted, len(set(tabled))))
+
+    legal_boundaries(zones, shapely.box(-1000, -1000, 2000, 1000), Markers(), advance=advance)
+    assert counted == len(codes)
+    full = [units_tabled for done, units_tabled in tabled_when_counted if done == len(codes)]
+    assert full and set(full) == {len(codes)}
