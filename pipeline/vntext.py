@@ -218,11 +218,19 @@ class JoinedLines:
     def of(cls, texts: np.ndarray) -> JoinedLines | None:
         """``None`` when a text has a line break of its own (the lines would not be the texts)."""
         text = "\n".join(texts)
-        if text.count("\n") != len(texts) - 1:
+        if not text.isascii():
+            if text.count("\n") != len(texts) - 1:
+                return None
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+            return cls(text, starts, lengths, None)
+        ascii = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        # one byte per character: the line breaks' positions are the texts' bounds
+        breaks = np.flatnonzero(ascii == 0x0A)
+        if len(breaks) != len(texts) - 1:
             return None
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
-        ascii = np.frombuffer(text.encode("ascii"), dtype=np.uint8) if text.isascii() else None
+        starts = np.concatenate([[0], breaks + 1])
+        lengths = np.concatenate([breaks, [len(ascii)]]) - starts
         return cls(text, starts, lengths, ascii)
 
     def line_of(self, positions: np.ndarray) -> np.ndarray:

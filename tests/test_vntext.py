@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -81,3 +82,25 @@ def test_column_normalisation_equals_the_cell_by_cell_one(values):
     column = to_nfc_column(pd.Series(values, dtype=object))
     expected = [None if v is None else to_nfc(v) for v in values]
     assert [None if pd.isna(v) else v for v in column] == expected
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("ab Đồ\u0300😀\ud800\n\r\x00")), max_size=6),
+        max_size=30,
+    )
+)
+def test_joined_lines_know_where_each_text_starts(texts):
+    """Each text's start and length in the joined text, in characters (astral ones and
+    lone surrogates are one character each); no lines when a text has a line break."""
+    from pipeline.vntext import JoinedLines
+
+    lines = JoinedLines.of(np.array(texts, dtype=object))
+    if not texts or any("\n" in t for t in texts):
+        assert lines is None
+        return
+    assert lines.lengths.tolist() == [len(t) for t in texts]
+    assert [
+        lines.text[s : s + n] for s, n in zip(lines.starts, lines.lengths, strict=True)
+    ] == texts
+    assert (lines.ascii is not None) == all(t.isascii() for t in texts)
