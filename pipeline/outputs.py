@@ -34,7 +34,7 @@ import pandas as pd
 import pyogrio
 
 from pipeline.crs import to_crs
-from pipeline.parallel import ForkedCall, workers
+from pipeline.parallel import ForkedCall, second_process
 from pipeline.progress import Advance, no_advance
 
 #: Layers of the GeoPackage, in the order they are written, with their geometry type.
@@ -157,7 +157,7 @@ class LayersInAdvance:
     def start(self, layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
         """Begin writing ``layers`` into :attr:`path`; False when there is no second CPU
         to do it on (they are then written with the rest)."""
-        if workers() == 1 or not layers:
+        if not second_process() or not layers:
             return False
         self._handed = {
             name: (frame, list(frame.columns), len(frame)) for name, frame in layers.items()

@@ -213,15 +213,21 @@ class ForkedCall:
         self._receive.close()
 
 
+def second_process() -> bool:
+    """Whether work handed to another process (:func:`alongside`, forked writers) runs
+    at the same time as this one's: only with a second CPU."""
+    return workers() > 1
+
+
 @contextlib.contextmanager
 def alongside(func: Callable[..., Any], *args: Any) -> Iterator[None]:
     """Run ``func(*args)`` in a forked process while the ``with`` body runs here.
 
     On leaving, waits for it and raises what it raised; if the body raised
     first, the child is killed and the body's exception goes on. With one CPU
-    ``func`` simply runs first, here.
+    ``func`` simply runs first, here (:func:`second_process`).
     """
-    if workers() == 1:
+    if not second_process():
         func(*args)
         yield
         return

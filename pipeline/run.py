@@ -33,7 +33,7 @@ from pipeline.ingest.extents import extent_outlines
 from pipeline.marker_tables import write_marker_tables
 from pipeline.markers import LegalBoundaries, legal_boundaries
 from pipeline.outputs import sha256
-from pipeline.parallel import alongside, workers
+from pipeline.parallel import alongside, second_process
 from pipeline.progress import Progress, counted, no_progress
 from pipeline.qgis.project import write_geopackage_project
 from pipeline.qgis.styles import write_geopackage_styles
@@ -473,7 +473,7 @@ def write_outputs(
         with counted(
             progress, "Ghi bộ kết quả", "Writing the output set", len(SET_WRITERS), "phần/parts"
         ) as advance:
-            at_once = workers() > 1  # with one CPU they are written first, then the GeoPackage
+            at_once = second_process()  # else they are written first, then the GeoPackage
             progress(
                 ("Ghi song song: " if at_once else "Ghi: ") + ", ".join(vi for vi, _, _ in others),
                 ("Writing alongside: " if at_once else "Writing: ")

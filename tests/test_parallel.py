@@ -172,7 +172,7 @@ def _points(n: int) -> gpd.GeoDataFrame:
 
 
 def test_layers_written_ahead_are_taken_and_changed_ones_rewritten(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(outputs, "workers", lambda: 2)
+    monkeypatch.setattr(outputs, "second_process", lambda: True)
     store, staging = tmp_path / "store", tmp_path / "staging"
     staging.mkdir()
     kept, changed = _points(50), _points(30)
