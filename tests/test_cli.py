@@ -27,12 +27,14 @@ def test_help_lists_every_command() -> None:
 
 
 def test_the_zoning_command_does_not_load_the_map_and_dossier_libraries() -> None:
-    """``geopark zones`` after each field campaign starts without matplotlib, the maps or the dossiers."""
+    """``geopark zones`` after each field campaign starts without matplotlib, the maps, the
+    dossiers or SQLAlchemy (only publishing and PostGIS edits need it)."""
     code = (
         "import sys, click\n"
         "from pipeline.cli.main import cli\n"
         "cli.get_command(click.Context(cli), 'zones')\n"
-        "print(sorted(m for m in ('matplotlib', 'pipeline.dossiers', 'pipeline.maps') if m in sys.modules))"
+        "print(sorted(m for m in ('matplotlib', 'pipeline.dossiers', 'pipeline.maps', 'sqlalchemy')"
+        " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

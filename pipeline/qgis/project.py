@@ -30,17 +30,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 import pyproj
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from pipeline.config import Config
-from pipeline.db.connection import postgis_schema
 from pipeline.outputs import GPKG_LAYERS
 from pipeline.qgis.styles import POSTGIS_GEOMETRY_COLUMN, gpkg_geometry_columns, layer_style
 from pipeline.report import SAMPLE_NOTE
+
+if TYPE_CHECKING:  # SQLAlchemy is loaded by the PostGIS functions only, not by `geopark zones`
+    from sqlalchemy.engine import Connection
 
 PROJECT_CRS = "EPSG:9215"
 QGIS_VERSION = "3.22.16-Białowieża"  # the version the templates are checked against
@@ -482,6 +483,10 @@ def postgres_source(
 def _postgres_layers(
     connection: Connection, schema: str, source_schema: str, *, service: str | None, database: str
 ) -> list[ProjectLayer]:
+    from sqlalchemy import text
+
+    from pipeline.db.connection import postgis_schema
+
     rows = connection.execute(
         text(
             "SELECT f_table_name, f_geometry_column "
@@ -524,7 +529,10 @@ def _postgres_edits_layers(
     connection: Connection, records_schema: str, *, service: str | None, database: str
 ) -> list[ProjectLayer]:
     """The editable ``<records_schema>.zone_adjustments`` table, if the database has it."""
+    from sqlalchemy import text
+
     from pipeline.adjustments import LAYER
+    from pipeline.db.connection import postgis_schema
 
     column = connection.execute(
         text(
@@ -549,6 +557,10 @@ def _postgres_edits_layers(
 
 
 def _postgres_extent(connection: Connection, schema: str, table: str = "park_extent"):
+    from sqlalchemy import text
+
+    from pipeline.db.connection import postgis_schema
+
     # PostGIS named in its schema, with exactly typed arguments: the pipeline's
     # sessions do not search it (pipeline.db.connection, "Planted objects")
     p = postgis_schema(connection)
@@ -613,6 +625,8 @@ def store_project_in_postgres(
         project shows the edits GeoPackage (the database decides who may edit:
         the editor role).
     """
+    from sqlalchemy import text
+
     source_schema = layers_schema or schema
     layers = _postgres_layers(connection, schema, source_schema, service=service, database=database)
     if records_schema is not None:

@@ -20,12 +20,13 @@ import sqlite3
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 import pipeline
 from pipeline.outputs import EDITS_LAYERS, GPKG_LAYERS
+
+if TYPE_CHECKING:  # SQLAlchemy is loaded by the PostGIS function only, not by `geopark zones`
+    from sqlalchemy.engine import Connection
 
 #: Folder of the QGIS style files, one ``<layer>.qml`` (and ``.sld``) per layer.
 STYLE_DIR = Path(__file__).resolve().parent.parent / "styles"
@@ -153,6 +154,8 @@ def write_postgres_styles(
     int
         The number of layers that have our default style.
     """
+    from sqlalchemy import text
+
     connection.execute(text(PG_LAYER_STYLES_DDL))
     # Tables made by QGIS before 3.16 lack ``type``; QGIS adds it the same way.
     # Only then: ALTER TABLE locks out every reader (and pg_dump) until the commit.
