@@ -52,7 +52,7 @@ maps: zones ## map sheets and the interactive web map into maps/
 dossiers: maps ## geosite dossiers and the heritage summary (HTML, PDF) into data/processed/dossiers/
 	$(BIN)/geopark dossiers --config $(CONFIG)
 
-bench: setup ## zoning vs PostGIS SQL and geopandas, and geopark zones end to end (BENCH_ARGS=--quick for a short run)
+bench: setup system-deps ## zoning vs PostGIS SQL and geopandas, and geopark zones end to end (BENCH_ARGS=--quick for a short run)
 	$(BIN)/python -m pipeline.bench $(BENCH_ARGS)
 
 test: setup system-deps ## run the whole test suite

@@ -94,3 +94,16 @@ def test_run_memory_counts_the_worker_processes_once() -> None:
         child.join(30)
     assert 90 < during - before < 130, (before, during)
     assert shared.sum() > 0
+
+
+def test_bench_without_postgis_says_how_to_install_it(tmp_path, monkeypatch, capsys) -> None:
+    from pipeline.bench import run
+    from pipeline.db import throwaway
+
+    monkeypatch.setattr(throwaway, "postgis_available", lambda: False)
+    status = run.main(
+        ["--quick", "--engines", "project", "postgis", "--output", str(tmp_path / "b")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and not (tmp_path / "b").exists()
+    assert "Error: PostgreSQL 15 + PostGIS" in err and "Fix: make system-deps" in err

@@ -324,8 +324,17 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="geopark-bench-")))
         server = None
         if "postgis" in args.engines:
-            from pipeline.db.throwaway import running_server
+            from pipeline.db.throwaway import postgis_available, running_server
 
+            if not postgis_available():
+                print(
+                    "Lỗi: chưa cài PostgreSQL 15 + PostGIS để so sánh.\n"
+                    "Error: PostgreSQL 15 + PostGIS, the bench's peer, is not installed.\n"
+                    "Cách sửa: make system-deps, hoặc --engines project geopandas.\n"
+                    "Fix: make system-deps, or --engines project geopandas.",
+                    file=sys.stderr,
+                )
+                return 2
             server = stack.enter_context(running_server())
         for i, (kind, n) in enumerate(workloads):
             data = work / f"{kind}-{n}.pkl"
