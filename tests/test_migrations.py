@@ -8,12 +8,14 @@ must be the same in both. A real PostgreSQL + PostGIS server (tests/postgis.py).
 
 from __future__ import annotations
 
-import ast
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from pipeline.config import load_config
 from pipeline.db import ddl, migrate, models
@@ -28,6 +30,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGIN = "migrations_login"
+VERSIONS = migrate.MIGRATIONS / "versions"
 
 
 @pytest.fixture(scope="module")
@@ -47,41 +50,6 @@ def owner_session(pg: Server, db, name: str) -> Connection:
     conn = engine_for(target).connect()
     ddl.set_owner_role(conn, db)
     return conn
-
-
-#: The CHECK constraints the migrations named with the naming convention applied
-#: twice (a full name passed where the convention expects a short one), as every
-#: database migrated so far has them: (migrated name, the models' name).
-LEGACY_CHECK_NAMES = [
-    ("publish_log_publish_log_status_check_check", "publish_log_status_check"),
-    ("inspections_inspections_condition_check_check", "inspections_condition_check"),
-    ("inspections_inspections_geom_valid_check_check", "inspections_geom_valid_check"),
-    (
-        "inspections_history_inspections_history_operation_check_check",
-        "inspections_history_operation_check",
-    ),
-    (
-        "zone_adjustments_zone_adjustments_geom_valid_check_check",
-        "zone_adjustments_geom_valid_check",
-    ),
-    (
-        "zone_adjustments_zone_adjustments_zone_class_check_check",
-        "zone_adjustments_zone_class_check",
-    ),
-    (
-        "zone_adjustments_history_zone_adjustments_history_opera_02bc",
-        "zone_adjustments_history_operation_check",
-    ),
-]
-
-
-def legacy_names_replaced(shape: tuple, renamed: dict[str, str]) -> tuple:
-    """A table shape (:func:`ddl.table_shape`) with the legacy constraint names
-    replaced by the models', constraints in name order again."""
-    columns_etc, comment = shape
-    columns, constraints, indexes = ast.literal_eval(columns_etc)
-    constraints = tuple(sorted(((renamed.get(name, name), *rest) for name, *rest in constraints)))
-    return (repr((columns, constraints, indexes)), comment)
 
 
 def every_table(conn: Connection, db) -> dict[str, tuple | None]:
@@ -129,10 +97,7 @@ def test_migrated_schema_equals_the_models(pg, db):
         built.commit()
         from_models = every_table(built, db), triggers(built, db)
     assert all(shape is not None for shape in from_models[0].values())
-    renamed = dict(LEGACY_CHECK_NAMES)
-    assert {
-        name: legacy_names_replaced(shape, renamed) for name, shape in from_migrations[0].items()
-    } == from_models[0]
+    assert from_migrations[0] == from_models[0]
     assert from_migrations[1] == from_models[1]
     assert {name for name, _, _ in from_migrations[1]} >= {
         "inspections",
@@ -140,6 +105,46 @@ def test_migrated_schema_equals_the_models(pg, db):
         "zone_adjustments",
         "zone_adjustments_history",
     }
-    # every legacy name is really there (a fix migration would empty the list)
-    found = repr(from_migrations[0])
-    assert all(legacy in found for legacy, _ in LEGACY_CHECK_NAMES)
+
+
+def check_names(conn: Connection, db) -> set[str]:
+    return set(
+        conn.execute(
+            text(
+                "SELECT c.conname FROM pg_catalog.pg_constraint c "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace "
+                "WHERE c.contype = 'c' AND n.nspname IN (:s, :r)"
+            ),
+            {"s": db.schema_, "r": db.records_schema},
+        ).scalars()
+    )
+
+
+def test_migration_0005_renames_the_doubly_named_checks_both_ways(pg, db):
+    """Databases migrated before 0005 have the naming convention applied twice;
+    0005 gives them the models' names, and its downgrade restores the old ones."""
+    spec = importlib.util.spec_from_file_location("m0005", next(VERSIONS.glob("0005_*.py")))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    renames = {old: new for _, old, new in module.RENAMES}
+    with owner_session(pg, db, "renamed") as conn:
+        migrate.upgrade(conn, db, "0004")
+        before = check_names(conn, db)
+        assert set(renames) <= before
+        migrate.upgrade(conn, db)
+        after = check_names(conn, db)
+        assert after == {renames.get(name, name) for name in before}
+        assert not any(name.count("_check") > 1 for name in after)
+        # what they check is unchanged, and a refused row now names the models' constraint
+        conn.execute(text("SAVEPOINT bad_row"))
+        with pytest.raises(IntegrityError, match="inspections_condition_check"):
+            conn.execute(
+                text(
+                    f"INSERT INTO {ddl.quote(conn, db.records_schema)}.inspections "
+                    "(geosite_code, inspected_on, inspector, condition) "
+                    "VALUES ('X', current_date, 'a', 'splendid')"
+                )
+            )
+        conn.execute(text("ROLLBACK TO SAVEPOINT bad_row"))
+        command.downgrade(migrate.alembic_config(db, conn), "0004")
+        assert check_names(conn, db) == before

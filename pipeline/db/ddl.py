@@ -265,22 +265,24 @@ def history_of(table: Table) -> Table:
     return table.metadata.tables[f"{table.schema}.{table.name}_history"]
 
 
-def create_history(conn: Connection, db: Database, table: Table) -> None:
+def create_history(
+    conn: Connection, db: Database, table: Table, *, doubled_names: bool = False
+) -> None:
     """The append-only history of the audited ``table`` as the models define it
     (columns, key, check, index, comments), then its stamp and history triggers
     (:func:`create_audit`). For the migration that creates an audited table.
 
-    Its CHECK constraints keep the names the migrations have always given them:
-    they passed the full name (``<history>_operation_check``) to a metadata
-    whose naming convention adds table and suffix again
+    ``doubled_names`` is for migrations 0003 and 0004 only: they named the CHECK
+    constraints with the naming convention applied twice
     (``<history>_<history>_operation_check_check``, cut to 63 characters), and
-    every database migrated so far has those names.
+    migration 0005 renames those; a migration replayed must build what it built.
     """
     history = history_of(table)
     copy = history.to_metadata(MetaData(naming_convention=history.metadata.naming_convention))
-    for constraint in copy.constraints:
-        if isinstance(constraint, CheckConstraint):
-            constraint.name = conv(f"{history.name}_{constraint.name}_check")
+    if doubled_names:
+        for constraint in copy.constraints:
+            if isinstance(constraint, CheckConstraint):
+                constraint.name = conv(f"{history.name}_{constraint.name}_check")
     create_tables(conn, [copy], db.schema_, db.records_schema)
     create_audit(conn, db, table)
 

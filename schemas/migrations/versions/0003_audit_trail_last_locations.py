@@ -67,7 +67,7 @@ def upgrade() -> None:
         schema=r,
     )
 
-    ddl.create_history(bind, db, ins)
+    ddl.create_history(bind, db, ins, doubled_names=True)
 
     locations = models.geosite_locations
     op.create_table(

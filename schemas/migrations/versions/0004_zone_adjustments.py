@@ -78,7 +78,7 @@ def upgrade() -> None:
         "zone_adjustments_geom_gist", adj.name, ["geom"], schema=r, postgresql_using="gist"
     )
 
-    ddl.create_history(bind, db, adj)
+    ddl.create_history(bind, db, adj, doubled_names=True)
     ddl.apply_grants(
         bind,
         db,
