@@ -21,7 +21,6 @@ import secrets
 import shutil
 import signal
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -197,20 +196,18 @@ class LayersInAdvance:
 def layers_in_advance(store: Path, name: str) -> Iterator[LayersInAdvance]:
     """A :class:`LayersInAdvance` writing ``name`` in a folder of its own in ``store``.
 
-    The folder is held (locked) from before it has its name, so the folders
-    that killed runs left are known at once, whatever their age, and removed
-    here: a failing run, which never commits to ``store``, leaves nothing in it.
+    The folder is made and locked while the store's lock is held, the lock
+    every cleaner takes, so a folder no living process holds is known at once,
+    whatever its age, and removed here: a failing run, which never commits to
+    ``store``, leaves nothing in it.
     """
     store.mkdir(parents=True, exist_ok=True)
-    for item in store.glob(f"{AHEAD_PREFIX}*"):
-        if _abandoned(item):
-            _remove(item)
-    birth = store / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}"
-    birth.mkdir()
-    fd = _hold(birth)
-    folder = store / f"{AHEAD_PREFIX}{secrets.token_hex(8)}"
+    with _exclusive(store / LOCK):
+        for item in store.glob(f"{AHEAD_PREFIX}*"):
+            if _abandoned(item):
+                _remove(item)
+        folder, fd = _new_held_folder(store, AHEAD_PREFIX)
     try:
-        os.rename(birth, folder)
         ahead = LayersInAdvance(folder / name)
         try:
             yield ahead
@@ -218,7 +215,6 @@ def layers_in_advance(store: Path, name: str) -> Iterator[LayersInAdvance]:
             ahead.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(birth, ignore_errors=True)
         os.close(fd)
 
 
@@ -319,6 +315,24 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _scanning(place: Path) -> Iterator[None]:
+    """Hold the lock of the folder ``place`` itself.
+
+    Whoever makes a staging folder or a temporary link in ``place`` (and locks or
+    renames it), and whoever judges what in ``place`` is debris, does it under
+    this lock, so nothing is ever judged between its birth and its lock. Several
+    sets may clean the same folder (the main outputs and the dossiers both look
+    at ``data/processed``), which is why the lock is the folder's, not a set's.
+    A set's own lock (``<store>/.lock``) is always taken first.
+    """
+    fd = _hold(place)
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
 def _hold(folder: Path) -> int:
     """Lock ``folder`` for as long as the returned descriptor is open: it is in use."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -341,19 +355,14 @@ def _abandoned(folder: Path) -> bool:
     return True
 
 
-#: A staging folder or temporary link younger than this may be a living run's,
-#: between creating it and locking (or renaming) it: it is never taken for debris.
-LEFTOVER_AFTER_S = 5.0
-
-
 def _leftover(item: Path) -> bool:
-    """A staging folder or temporary link that a killed run left behind."""
-    try:
-        age = time.time() - item.lstat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age < LEFTOVER_AFTER_S:
-        return False
+    """A staging folder or temporary link that a killed run left behind.
+
+    Only for a caller holding the lock of the folder ``item`` is in (the
+    store's ``.lock`` for the store, :func:`_scanning` for any other folder):
+    staging folders are made and locked, and temporary links made and renamed,
+    under that lock, so what such a caller sees unheld is debris, however young.
+    """
     return item.is_symlink() or _abandoned(item)
 
 
@@ -364,11 +373,12 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _new_folder(parent: Path) -> Path:
-    """A new staging folder, readable as the user's umask allows (as the outputs must be)."""
-    folder = parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+def _new_held_folder(parent: Path, prefix: str) -> tuple[Path, int]:
+    """A new folder, readable as the user's umask allows (as the outputs must be),
+    and the descriptor holding it (:func:`_hold`). Call it under the store's lock."""
+    folder = parent / f"{prefix}{secrets.token_hex(8)}"
     folder.mkdir()
-    return folder
+    return folder, _hold(folder)
 
 
 def _set_id() -> str:
@@ -390,6 +400,8 @@ def _symlink_over(link: Path, target: str) -> None:
 SETS = ".sets"
 #: The symbolic link, inside the sets folder, naming the visible version.
 CURRENT = "current"
+#: The file every writer and cleaner of a store locks (:func:`_exclusive`).
+LOCK = ".lock"
 STAGING_PREFIX = ".staging-"
 #: Files SQLite keeps beside an open database; not part of a set.
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -439,8 +451,13 @@ class OutputSet:
         folder = self.current_link.resolve()
         return folder if folder.is_dir() else None
 
+    @property
+    def _user_folder(self) -> Path:
+        """The folder of the paths people use (its temporary links are the set's)."""
+        return self.root.parent if self.whole_folder else self.root
+
     def _lock(self) -> contextlib.AbstractContextManager[None]:
-        return _exclusive(self.store / ".lock")
+        return _exclusive(self.store / LOCK)
 
     def clean(self) -> list[Path]:
         """Remove what killed runs left: staging folders, temporary links, ``*.old`` folders.
@@ -449,10 +466,9 @@ class OutputSet:
         """
         removed = []
         self.store.mkdir(parents=True, exist_ok=True)
-        with self._lock():
-            places = [self.store, self.root.parent if self.whole_folder else self.root]
-            for place in places:
-                for item in sorted(place.iterdir()) if place.is_dir() else []:
+        with self._lock(), _scanning(self._user_folder):
+            for place in (self.store, self._user_folder):
+                for item in sorted(place.iterdir()):
                     name = item.name
                     if name.startswith((TEMPORARY_PREFIX, STAGING_PREFIX)) and _leftover(item):
                         removed.append(item)
@@ -466,8 +482,8 @@ class OutputSet:
     def staging(self) -> Iterator[Path]:
         """A new, empty staging folder in the store; removed unless committed."""
         self.clean()
-        folder = _new_folder(self.store)
-        fd = _hold(folder)
+        with self._lock():
+            folder, fd = _new_held_folder(self.store, STAGING_PREFIX)
         try:
             yield folder
         finally:
@@ -533,7 +549,7 @@ class OutputSet:
         """Remove old versions (all but ``keep``) and abandoned staging folders."""
         for item in sorted(self.store.iterdir()):
             name = item.name
-            if name in keep or name in (CURRENT, ".lock"):
+            if name in keep or name in (CURRENT, LOCK):
                 continue
             if name.startswith((STAGING_PREFIX, TEMPORARY_PREFIX)) and not _leftover(item):
                 continue
@@ -547,7 +563,7 @@ class OutputSet:
         names = sorted(item.name for item in staging.iterdir())
         fsync_tree(staging)
         commit_point("staged")
-        with self._lock():
+        with self._lock(), _scanning(self._user_folder):
             version = self.store / _set_id()
             os.rename(staging, version)
             fsync_path(self.store)
@@ -572,12 +588,12 @@ class OutputSet:
 def staged_outputs(directory: Path) -> Iterator[Path]:
     """A staging folder inside ``directory`` for single files, removed whatever happens.
 
-    Held by this process while it exists, so :meth:`OutputSet.clean` never takes it
-    for the leftover of a killed run.
+    Made and held under the folder's lock (:func:`_scanning`), so
+    :meth:`OutputSet.clean` never takes it for the leftover of a killed run.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    staging = _new_folder(directory)
-    fd = _hold(staging)
+    with _scanning(directory):
+        staging, fd = _new_held_folder(directory, STAGING_PREFIX)
     try:
         yield staging
     finally:

@@ -11,6 +11,8 @@ its manifest, and the next run must succeed and leave no debris.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -18,6 +20,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,7 +31,13 @@ from click.testing import CliRunner
 from pipeline.cli.main import cli
 from pipeline.config import load_config
 from pipeline.errors import InputError
-from pipeline.outputs import OutputSet, commit_point, verify_set
+from pipeline.outputs import (
+    OutputSet,
+    commit_point,
+    layers_in_advance,
+    staged_outputs,
+    verify_set,
+)
 from pipeline.run import run_zones
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +119,98 @@ def test_only_what_dead_runs_left_is_cleaned(tmp_path) -> None:
         version = output_set.commit(living)
     assert (root / "a.txt").read_text("utf-8") == "a\n"
     assert (root / "a.txt").resolve() == version / "a.txt"
+    assert _debris(root) == []
+
+
+def test_a_dead_runs_folder_is_debris_at_once_whatever_its_age(tmp_path) -> None:
+    """Staging folders are born locked, so an unheld one is debris even if it is new."""
+    root = tmp_path / "out"
+    (root / ".sets").mkdir(parents=True)
+    (root / ".sets" / ".staging-dead").mkdir()  # a run killed a moment ago
+    (root / ".staging-dead").mkdir()  # a single-file staging killed a moment ago
+    os.symlink("nowhere", root / ".tmp-link")  # a temporary link of a killed swap
+    removed = OutputSet(root).clean()
+    assert sorted(p.name for p in removed) == [".staging-dead", ".staging-dead", ".tmp-link"]
+    assert _debris(root) == []
+
+
+def _born_after_release(lock_path: Path, stage) -> None:
+    """``stage`` (a context manager giving a new folder) run in a thread while the lock
+    ``lock_path`` (a folder, or a lock file) is held as a cleaner holds it: its folder
+    must not exist before the lock is released."""
+    flags = os.O_RDONLY | os.O_DIRECTORY if lock_path.is_dir() else os.O_RDWR
+    born = []
+
+    def probe() -> None:
+        with stage() as folder:
+            born.append((time.monotonic(), folder.is_dir()))
+
+    fd = os.open(lock_path, flags)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    worker = threading.Thread(target=probe)
+    try:
+        worker.start()
+        time.sleep(0.3)
+    finally:
+        released = time.monotonic()
+        os.close(fd)
+    worker.join(timeout=30)
+    ((at, made),) = born
+    assert made and at >= released
+
+
+def test_no_staging_folder_is_born_while_a_cleaner_looks(tmp_path) -> None:
+    """Between a folder's birth and its lock, no cleaner can be looking at it."""
+    single = tmp_path / "maps"
+    single.mkdir()
+    _born_after_release(single, lambda: staged_outputs(single))
+    output_set = OutputSet(tmp_path / "out")
+    output_set.clean()
+    _born_after_release(output_set.store / ".lock", output_set.staging)
+    store = tmp_path / "out" / ".sets"
+
+    @contextlib.contextmanager
+    def ahead_folder():
+        with layers_in_advance(store, "geopark.gpkg") as ahead:
+            yield ahead.path.parent
+
+    _born_after_release(store / ".lock", ahead_folder)
+
+
+def test_cleaners_of_a_shared_folder_never_take_a_living_runs_files(tmp_path) -> None:
+    """The dossiers' set cleans the folder the main set links into and single files
+    are staged in; hundreds of births, swaps and cleanings side by side lose nothing."""
+    root = tmp_path / "processed"
+    main, dossiers = OutputSet(root), OutputSet(root / "dossiers", whole_folder=True)
+    stop, failures = threading.Event(), []
+
+    def clean_forever() -> None:
+        while not stop.is_set():
+            dossiers.clean()
+
+    def stage_and_commit() -> None:
+        try:
+            for i in range(150):
+                with staged_outputs(root) as single:
+                    (single / "web.html").write_text(str(i), "utf-8")
+                    time.sleep(0.001)
+                    assert (single / "web.html").read_text("utf-8") == str(i)
+                with main.staging() as stage:
+                    (stage / "a.txt").write_text(str(i), "utf-8")
+                    main.commit(stage)
+                assert (root / "a.txt").read_text("utf-8") == str(i)
+        except Exception as error:
+            failures.append(error)
+
+    root.mkdir()
+    cleaner = threading.Thread(target=clean_forever)
+    cleaner.start()
+    try:
+        stage_and_commit()
+    finally:
+        stop.set()
+        cleaner.join()
+    assert failures == []
     assert _debris(root) == []
 
 
