@@ -375,7 +375,8 @@ def _remove(path: Path) -> None:
 
 def _new_held_folder(parent: Path, prefix: str) -> tuple[Path, int]:
     """A new folder, readable as the user's umask allows (as the outputs must be),
-    and the descriptor holding it (:func:`_hold`). Call it under the store's lock."""
+    and the descriptor holding it (:func:`_hold`). Call it under the lock of
+    ``parent`` (see :func:`_leftover`)."""
     folder = parent / f"{prefix}{secrets.token_hex(8)}"
     folder.mkdir()
     return folder, _hold(folder)

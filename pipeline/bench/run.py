@@ -25,6 +25,7 @@ import shapely
 from pipeline.bench import peers
 from pipeline.bench.registers import REGISTERS, SEED, write_survey_csvs
 from pipeline.config import Config, dump_config, load_config
+from pipeline.errors import GeoparkError
 
 ENGINES = ["project", "postgis", "geopandas"]
 AGREEMENT = 1e-4  # 0.01 %
@@ -327,14 +328,15 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.db.throwaway import postgis_available, running_server
 
             if not postgis_available():
-                print(
-                    "Lỗi: chưa cài PostgreSQL 15 + PostGIS để so sánh.\n"
-                    "Error: PostgreSQL 15 + PostGIS, the bench's peer, is not installed.\n"
-                    "Cách sửa: make system-deps, hoặc --engines project geopandas.\n"
-                    "Fix: make system-deps, or --engines project geopandas.",
-                    file=sys.stderr,
+                missing = GeoparkError(
+                    "chưa cài PostgreSQL 15 + PostGIS để so sánh",
+                    "PostgreSQL 15 + PostGIS, the bench's peer, is not installed",
+                    field="--engines",
+                    fix="make system-deps, or --engines project geopandas",
+                    fix_vi="make system-deps, hoặc --engines project geopandas",
                 )
-                return 2
+                print(missing.render(), file=sys.stderr)
+                return missing.exit_code
             server = stack.enter_context(running_server())
         for i, (kind, n) in enumerate(workloads):
             data = work / f"{kind}-{n}.pkl"
